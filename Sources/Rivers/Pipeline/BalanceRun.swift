@@ -1,0 +1,154 @@
+// `rivers balance`, step two: scan and validate the input, then carry out a plan.
+import Foundation
+
+/// A file that was skipped, and why.
+public struct SkippedFile: Equatable, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// What scanning a raw dataset found: readable images per label, and what was skipped.
+public struct DatasetScan: Sendable {
+    /// Readable image file names per label.
+    public var images: [Int: [String]] = [:]
+    /// Files that are not images (skipped with a warning).
+    public var ignored: [SkippedFile] = []
+    /// Images that could not be decoded (skipped, reported as failures).
+    public var unreadable: [SkippedFile] = []
+}
+
+public struct BalanceReport: Sendable {
+    public var written = 0
+    /// Planned files already present from an earlier run (left untouched).
+    public var existing = 0
+    public var failures: [SkippedFile] = []
+}
+
+extension Balance {
+    /// Lists `<in_dir>/<label>` for labels 1...count, skipping non-image files, and decodes
+    /// every image once so that unreadable ones are known before planning.
+    /// Throws for a missing input folder, a missing label folder or one with no image files.
+    public static func scan(inDir: String, labels: Int) throws -> DatasetScan {
+        guard FileOps.isDirectory(inDir) else {
+            throw RiversError.file(path: inDir, reason: FileManager.default.fileExists(atPath: inDir) ? "is not a folder" : "input folder does not exist")
+        }
+        var scan = DatasetScan()
+        var candidates: [(label: Int, name: String)] = []
+        for label in 1...labels {
+            let dir = (inDir as NSString).appendingPathComponent(String(label))
+            guard FileOps.isDirectory(dir) else { throw RiversError.file(path: dir, reason: "label folder is missing") }
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted() } catch {
+                throw RiversError.file(path: dir, reason: "label folder cannot be listed")
+            }
+            var imageCount = 0
+            for name in names {
+                let path = (dir as NSString).appendingPathComponent(name)
+                if FileOps.isDirectory(path) {
+                    scan.ignored.append(SkippedFile(path: path, reason: "is a folder, skipped"))
+                } else if name.hasPrefix(".") || !ImageFile.isImageName(name) {
+                    scan.ignored.append(SkippedFile(path: path, reason: "not an image file, skipped"))
+                } else {
+                    candidates.append((label, name))
+                    imageCount += 1
+                }
+            }
+            if imageCount == 0 { throw RiversError.file(path: dir, reason: "label folder has no images") }
+            scan.images[label] = []
+        }
+        var errors = [String?](repeating: nil, count: candidates.count)
+        errors.withUnsafeMutableBufferPointer { out in
+            Parallel.forEach(candidates.count) { i in
+                let path = (inDir as NSString).appendingPathComponent("\(candidates[i].label)/\(candidates[i].name)")
+                do { _ = try ImageFile.read(path) } catch let e as RiversError {
+                    if case .file(_, let reason) = e { out[i] = reason } else { out[i] = e.description }
+                } catch { out[i] = "\(error)" }
+            }
+        }
+        for (i, candidate) in candidates.enumerated() {
+            if let reason = errors[i] {
+                scan.unreadable.append(SkippedFile(path: (inDir as NSString).appendingPathComponent("\(candidate.label)/\(candidate.name)"), reason: reason))
+            } else {
+                scan.images[candidate.label, default: []].append(candidate.name)
+            }
+        }
+        return scan
+    }
+
+    /// Refuses an output folder that is the input folder or lies inside it.
+    public static func checkFolders(_ options: BalanceOptions) throws {
+        if FileOps.isSameOrInside(options.outDir, options.inDir) {
+            throw RiversError.invalidArgument("--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
+        }
+    }
+
+    /// The plan for every label of a scan.
+    public static func plan(scan: DatasetScan, options: BalanceOptions) -> BalancePlan {
+        BalancePlan(labels: scan.images.keys.sorted().map { planLabel(label: $0, images: scan.images[$0]!, options: options) })
+    }
+
+    /// Writes what the plan says: copies the originals, then renders each source image's
+    /// augmentations (one decode per source), in parallel over source images. Files already
+    /// present are left as they are, so a second run completes what is missing.
+    public static func execute(_ plan: BalancePlan, jpegQuality: Int = 95, progress: ProgressBar? = nil) throws -> BalanceReport {
+        var report = BalanceReport()
+        let lock = NSLock()
+        func record(_ outcome: Result<Bool, RiversError>, count: Int = 1) {
+            lock.lock(); defer { lock.unlock() }
+            switch outcome {
+            case .success(true): report.written += count
+            case .success(false): report.existing += count
+            case .failure(let e):
+                if case .file(let path, let reason) = e { report.failures.append(SkippedFile(path: path, reason: reason)) }
+                else { report.failures.append(SkippedFile(path: "", reason: e.description)) }
+            }
+        }
+        /// Writes unless present; false when the file was already there.
+        func writeOnce(_ path: String, _ body: () throws -> Void) -> Result<Bool, RiversError> {
+            if FileManager.default.fileExists(atPath: path) { return .success(false) }
+            do { try body(); return .success(true) } catch RiversError.exists { return .success(false) } catch let e as RiversError {
+                return .failure(e)
+            } catch { return .failure(.file(path: path, reason: "\(error)")) }
+        }
+
+        for label in plan.labels { try FileOps.makeDirectory(label.outputDir) }
+        let copies = plan.labels.flatMap { l in l.originals.map { (l.inputDir + "/" + $0, l.outputDir + "/" + $0) } }
+        Parallel.forEach(copies.count) { i in
+            record(writeOnce(copies[i].1) { try FileOps.copyNew(from: copies[i].0, to: copies[i].1) })
+            progress?.advance()
+        }
+        struct Job { let label: LabelPlan; let source: String; let augmentations: [Augmentation] }
+        var jobs: [Job] = []
+        for label in plan.labels {
+            let bySource = Dictionary(grouping: label.augmentations, by: \.source)
+            for source in bySource.keys.sorted() { jobs.append(Job(label: label, source: source, augmentations: bySource[source]!)) }
+        }
+        Parallel.forEach(jobs.count) { j in
+            let job = jobs[j]
+            let pending = job.augmentations.filter { !FileManager.default.fileExists(atPath: job.label.outputDir + "/" + $0.output) }
+            if pending.count < job.augmentations.count { record(.success(false), count: job.augmentations.count - pending.count) }
+            if !pending.isEmpty {
+                let sourcePath = job.label.inputDir + "/" + job.source
+                do {
+                    let image = try ImageFile.read(sourcePath)
+                    for aug in pending {
+                        let path = job.label.outputDir + "/" + aug.output
+                        record(writeOnce(path) {
+                            let out = Geometry.rotateZoomCrop(image, degrees: aug.rung.angle, zoom: aug.rung.zoom, flipFirst: aug.rung.flipped)
+                            try ImageFile.write(out, to: path, jpegQuality: jpegQuality)
+                        })
+                    }
+                } catch let e as RiversError {
+                    record(.failure(e))
+                } catch {
+                    record(.failure(.file(path: sourcePath, reason: "\(error)")))
+                }
+            }
+            progress?.advance(by: job.augmentations.count)
+        }
+        progress?.finish()
+        return report
+    }
+}

@@ -1,0 +1,42 @@
+// A small synthetic raw dataset (<dir>/<label>/*.JPG), unbalanced across labels and sites.
+import Foundation
+
+public enum SampleDataset {
+    /// Images per site for each label: deliberately uneven, like real monitoring data.
+    public static let layout: [Int: [(site: Int, count: Int)]] = [
+        1: [(1, 5), (2, 2), (3, 1)],
+        2: [(1, 4), (4, 1)],
+        3: [(2, 3), (5, 2)],
+        4: [(1, 2), (3, 1)],
+        5: [(4, 2), (5, 1)],
+        6: [(2, 1), (6, 2)],
+    ]
+
+    /// The file names of one label, in the field's naming scheme (`S<site>_D<date>_..._X.JPG`).
+    public static func names(label: Int) -> [(name: String, site: Int)] {
+        var out: [(String, Int)] = []
+        var n = 0
+        for (site, count) in layout[label] ?? [] {
+            for _ in 0..<count {
+                n += 1
+                out.append(("S\(site)_D0\(label)0125_0\(label)0125_0_\(n)_X.JPG", site))
+            }
+        }
+        return out
+    }
+
+    /// Writes labels 1...labels under `dir`; existing files are kept. Returns the count written.
+    @discardableResult
+    public static func write(to dir: String, labels: Int = 6, width: Int = 600, height: Int = 200, seed: UInt64 = 42, quality: Int = 90) throws -> Int {
+        var written = 0
+        for label in 1...labels {
+            let folder = (dir as NSString).appendingPathComponent(String(label))
+            try FileOps.makeDirectory(folder)
+            for (i, (name, site)) in names(label: label).enumerated() {
+                let image = SyntheticRiver.image(width: width, height: height, flowLabel: label, site: site, seed: seed &+ UInt64(i))
+                do { try ImageFile.write(image, to: folder + "/" + name, jpegQuality: quality); written += 1 } catch RiversError.exists {}
+            }
+        }
+        return written
+    }
+}

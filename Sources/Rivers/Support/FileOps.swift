@@ -1,0 +1,75 @@
+// File operations that never overwrite and never leave half-written files behind.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum FileOps {
+    /// Writes `data` to a temporary file beside `path`, then links it into place.
+    /// link(2) fails when `path` exists, so an existing file is never replaced, and a crash
+    /// mid-write leaves only a hidden temporary file, never a truncated image.
+    public static func writeNew(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        if FileManager.default.fileExists(atPath: path) { throw RiversError.exists(path: path) }
+        let temp = dir + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw RiversError.file(path: path, reason: "cannot be written (missing folder or no permission?)")
+        }
+        defer { unlink(temp) }
+        if link(temp, path) != 0 {
+            let code = errno
+            if code == EEXIST { throw RiversError.exists(path: path) }
+            throw RiversError.file(path: path, reason: String(cString: strerror(code)))
+        }
+    }
+
+    /// Copies a file byte for byte with the same no-overwrite guarantee.
+    public static func copyNew(from source: String, to path: String) throws {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw RiversError.file(path: source, reason: "cannot be read")
+        }
+        try writeNew(data, to: path)
+    }
+
+    /// Creates a folder and its parents; a file in the way is an error naming it.
+    public static func makeDirectory(_ path: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { return }
+            throw RiversError.file(path: path, reason: "exists and is not a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw RiversError.file(path: path, reason: "cannot create folder")
+        }
+    }
+
+    /// True when `path` is a folder.
+    public static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// The absolute path with symlinks resolved as far as the path exists; the part that does
+    /// not exist yet is appended as written. Used to compare folders that may not exist.
+    public static func canonicalPath(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var existing = absolute
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing) && existing != "/" {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        var resolved = URL(fileURLWithPath: existing).resolvingSymlinksInPath().path
+        for part in rest { resolved = (resolved as NSString).appendingPathComponent(part) }
+        return resolved
+    }
+
+    /// True when `inner` is `outer` or lies below it (after canonicalisation).
+    public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
+        let a = canonicalPath(inner), b = canonicalPath(outer)
+        return a == b || a.hasPrefix(b.hasSuffix("/") ? b : b + "/")
+    }
+}

@@ -1,0 +1,61 @@
+// A thread-safe progress bar with rate and ETA on standard error.
+import Foundation
+
+public final class ProgressBar: @unchecked Sendable {
+    private let title: String
+    private let unit: String
+    private let total: Int
+    private var done = 0
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private let lock = NSLock()
+    private let interactive: Bool
+    private let enabled: Bool
+
+    /// `enabled: false` makes every call a no-op (tests, --quiet).
+    public init(title: String, total: Int, unit: String = "img", enabled: Bool = true) {
+        self.title = title
+        self.total = max(total, 0)
+        self.unit = unit
+        self.enabled = enabled
+        self.interactive = isatty(2) != 0
+    }
+
+    public func advance(by n: Int = 1) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        done += n
+        let now = Date()
+        // A terminal redraws ten times a second; a log file gets a line every ten seconds.
+        let interval = interactive ? 0.1 : 10
+        if now.timeIntervalSince(lastDraw) >= interval || done == total {
+            lastDraw = now
+            draw(now)
+        }
+    }
+
+    public func finish() {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        if done != total || total == 0 { draw(Date()) }
+        if interactive { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    }
+
+    private func draw(_ now: Date) {
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let width = 24
+        let filled = total > 0 ? min(width, done * width / total) : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = "\(title) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))"
+        let text = interactive ? "\r\u{1B}[K" + line : line + "\n"
+        FileHandle.standardError.write(text.data(using: .utf8)!)
+    }
+
+    /// Seconds as h:mm:ss or m:ss.
+    public static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

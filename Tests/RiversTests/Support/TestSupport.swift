@@ -1,0 +1,99 @@
+// Test helpers in one place: temporary folders, synthetic images, hand-built PNG files.
+import Foundation
+import XCTest
+import Rivers
+
+/// A fresh temporary folder, removed when the test ends.
+func makeTempDir(_ test: XCTestCase) throws -> String {
+    let path = NSTemporaryDirectory() + "rivers-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+}
+
+/// A smooth, non-symmetric colour pattern (gradients plus a low-frequency wave).
+func patternImage(width: Int, height: Int, seed: Int = 0) -> Image {
+    var px = [UInt8](repeating: 0, count: width * height * 3)
+    for y in 0..<height {
+        for x in 0..<width {
+            let i = (y * width + x) * 3
+            px[i] = UInt8((x * 255) / max(width - 1, 1))
+            px[i + 1] = UInt8((y * 255) / max(height - 1, 1))
+            px[i + 2] = UInt8(128 + 100 * sin(Double(x + 2 * y + seed) / 5))
+        }
+    }
+    return Image(width: width, height: height, pixels: px)
+}
+
+/// Every pixel distinct-ish: random bytes from a seeded generator.
+func noiseImage(width: Int, height: Int, seed: UInt64 = 1) -> Image {
+    var rng = SeededGenerator(seed: seed)
+    return Image(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+}
+
+func psnr(_ a: Image, _ b: Image) -> Double {
+    precondition(a.pixels.count == b.pixels.count)
+    let mse = zip(a.pixels, b.pixels).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } / Double(a.pixels.count)
+    return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
+}
+
+func writeFile(_ path: String, _ data: Data) {
+    try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: path, contents: data)
+}
+
+/// Asserts that `body` throws RiversError.file naming `path` with a reason containing `reason`
+/// (any non-empty reason when `reason` is empty).
+func assertFileError<T>(_ body: @autoclosure () throws -> T, path: String, reason: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        guard case RiversError.file(let p, let r)? = error as? RiversError else {
+            return XCTFail("expected a file error, got \(error)", file: file, line: line)
+        }
+        XCTAssertEqual(p, path, file: file, line: line)
+        XCTAssertTrue(reason.isEmpty ? !r.isEmpty : r.lowercased().contains(reason.lowercased()), "reason '\(r)' does not mention '\(reason)'", file: file, line: line)
+    }
+}
+
+/// Builds a PNG by hand (stored, uncompressed deflate) so tests can make colour types and
+/// bit depths the tool's own encoder never writes. `rows` are raw scanlines without filter bytes.
+enum HandPNG {
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        }
+        return c ^ 0xFFFF_FFFF
+    }
+
+    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        return be32(UInt32(data.count)) + body + be32(crc32(body))
+    }
+
+    static func make(width: Int, height: Int, bitDepth: UInt8, colorType: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil, transparency: [UInt8]? = nil) -> Data {
+        var raw: [UInt8] = []
+        for row in rows { raw.append(0); raw += row }
+        var zlib: [UInt8] = [0x78, 0x01]
+        var offset = 0
+        repeat {
+            let n = min(65535, raw.count - offset)
+            let final: UInt8 = offset + n == raw.count ? 1 : 0
+            zlib += [final, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
+            zlib += raw[offset..<(offset + n)]
+            offset += n
+        } while offset < raw.count
+        var a: UInt32 = 1, b: UInt32 = 0
+        for byte in raw { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        zlib += be32(b << 16 | a)
+        var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        out += chunk("IHDR", be32(UInt32(width)) + be32(UInt32(height)) + [bitDepth, colorType, 0, 0, 0])
+        if let palette { out += chunk("PLTE", palette) }
+        if let transparency { out += chunk("tRNS", transparency) }
+        out += chunk("IDAT", zlib)
+        out += chunk("IEND", [])
+        return Data(out)
+    }
+}
