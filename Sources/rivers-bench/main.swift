@@ -23,6 +23,11 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())
+if argv.first == "probe" {
+    print("peak 1t", Peak.measureGFLOPS(threads: 1), "peak 2t", Peak.measureGFLOPS(threads: 2))
+    for (m, n, k) in [(98304, 64, 576), (98304, 64, 2880), (8192, 256, 2304), (1000, 1000, 1000)] { print(m, n, k, probeGemm(M: m, N: n, K: k)) }
+    exit(0)
+}
 func usage() -> String {
     (["usage: rivers-bench <section> [options] [--json]", "", "sections:"] + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.summary)" }).joined(separator: "\n")
 }

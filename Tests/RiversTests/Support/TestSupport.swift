@@ -97,3 +97,31 @@ enum HandPNG {
         return Data(out)
     }
 }
+
+/// Seeded values in [-1, 1).
+func randomArray(_ count: Int, seed: UInt64) -> [Float] {
+    var rng = SeededGenerator(seed: seed)
+    return (0..<count).map { _ in rng.uniform() * 2 - 1 }
+}
+
+/// Asserts |a - b| <= atol + rtol * |b| element-wise, reporting the worst element.
+func assertClose(_ a: [Float], _ b: [Float], atol: Float, rtol: Float = 0, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "sizes differ \(message)", file: file, line: line)
+    var worst = (index: -1, excess: Float(0))
+    for i in 0..<min(a.count, b.count) {
+        let err = abs(a[i] - b[i]) - (atol + rtol * abs(b[i]))
+        if !(err <= 0) && (worst.index < 0 || err > worst.excess || err.isNaN) { worst = (i, err) }
+    }
+    if worst.index >= 0 {
+        XCTFail("element \(worst.index): \(a[worst.index]) vs \(b[worst.index]) (atol \(atol), rtol \(rtol)) \(message)", file: file, line: line)
+    }
+}
+
+/// A tolerance for a float32 sum of `terms` products of values of magnitude <= 1, checked
+/// against a Double reference: each term and partial sum rounds with relative error 2^-24,
+/// and blocked summation keeps the growth near sqrt(terms) in practice; 4 sqrt(terms) ulp of
+/// the largest possible partial sum is a bound with margin that still catches any wrong term
+/// (a single wrong product of typical size 0.1 to 1 exceeds it for the sizes tested).
+func sumTolerance(terms: Int) -> Float {
+    4 * Float(terms).squareRoot() * Float(terms) * Float.ulpOfOne / 2 + 1e-6
+}

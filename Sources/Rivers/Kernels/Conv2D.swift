@@ -1,0 +1,302 @@
+// 2-D convolution, NHWC, weights HWIO, TensorFlow "same" padding: forward, backward-input and
+// backward-weights as implicit GEMMs on the shared micro-kernel, each with a naive twin.
+import Foundation
+
+/// The shape of one convolution and its TensorFlow "same" padding:
+/// output = ceil(input / stride); total padding = max((output - 1) * stride + k - input, 0),
+/// the smaller half before (for 3x3 stride 2 on an even size: 0 before, 1 after).
+public struct ConvGeometry: Equatable, Sendable {
+    public let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
+    public let kernel: Int, stride: Int
+    public let outHeight: Int, outWidth: Int
+    public let padTop: Int, padLeft: Int
+
+    public init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1) {
+        precondition(batch > 0 && height > 0 && width > 0 && inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0,
+                     "convolution dimensions must be positive")
+        self.batch = batch; self.height = height; self.width = width
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride
+        outHeight = (height + stride - 1) / stride
+        outWidth = (width + stride - 1) / stride
+        padTop = max((outHeight - 1) * stride + kernel - height, 0) / 2
+        padLeft = max((outWidth - 1) * stride + kernel - width, 0) / 2
+    }
+
+    public var inputCount: Int { batch * height * width * inChannels }
+    public var outputCount: Int { batch * outHeight * outWidth * outChannels }
+    public var weightCount: Int { kernel * kernel * inChannels * outChannels }
+    /// Multiply-adds x 2 of one forward pass.
+    public var flops: Double { 2 * Double(batch * outHeight * outWidth) * Double(kernel * kernel * inChannels * outChannels) }
+    /// `NxHxWxCin->Cout`, the benchmark's shape label.
+    public var label: String { "\(batch)x\(height)x\(width)x\(inChannels)->\(outChannels)" }
+}
+
+/// Division rounding toward minus infinity (Swift's / truncates toward zero).
+@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+/// Zeros for the A rows of taps that fall in the padding.
+let zeroRow: FloatBuffer = FloatBuffer(count: 4096)
+
+/// Reusable memory of the convolution kernels (packed weights, per-thread partial sums).
+public final class ConvScratch: @unchecked Sendable {
+    let packed = Scratch()
+    let partial = Scratch()
+    let padded = Scratch()
+    public init() {}
+}
+
+public enum Conv2D {
+    /// Channel chunks no longer than the GEMM's K block: [(c0, count)].
+    static func chunks(_ channels: Int) -> [(Int, Int)] {
+        let pieces = (channels + Gemm.kc - 1) / Gemm.kc
+        let size = (channels + pieces - 1) / pieces
+        return stride(from: 0, to: channels, by: size).map { ($0, min(size, channels - $0)) }
+    }
+
+    /// out[N, Ho, Wo, Cout] = conv(input[N, H, W, Cin], weight[k, k, Cin, Cout]) + bias[Cout].
+    /// With `accumulate`, the result is added to `out` (bias still added once).
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                               _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
+        let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
+        let (Ho, Wo) = (g.outHeight, g.outWidth)
+        let K = k * k * Cin
+        let packed = scratch.packed.floats(Gemm.packedSize(K: K, N: Cout))
+        Gemm.packB(packed, weight, K: K, N: Cout, ldb: Cout, transposed: false)
+        var segs: [(k0: Int, count: Int)] = []
+        var segTap: [(dy: Int, dx: Int, c0: Int)] = []
+        for ky in 0..<k { for kx in 0..<k { for (c0, n) in chunks(Cin) {
+            segs.append(((ky * k + kx) * Cin + c0, n))
+            segTap.append((ky - g.padTop, kx - g.padLeft, c0))
+        } } }
+        let zeros = UnsafePointer(zeroRow.pointer)
+        Gemm.drive(M: g.batch * Ho * Wo, N: Cout, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
+            for i in 0..<stride {
+                let m = m0 + min(i, rows - 1)
+                let ox = m % Wo, oy = (m / Wo) % Ho, n = m / (Wo * Ho)
+                let iy0 = oy * s, ix0 = ox * s
+                for (si, t) in segTap.enumerated() {
+                    let iy = iy0 + t.dy, ix = ix0 + t.dx
+                    table[si * stride + i] = iy >= 0 && iy < H && ix >= 0 && ix < W ? input + ((n * H + iy) * W + ix) * Cin + t.c0 : zeros
+                }
+            }
+        }, rowC: { out + $0 * Cout }, packedB: packed, K: K, bias: bias, accumulate: accumulate)
+    }
+
+    /// dinput[N, H, W, Cin] (+)= the gradient of `forward` for dout[N, Ho, Wo, Cout]: a transposed
+    /// convolution, computed per stride phase (iy mod s, ix mod s), each a small convolution with
+    /// only the taps that reach that phase. `bias` (Cin values), when given, is added: this is
+    /// also the forward pass of a transposed convolution.
+    public static func backwardInput(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                     _ g: ConvGeometry, bias: UnsafePointer<Float>? = nil, scratch: ConvScratch, accumulate: Bool = false) {
+        let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
+        let (Ho, Wo) = (g.outHeight, g.outWidth)
+        let zeros = UnsafePointer(zeroRow.pointer)
+        for py in 0..<s {
+            for px in 0..<s {
+                let Hc = (H - py + s - 1) / s, Wc = (W - px + s - 1) / s
+                if Hc <= 0 || Wc <= 0 { continue }
+                // Taps that reach this phase, and the dout offset each reads: oy = i + dy.
+                var taps: [(ky: Int, kx: Int, dy: Int, dx: Int)] = []
+                for ky in 0..<k where (py + g.padTop - ky) % s == 0 {
+                    for kx in 0..<k where (px + g.padLeft - kx) % s == 0 {
+                        taps.append((ky, kx, (py + g.padTop - ky) / s, (px + g.padLeft - kx) / s))
+                    }
+                }
+                let K = taps.count * Cout
+                let packed = scratch.packed.floats(Gemm.packedSize(K: max(K, 1), N: Cin))
+                var segs: [(k0: Int, count: Int)] = []
+                var segTap: [(dy: Int, dx: Int, c0: Int)] = []
+                for (t, tap) in taps.enumerated() {
+                    // B rows for this tap: B[co, ci] = W[ky, kx, ci, co], the tap's Cin x Cout block transposed.
+                    Gemm.packB(packed, weight + (tap.ky * k + tap.kx) * Cin * Cout, K: Cout, N: Cin, ldb: Cout,
+                               transposed: true, kOffset: t * Cout, kTotal: K)
+                    for (c0, n) in chunks(Cout) {
+                        segs.append((t * Cout + c0, n))
+                        segTap.append((tap.dy, tap.dx, c0))
+                    }
+                }
+                Gemm.drive(M: g.batch * Hc * Wc, N: Cin, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
+                    for i in 0..<stride {
+                        let m = m0 + min(i, rows - 1)
+                        let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
+                        for (si, t) in segTap.enumerated() {
+                            let oy = ii + t.dy, ox = j + t.dx
+                            table[si * stride + i] = oy >= 0 && oy < Ho && ox >= 0 && ox < Wo ? dout + ((n * Ho + oy) * Wo + ox) * Cout + t.c0 : zeros
+                        }
+                    }
+                }, rowC: { m in
+                    let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
+                    return dinput + ((n * H + ii * s + py) * W + j * s + px) * Cin
+                }, packedB: packed, K: K, bias: bias, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// dweight[k, k, Cin, Cout] (+)= sum over pixels of input x dout, and dbias[Cout] (+)= sum of
+    /// dout. Computed transposed, dweight^T[co, (tap, ci)] = sum_p dout[p, co] input[p + tap, ci],
+    /// so both operands are read in place: threads take contiguous output rows and their
+    /// partial sums are added in thread order, which keeps the result deterministic.
+    public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                                       _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
+                                       scratch: ConvScratch, accumulate: Bool = false) {
+        let (H, W, Cout, k, s) = (g.height, g.width, g.outChannels, g.kernel, g.stride)
+        let (Ho, Wo) = (g.outHeight, g.outWidth)
+        // The B loads read 16 channels at a time: pad the channels to a multiple of 16 when needed.
+        let C = (g.inChannels + Gemm.nr - 1) / Gemm.nr * Gemm.nr
+        var src = input
+        if C != g.inChannels {
+            let p = scratch.padded.floats(g.batch * H * W * C)
+            for px in 0..<(g.batch * H * W) {
+                for c in 0..<C { p[px * C + c] = c < g.inChannels ? input[px * g.inChannels + c] : 0 }
+            }
+            src = UnsafePointer(p)
+        }
+        let N = k * k * C
+        let rows = g.batch * Ho
+        let threads = max(1, min(Parallel.threadCount, rows))
+        let partial = scratch.partial.floats(threads * Cout * N)
+        let strips = C / Gemm.nr
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let part = partial + t * Cout * N
+            part.initialize(repeating: 0, count: Cout * N)
+            let aRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: Gemm.mr)
+            let cRows = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: Gemm.mr)
+            defer { aRows.deallocate(); cRows.deallocate() }
+            for row in (rows * t / threads)..<(rows * (t + 1) / threads) {
+                let n = row / Ho, oy = row % Ho
+                for ky in 0..<k {
+                    let iy = oy * s + ky - g.padTop
+                    if iy < 0 || iy >= H { continue }
+                    for kx in 0..<k {
+                        // Output columns whose input column ox * s + kx - padLeft is inside the image.
+                        let lo = max(0, (g.padLeft - kx + s - 1) / s)
+                        let hi = min(Wo, floorDiv(W - 1 + g.padLeft - kx, s) + 1)
+                        if hi <= lo { continue }
+                        let ix = lo * s + kx - g.padLeft
+                        let a = dout + ((n * Ho + oy) * Wo + lo) * Cout
+                        let b = src + ((n * H + iy) * W + ix) * C
+                        let tapColumn = (ky * k + kx) * C
+                        for strip in 0..<strips {
+                            var co = 0
+                            while co < Cout {
+                                for r in 0..<Gemm.mr {
+                                    let c = min(co + r, Cout - 1)
+                                    aRows[r] = a + c
+                                    cRows[r] = co + r < Cout ? part + (co + r) * N : nil
+                                }
+                                Gemm.tile(hi - lo, aRows, Cout, b + strip * Gemm.nr, s * C, cRows, tapColumn + strip * Gemm.nr, Gemm.nr, true, nil)
+                                co += Gemm.mr
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // dweight[tap, ci, co] = sum_t partial_t[co, tap * C + ci], threads in order.
+        let Cin = g.inChannels
+        for tap in 0..<(k * k) {
+            for ci in 0..<Cin {
+                let d = dweight + (tap * Cin + ci) * Cout
+                for co in 0..<Cout {
+                    var v: Float = 0
+                    for t in 0..<threads { v += partial[t * Cout * N + co * N + tap * C + ci] }
+                    d[co] = accumulate ? d[co] + v : v
+                }
+            }
+        }
+        if let dbias {
+            for co in 0..<Cout where !accumulate { dbias[co] = 0 }
+            let pixels = g.batch * Ho * Wo
+            for p in 0..<pixels { for co in 0..<Cout { dbias[co] += dout[p * Cout + co] } }
+        }
+    }
+
+    // MARK: naive twins: direct loops in Double over the definition.
+
+    public static func forwardNaive(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                    _ bias: UnsafePointer<Float>?, _ g: ConvGeometry) {
+        let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
+        for n in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for co in 0..<Cout {
+            var acc = Double(bias?[co] ?? 0)
+            for ky in 0..<k { for kx in 0..<k {
+                let iy = oy * s + ky - g.padTop, ix = ox * s + kx - g.padLeft
+                if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+                for ci in 0..<Cin {
+                    acc += Double(input[((n * H + iy) * W + ix) * Cin + ci]) * Double(weight[((ky * k + kx) * Cin + ci) * Cout + co])
+                }
+            } }
+            out[((n * g.outHeight + oy) * g.outWidth + ox) * Cout + co] = Float(acc)
+        } } } }
+    }
+
+    public static func backwardInputNaive(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ g: ConvGeometry) {
+        let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
+        var acc = [Double](repeating: 0, count: g.inputCount)
+        for n in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for ky in 0..<k { for kx in 0..<k {
+            let iy = oy * s + ky - g.padTop, ix = ox * s + kx - g.padLeft
+            if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+            for ci in 0..<Cin { for co in 0..<Cout {
+                acc[((n * H + iy) * W + ix) * Cin + ci] += Double(dout[((n * g.outHeight + oy) * g.outWidth + ox) * Cout + co]) * Double(weight[((ky * k + kx) * Cin + ci) * Cout + co])
+            } }
+        } } } } }
+        for i in 0..<acc.count { dinput[i] = Float(acc[i]) }
+    }
+
+    public static func backwardWeightsNaive(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                                            _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry) {
+        let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
+        var acc = [Double](repeating: 0, count: g.weightCount)
+        var bacc = [Double](repeating: 0, count: Cout)
+        for n in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+            let o = ((n * g.outHeight + oy) * g.outWidth + ox) * Cout
+            for co in 0..<Cout { bacc[co] += Double(dout[o + co]) }
+            for ky in 0..<k { for kx in 0..<k {
+                let iy = oy * s + ky - g.padTop, ix = ox * s + kx - g.padLeft
+                if iy < 0 || iy >= H || ix < 0 || ix >= W { continue }
+                for ci in 0..<Cin { for co in 0..<Cout {
+                    acc[((ky * k + kx) * Cin + ci) * Cout + co] += Double(input[((n * H + iy) * W + ix) * Cin + ci]) * Double(dout[o + co])
+                } }
+            } }
+        } } }
+        for i in 0..<acc.count { dweight[i] = Float(acc[i]) }
+        if let dbias { for co in 0..<Cout { dbias[co] = Float(bacc[co]) } }
+    }
+}
+
+/// The transposed convolution of Keras' Conv2DTranspose(stride 2, "same"): input [N, H, W, Cin],
+/// output exactly [N, 2H, 2W, Cout], kernel [3, 3, Cout, Cin] (Keras' layout). It is the
+/// backward-input pass of the stride-2 convolution that maps 2H x 2W x Cout to H x W x Cin,
+/// so each of its passes is one of that convolution's.
+public enum ConvTranspose2D {
+    /// The convolution this is the transpose of.
+    public static func geometry(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Int = 3, stride: Int = 2) -> ConvGeometry {
+        let g = ConvGeometry(batch: batch, height: height * stride, width: width * stride, inChannels: outChannels, outChannels: inChannels, kernel: kernel, stride: stride)
+        precondition(g.outHeight == height && g.outWidth == width)
+        return g
+    }
+
+    /// out[N, 2H, 2W, Cout] = convT(input[N, H, W, Cin], weight[3, 3, Cout, Cin]) + bias[Cout].
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                               _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch) {
+        Conv2D.backwardInput(out, input, weight, g, bias: bias, scratch: scratch)
+    }
+
+    /// dinput[N, H, W, Cin] (+)= the stride-2 convolution of dout[N, 2H, 2W, Cout].
+    public static func backwardInput(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                     _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
+        Conv2D.forward(dinput, dout, weight, nil, g, scratch: scratch, accumulate: accumulate)
+    }
+
+    /// dweight[3, 3, Cout, Cin] (+)= ..., dbias[Cout] (+)= sum of dout.
+    public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                                       _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
+                                       scratch: ConvScratch, accumulate: Bool = false) {
+        Conv2D.backwardWeights(dweight, nil, dout, input, g, scratch: scratch, accumulate: accumulate)
+        if let dbias {
+            let C = g.inChannels, pixels = g.batch * g.height * g.width
+            for c in 0..<C where !accumulate { dbias[c] = 0 }
+            for p in 0..<pixels { for c in 0..<C { dbias[c] += dout[p * C + c] } }
+        }
+    }
+}

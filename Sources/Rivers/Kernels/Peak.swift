@@ -1,0 +1,34 @@
+// The machine's FMA peak, measured: a loop of independent 256-bit FMAs on every thread.
+import Foundation
+
+public enum Peak {
+    /// GFLOP/s of `threads` threads each running 12 independent SIMD8 FMA chains (more than
+    /// the 8 that cover a 4-cycle FMA latency on two pipes); the best of 5 rounds.
+    public static func measureGFLOPS(threads: Int) -> Double {
+        let iterations = 2_000_000
+        func chain(_ seed: Float) -> Float {
+            // x = x * m + x: a chain the compiler cannot fold, whose values stay finite.
+            let m = SIMD8<Float>(repeating: -0.000_000_1)
+            var c0 = SIMD8<Float>(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4
+            var c5 = c0 + 5, c6 = c0 + 6, c7 = c0 + 7, c8 = c0 + 8, c9 = c0 + 9, c10 = c0 + 10, c11 = c0 + 11
+            for _ in 0..<iterations {
+                c0 = c0.addingProduct(c0, m); c1 = c1.addingProduct(c1, m); c2 = c2.addingProduct(c2, m)
+                c3 = c3.addingProduct(c3, m); c4 = c4.addingProduct(c4, m); c5 = c5.addingProduct(c5, m)
+                c6 = c6.addingProduct(c6, m); c7 = c7.addingProduct(c7, m); c8 = c8.addingProduct(c8, m)
+                c9 = c9.addingProduct(c9, m); c10 = c10.addingProduct(c10, m); c11 = c11.addingProduct(c11, m)
+            }
+            return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).sum()
+        }
+        let flopsPerThread = Double(iterations) * 12 * 8 * 2
+        var best = 0.0
+        for _ in 0..<5 {
+            let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
+            defer { sink.deallocate() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: threads) { t in sink[t] = chain(Float(t)) }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, flopsPerThread * Double(threads) / elapsed / 1e9)
+        }
+        return best
+    }
+}
