@@ -20,14 +20,14 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
     (Command(name: "balance", summary: "augmented 600x200 JPEGs per second (decode, rotate-zoom-crop, encode, write)",
              options: [Option(name: "in_dir", help: "folder of images", value: "DIR", defaultValue: "../shared/data/river_samples")] + common) { _ in 0 },
      benchBalance),
+    (Command(name: "peak", summary: "the FMA peak of this machine (GFLOP/s, all threads and one)", options: common) { _ in 0 }, benchPeak),
+    (Command(name: "kernels", summary: "each convolution pass of the U-Net's shapes: GFLOP/s and % of the measured peak",
+             options: [Option(name: "batch_size", help: "batch", value: "N", defaultValue: "8"),
+                       Option(name: "repeats", help: "timed runs per pass (the best is kept)", value: "N", defaultValue: "3")] + common) { _ in 0 },
+     benchKernels),
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())
-if argv.first == "probe" {
-    print("peak 1t", Peak.measureGFLOPS(threads: 1), "peak 2t", Peak.measureGFLOPS(threads: 2))
-    for (m, n, k) in [(98304, 64, 576), (98304, 64, 2880), (8192, 256, 2304), (1000, 1000, 1000)] { print(m, n, k, probeGemm(M: m, N: n, K: k)) }
-    exit(0)
-}
 func usage() -> String {
     (["usage: rivers-bench <section> [options] [--json]", "", "sections:"] + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.summary)" }).joined(separator: "\n")
 }

@@ -6,7 +6,7 @@ public enum Peak {
     /// the 8 that cover a 4-cycle FMA latency on two pipes); the best of 5 rounds.
     public static func measureGFLOPS(threads: Int) -> Double {
         let iterations = 2_000_000
-        func chain(_ seed: Float) -> Float {
+        @Sendable func chain(_ seed: Float) -> Float {
             // x = x * m + x: a chain the compiler cannot fold, whose values stay finite.
             let m = SIMD8<Float>(repeating: -0.000_000_1)
             var c0 = SIMD8<Float>(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4
@@ -22,10 +22,24 @@ public enum Peak {
         let flopsPerThread = Double(iterations) * 12 * 8 * 2
         var best = 0.0
         for _ in 0..<5 {
-            let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
-            defer { sink.deallocate() }
+            // Dedicated threads, started together: Dispatch may run a short concurrentPerform
+            // on fewer threads than asked while its pool is still growing.
+            final class Sink: @unchecked Sendable { var values: [Float]; init(_ n: Int) { values = [Float](repeating: 0, count: n) } }
+            let sink = Sink(threads)
+            let ready = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            for t in 0..<threads {
+                let thread = Thread {
+                    ready.signal()
+                    go.wait()
+                    let v = chain(Float(t)); sink.values.withUnsafeMutableBufferPointer { $0[t] = v }
+                    done.signal()
+                }
+                thread.start()
+            }
+            for _ in 0..<threads { ready.wait() }
             let start = DispatchTime.now().uptimeNanoseconds
-            DispatchQueue.concurrentPerform(iterations: threads) { t in sink[t] = chain(Float(t)) }
+            for _ in 0..<threads { go.signal() }
+            for _ in 0..<threads { done.wait() }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             best = max(best, flopsPerThread * Double(threads) / elapsed / 1e9)
         }

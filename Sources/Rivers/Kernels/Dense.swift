@@ -1,0 +1,28 @@
+// Dense (fully connected) layers over rows: y[M, out] = x[M, in] W[in, out] + b.
+import Foundation
+
+public enum Dense {
+    /// y[M, O] = x[M, I] W[I, O] + b[O].
+    public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+                               M: Int, inputs I: Int, outputs O: Int, scratch: Scratch, accumulate: Bool = false) {
+        Gemm.multiply(M: M, N: O, K: I, a: x, lda: I, transposeA: false, b: w, ldb: O, transposeB: false, c: y, ldc: O,
+                      bias: b, accumulate: accumulate, scratch: scratch)
+    }
+
+    /// dx[M, I] (+)= dy W^T; dW[I, O] (+)= x^T dy; db[O] (+)= column sums of dy.
+    /// `accumulateInput` defaults to `accumulate`.
+    public static func backward(_ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?,
+                                _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                M: Int, inputs I: Int, outputs O: Int, scratch: Scratch, accumulate: Bool = false, accumulateInput: Bool? = nil) {
+        if let dx {
+            Gemm.multiply(M: M, N: I, K: O, a: dy, lda: O, transposeA: false, b: w, ldb: O, transposeB: true, c: dx, ldc: I,
+                          accumulate: accumulateInput ?? accumulate, scratch: scratch)
+        }
+        Gemm.multiply(M: I, N: O, K: M, a: x, lda: I, transposeA: true, b: dy, ldb: O, transposeB: false, c: dw, ldc: O,
+                      accumulate: accumulate, scratch: scratch)
+        if let db {
+            for o in 0..<O where !accumulate { db[o] = 0 }
+            for m in 0..<M { for o in 0..<O { db[o] += dy[m * O + o] } }
+        }
+    }
+}

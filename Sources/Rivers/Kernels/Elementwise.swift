@@ -1,0 +1,91 @@
+// Elementwise kernels: swish, add, channel concat/split, mean absolute error.
+// Each parallel over contiguous chunks (results do not depend on the split).
+import Foundation
+
+public enum Elementwise {
+    /// Chunks of at least this many floats per thread, so small tensors stay on one thread.
+    static let grain = 1 << 15
+
+    /// out = x * sigmoid(x), `count` values (out may be x).
+    public static func swishForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+        Parallel.forChunks(count, minimumChunk: grain) { r in
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: v * FastMath.sigmoid(v), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { out[i] = x[i] * FastMath.sigmoid(x[i]); i += 1 }
+        }
+    }
+
+    /// dx (+)= dout * d swish / dx = dout * s (1 + x (1 - s)), s = sigmoid(x). dx may be dout.
+    public static func swishBackward(_ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int, accumulate: Bool = false) {
+        Parallel.forChunks(count, minimumChunk: grain) { r in
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
+                let s = FastMath.sigmoid(v)
+                var d = g * s * (1 + v * (1 - s))
+                if accumulate { d += UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self) }
+                UnsafeMutableRawPointer(dx + i).storeBytes(of: d, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                let s = FastMath.sigmoid(x[i])
+                let d = dout[i] * s * (1 + x[i] * (1 - s))
+                dx[i] = accumulate ? dx[i] + d : d
+                i += 1
+            }
+        }
+    }
+
+    /// out = a + b (out may alias either). The backward pass of an add is the identity.
+    public static func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) {
+        Parallel.forChunks(count, minimumChunk: grain) { r in
+            for i in r { out[i] = a[i] + b[i] }
+        }
+    }
+
+    /// out[p, 0..<Ca] = a[p], out[p, Ca..<Ca+Cb] = b[p] for `pixels` pixels (NHWC channel concat).
+    public static func concatChannels(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ ca: Int,
+                                      _ b: UnsafePointer<Float>, _ cb: Int, pixels: Int) {
+        let c = ca + cb
+        Parallel.forChunks(pixels, minimumChunk: grain / max(c, 1)) { r in
+            for p in r {
+                (out + p * c).update(from: a + p * ca, count: ca)
+                (out + p * c + ca).update(from: b + p * cb, count: cb)
+            }
+        }
+    }
+
+    /// The backward pass of `concatChannels`: da (+)= dout[:, :Ca], db (+)= dout[:, Ca:].
+    public static func splitChannels(_ da: UnsafeMutablePointer<Float>, _ ca: Int, _ db: UnsafeMutablePointer<Float>, _ cb: Int,
+                                     _ dout: UnsafePointer<Float>, pixels: Int, accumulate: Bool = false) {
+        let c = ca + cb
+        Parallel.forChunks(pixels, minimumChunk: grain / max(c, 1)) { r in
+            for p in r {
+                for j in 0..<ca { da[p * ca + j] = (accumulate ? da[p * ca + j] : 0) + dout[p * c + j] }
+                for j in 0..<cb { db[p * cb + j] = (accumulate ? db[p * cb + j] : 0) + dout[p * c + ca + j] }
+            }
+        }
+    }
+
+    /// mean |prediction - target| over `count` values, summed in Double.
+    public static func meanAbsoluteError(_ prediction: UnsafePointer<Float>, _ target: UnsafePointer<Float>, _ count: Int) -> Float {
+        var s = 0.0
+        for i in 0..<count { s += Double(abs(prediction[i] - target[i])) }
+        return Float(s / Double(max(count, 1)))
+    }
+
+    /// d MAE / d prediction = sign(prediction - target) / count (0 where they are equal, as TF).
+    public static func meanAbsoluteErrorBackward(_ dprediction: UnsafeMutablePointer<Float>, _ prediction: UnsafePointer<Float>,
+                                                 _ target: UnsafePointer<Float>, _ count: Int) {
+        let scale = 1 / Float(max(count, 1))
+        for i in 0..<count {
+            let d = prediction[i] - target[i]
+            dprediction[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// Vectorised exp and sigmoid on SIMD8 (Cephes' expf polynomial): elementwise passes over
+// full-resolution activations cannot afford a scalar libm call per value.
+import Foundation
+
+public enum FastMath {
+    /// e^x, relative error within a few ulp of float for x in [-87, 88] (clamped outside).
+    @inline(__always)
+    public static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        var x = v.clamped(lowerBound: SIMD8(repeating: -87.0), upperBound: SIMD8(repeating: 88.0))
+        // x = n ln2 + r, |r| <= ln2 / 2, with ln2 split in two for an exact product.
+        let n = (x * 1.442_695_04 + 0.5).rounded(.down)
+        x.addProduct(n, SIMD8(repeating: -0.693_359_375))
+        x.addProduct(n, SIMD8(repeating: 2.121_944_4e-4))
+        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        p = p * x + 1.398_199_95e-3
+        p = p * x + 8.333_451_9e-3
+        p = p * x + 4.166_579_6e-2
+        p = p * x + 1.666_666_55e-1
+        p = p * x + 5.000_000_1e-1
+        let y = p * (x * x) + x + 1
+        // 2^n through the exponent bits.
+        let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
+        return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    }
+
+    /// 1 / (1 + e^-x).
+    @inline(__always)
+    public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        1 / (1 + exp(-x))
+    }
+
+    /// Scalar sigmoid for tails.
+    @inline(__always)
+    public static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+}

@@ -1,0 +1,84 @@
+// `rivers-bench peak` and `rivers-bench kernels`: the FMA peak, and each convolution pass of
+// the U-Net's real shapes as GFLOP/s and percent of that peak, measured in the same process.
+import Foundation
+import Rivers
+
+/// The best of `repeats` timings of `body`, after one warm-up call.
+func bestSeconds(repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
+}
+
+func benchPeak(_ args: ParsedArguments) throws -> [String: Any] {
+    let all = Peak.measureGFLOPS(threads: Parallel.threadCount), one = Peak.measureGFLOPS(threads: 1)
+    print(table([["threads", "FMA peak (GFLOP/s)"], [String(Parallel.threadCount), fmt(all, 1)], ["1", fmt(one, 1)]]))
+    return ["peak_gflops": all, "peak_gflops_1thread": one, "threads": Parallel.threadCount]
+}
+
+struct KernelCase {
+    let name: String
+    let geometry: ConvGeometry
+    let transposed: Bool
+}
+
+/// The U-Net's convolution shapes at 64x192, batch 8 (default widths 64 96 128 256).
+func unetKernelCases(batch: Int) -> [KernelCase] {
+    func conv(_ name: String, _ h: Int, _ w: Int, _ cin: Int, _ cout: Int, k: Int = 3, s: Int = 1) -> KernelCase {
+        KernelCase(name: name, geometry: ConvGeometry(batch: batch, height: h, width: w, inChannels: cin, outChannels: cout, kernel: k, stride: s), transposed: false)
+    }
+    func convT(_ name: String, _ h: Int, _ w: Int, _ cin: Int, _ cout: Int) -> KernelCase {
+        KernelCase(name: name, geometry: ConvTranspose2D.geometry(batch: batch, height: h, width: w, inChannels: cin, outChannels: cout), transposed: true)
+    }
+    return [
+        conv("conv3x3", 64, 192, 320, 64), conv("conv3x3", 64, 192, 64, 64), conv("conv3x3", 64, 192, 128, 64),
+        conv("conv1x1", 64, 192, 320, 64, k: 1),
+        conv("conv3x3 s2", 64, 192, 64, 64, s: 2), conv("conv3x3 s2", 32, 96, 96, 96, s: 2), conv("conv3x3 s2", 16, 48, 128, 128, s: 2),
+        convT("convT3x3 s2", 8, 24, 256, 128), convT("convT3x3 s2", 16, 48, 128, 96), convT("convT3x3 s2", 32, 96, 96, 64),
+        conv("conv3x3", 8, 24, 256, 256),
+    ]
+}
+
+func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
+    let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    let repeats = max(1, try args.int("repeats"))
+    let scratch = ConvScratch()
+    var rows = [["kernel", "pass", "shape", "GFLOP/s", "% of peak", "seconds"]]
+    var results: [[String: Any]] = []
+    for c in unetKernelCases(batch: try args.int("batch_size")) {
+        let g = c.geometry
+        let x = FloatBuffer(count: g.inputCount), y = FloatBuffer(count: g.outputCount), w = FloatBuffer(count: g.weightCount)
+        let dx = FloatBuffer(count: g.inputCount), dy = FloatBuffer(count: g.outputCount), dw = FloatBuffer(count: g.weightCount)
+        let bias = FloatBuffer(count: max(g.inChannels, g.outChannels)), dbias = FloatBuffer(count: max(g.inChannels, g.outChannels))
+        var rng = SeededGenerator(seed: 1)
+        for buffer in [x, w, dy, y] { for i in 0..<buffer.count { buffer.pointer[i] = rng.uniform() - 0.5 } }
+        // A transposed convolution's passes are its convolution's passes with the roles swapped:
+        // its input is the convolution's output (H x W) and its output the convolution's input.
+        let label = c.transposed ? "\(g.batch)x\(g.outHeight)x\(g.outWidth)x\(g.outChannels)->\(g.inChannels)" : g.label
+        let passes: [(String, () -> Void)] = c.transposed ? [
+            ("forward", { ConvTranspose2D.forward(dx.pointer, y.pointer, w.pointer, bias.pointer, g, scratch: scratch) }),
+            ("backward_input", { ConvTranspose2D.backwardInput(dy.pointer, x.pointer, w.pointer, g, scratch: scratch) }),
+            ("backward_weights", { ConvTranspose2D.backwardWeights(dw.pointer, dbias.pointer, y.pointer, x.pointer, g, scratch: scratch) }),
+        ] : [
+            ("forward", { Conv2D.forward(y.pointer, x.pointer, w.pointer, bias.pointer, g, scratch: scratch) }),
+            ("backward_input", { Conv2D.backwardInput(dx.pointer, dy.pointer, w.pointer, g, scratch: scratch) }),
+            ("backward_weights", { Conv2D.backwardWeights(dw.pointer, dbias.pointer, x.pointer, dy.pointer, g, scratch: scratch) }),
+        ]
+        for (pass, body) in passes {
+            let seconds = bestSeconds(repeats: repeats, body)
+            let gflops = g.flops / seconds / 1e9
+            rows.append([c.name, pass, label, fmt(gflops, 1), fmt(100 * gflops / peak, 1), fmt(seconds, 4)])
+            results.append(["name": c.name, "pass": pass, "shape": label, "gflops": gflops, "percent_of_peak": 100 * gflops / peak, "seconds": seconds])
+        }
+    }
+    let rss = ResourceUsage.peakResidentBytes()
+    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads")
+    print(table(rows))
+    print("peak resident memory: \(fmt(Double(rss) / 1048576, 1)) MiB")
+    return ["peak_gflops": peak, "kernels": results, "peak_rss_bytes": rss, "threads": Parallel.threadCount]
+}
