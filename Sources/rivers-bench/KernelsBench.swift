@@ -76,9 +76,35 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
             results.append(["name": c.name, "pass": pass, "shape": label, "gflops": gflops, "percent_of_peak": 100 * gflops / peak, "seconds": seconds])
         }
     }
+    // Memory-bound kernels: effective bandwidth (bytes read + written once) instead of FLOP/s.
+    let batch = try args.int("batch_size")
+    let (HW, C, G) = (64 * 192, 64, 8)
+    let count = batch * HW * C
+    let a = FloatBuffer(count: count), b = FloatBuffer(count: count), c = FloatBuffer(count: count)
+    let gamma = FloatBuffer(count: C), beta = FloatBuffer(count: C), dgamma = FloatBuffer(count: C), dbeta = FloatBuffer(count: C), mean = FloatBuffer(count: batch * G), rstd = FloatBuffer(count: batch * G)
+    var rng = SeededGenerator(seed: 2)
+    for i in 0..<count { a.pointer[i] = rng.normal(); b.pointer[i] = rng.normal() }
+    for i in 0..<C { gamma.pointer[i] = 1 }
+    let shape = "\(batch)x64x192x\(C)"
+    var memoryRows = [["kernel", "pass", "shape", "GB/s", "seconds"]]
+    var memoryResults: [[String: Any]] = []
+    let memoryPasses: [(String, String, Double, () -> Void)] = [
+        ("swish", "forward", 2, { Elementwise.swishForward(c.pointer, a.pointer, count) }),
+        ("swish", "backward", 3, { Elementwise.swishBackward(c.pointer, b.pointer, a.pointer, count) }),
+        ("groupnorm", "forward", 2, { GroupNorm.forward(c.pointer, mean.pointer, rstd.pointer, a.pointer, gamma.pointer, beta.pointer, N: batch, HW: HW, C: C, groups: G) }),
+        ("groupnorm", "backward", 3, { GroupNorm.backward(c.pointer, dgamma.pointer, dbeta.pointer, b.pointer, a.pointer, mean.pointer, rstd.pointer, gamma.pointer, N: batch, HW: HW, C: C, groups: G) }),
+    ]
+    for (name, pass, tensors, body) in memoryPasses {
+        let seconds = bestSeconds(repeats: repeats, body)
+        let gbs = tensors * Double(count) * 4 / seconds / 1e9
+        memoryRows.append([name, pass, shape, fmt(gbs, 1), fmt(seconds, 4)])
+        memoryResults.append(["name": name, "pass": pass, "shape": shape, "gbytes_per_second": gbs, "seconds": seconds])
+    }
     let rss = ResourceUsage.peakResidentBytes()
     print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads")
     print(table(rows))
+    print("")
+    print(table(memoryRows))
     print("peak resident memory: \(fmt(Double(rss) / 1048576, 1)) MiB")
-    return ["peak_gflops": peak, "kernels": results, "peak_rss_bytes": rss, "threads": Parallel.threadCount]
+    return ["peak_gflops": peak, "kernels": results, "memory_bound": memoryResults, "peak_rss_bytes": rss, "threads": Parallel.threadCount]
 }

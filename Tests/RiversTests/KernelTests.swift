@@ -32,7 +32,8 @@ final class KernelTests: XCTestCase {
     }
 
     func testGroupNormMatchesNaiveAndFiniteDifferences() {
-        for (N, HW, C, G) in [(2, 15, 16, 8), (1, 1, 24, 8), (3, 7, 8, 8)] {
+        // (1, 600, 8, 8) is cut into pixel chunks; C = 12 takes the scalar (non-SIMD8) path.
+        for (N, HW, C, G) in [(2, 15, 16, 8), (1, 1, 24, 8), (3, 7, 8, 8), (1, 600, 8, 8), (2, 5, 12, 4)] {
             let x = randomArray(N * HW * C, seed: 3).map { $0 * 2 + 0.5 }
             let gamma = randomArray(C, seed: 4).map { $0 + 1.5 }, beta = randomArray(C, seed: 5)
             var y = [Float](repeating: 0, count: x.count), ref = y
@@ -66,6 +67,22 @@ final class KernelTests: XCTestCase {
             assertClose(dg, finiteDifferenceGradient({ loss(xd, $0, bd) }, at: gd).map(Float.init), atol: 1e-4, rtol: 1e-4, "dgamma")
             assertClose(db, finiteDifferenceGradient({ loss(xd, gd, $0) }, at: bd).map(Float.init), atol: 1e-4, rtol: 1e-4, "dbeta")
         }
+    }
+
+    func testGroupNormIsIdenticalOnOneAndTwoThreads() {
+        let (N, HW, C, G) = (2, 1000, 16, 8)
+        let x = randomArray(N * HW * C, seed: 1), dy = randomArray(N * HW * C, seed: 2), gamma = randomArray(C, seed: 3), beta = randomArray(C, seed: 4)
+        func run(threads: Int) -> [Float] {
+            let saved = Parallel.threadCount
+            Parallel.threadCount = threads
+            defer { Parallel.threadCount = saved }
+            var y = [Float](repeating: 0, count: x.count), dx = y, mean = [Float](repeating: 0, count: N * G), rstd = mean
+            var dg = [Float](repeating: 0, count: C), db = dg
+            GroupNorm.forward(&y, &mean, &rstd, x, gamma, beta, N: N, HW: HW, C: C, groups: G)
+            GroupNorm.backward(&dx, &dg, &db, dy, x, mean, rstd, gamma, N: N, HW: HW, C: C, groups: G)
+            return y + dx + dg + db + mean + rstd
+        }
+        XCTAssertEqual(run(threads: 1), run(threads: 2))
     }
 
     func testDenseForwardAndBackwardMatchNaive() {

@@ -4,11 +4,18 @@ import Foundation
 
 public enum FastMath {
     /// e^x, relative error within a few ulp of float for x in [-87, 88] (clamped outside).
+    /// Written with plain arithmetic, masks and bit casts only: the generic SIMD rounding,
+    /// clamping and integer conversions compile to out-of-line calls.
     @inline(__always)
     public static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        var x = v.clamped(lowerBound: SIMD8(repeating: -87.0), upperBound: SIMD8(repeating: 88.0))
+        var x = v.replacing(with: -87, where: v .< -87)
+        x.replace(with: 88, where: x .> 88)
+        // n = round(x / ln2): adding 1.5 * 2^23 rounds to an integer in the low mantissa bits;
+        // with 127 added too, those bits are n + 127, the biased exponent of 2^n.
+        let magic = SIMD8<Float>(repeating: 12_582_912 + 127)
+        let t = x * 1.442_695_04 + magic
+        let n = t - magic
         // x = n ln2 + r, |r| <= ln2 / 2, with ln2 split in two for an exact product.
-        let n = (x * 1.442_695_04 + 0.5).rounded(.down)
         x.addProduct(n, SIMD8(repeating: -0.693_359_375))
         x.addProduct(n, SIMD8(repeating: 2.121_944_4e-4))
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
@@ -18,8 +25,8 @@ public enum FastMath {
         p = p * x + 1.666_666_55e-1
         p = p * x + 5.000_000_1e-1
         let y = p * (x * x) + x + 1
-        // 2^n through the exponent bits.
-        let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
+        // 2^n: the low bits of t, moved into the exponent field.
+        let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &<< 23
         return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
