@@ -13,7 +13,7 @@ final class GemmTests: XCTestCase {
                     let lda = ta ? M : K, ldb = tb ? K : N
                     for accumulate in [false, true] {
                         Gemm.multiply(M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
-                                      c: &fast, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate, scratch: Scratch())
+                                      c: &fast, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate, scratch: GemmScratch())
                         Gemm.multiplyNaive(M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
                                            c: &slow, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate)
                         assertClose(fast, slow, atol: 2 * sumTolerance(terms: K + 1), "M \(M) N \(N) K \(K) ta \(ta) tb \(tb) acc \(accumulate)")

@@ -89,11 +89,11 @@ final class KernelTests: XCTestCase {
         let (M, I, O) = (11, 7, 19)
         let x = randomArray(M * I, seed: 1), w = randomArray(I * O, seed: 2), b = randomArray(O, seed: 3), dy = randomArray(M * O, seed: 4)
         var y = [Float](repeating: 0, count: M * O), ref = y
-        Dense.forward(&y, x, w, b, M: M, inputs: I, outputs: O, scratch: Scratch())
+        Dense.forward(&y, x, w, b, M: M, inputs: I, outputs: O, scratch: GemmScratch())
         Gemm.multiplyNaive(M: M, N: O, K: I, a: x, lda: I, transposeA: false, b: w, ldb: O, transposeB: false, c: &ref, ldc: O, bias: b)
         assertClose(y, ref, atol: sumTolerance(terms: I + 1))
         var dx = [Float](repeating: 0, count: M * I), dw = [Float](repeating: 0, count: I * O), db = [Float](repeating: 0, count: O)
-        Dense.backward(&dx, &dw, &db, dy, x, w, M: M, inputs: I, outputs: O, scratch: Scratch())
+        Dense.backward(&dx, &dw, &db, dy, x, w, M: M, inputs: I, outputs: O, scratch: GemmScratch())
         var rdx = dx, rdw = dw
         Gemm.multiplyNaive(M: M, N: I, K: O, a: dy, lda: O, transposeA: false, b: w, ldb: O, transposeB: true, c: &rdx, ldc: I)
         Gemm.multiplyNaive(M: I, N: O, K: M, a: x, lda: I, transposeA: true, b: dy, ldb: O, transposeB: false, c: &rdw, ldc: O)
@@ -117,7 +117,7 @@ final class KernelTests: XCTestCase {
             var cacheBuffers = cacheSizes.map { [Float](repeating: 0, count: $0) }
             var y = [Float](repeating: 0, count: N * L * C), dx = y
             var work = [Float](repeating: 0, count: 4 * N * L * h * d + 2 * L * L)
-            let scratch = Scratch()
+            let scratch = GemmScratch()
             func ptrs(_ arrays: inout [[Float]], _ body: ([UnsafeMutablePointer<Float>]) -> Void) {
                 var pointers: [UnsafeMutablePointer<Float>] = []
                 for i in 0..<arrays.count { pointers.append(arrays[i].withUnsafeMutableBufferPointer { $0.baseAddress! }) }

@@ -36,7 +36,7 @@ public enum Attention {
     /// then needs `work` of L*L floats for the masked copy.
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ cache: AttentionCache, _ x: UnsafePointer<Float>,
                                _ w: AttentionWeights, N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
-                               dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>? = nil, scratch: Scratch) {
+                               dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>? = nil, scratch: GemmScratch) {
         let hd = h * d
         Dense.forward(cache.q, x, w.wq, w.bq, M: N * L, inputs: C, outputs: hd, scratch: scratch)
         Dense.forward(cache.k, x, w.wk, w.bk, M: N * L, inputs: C, outputs: hd, scratch: scratch)
@@ -83,7 +83,7 @@ public enum Attention {
     public static func backward(_ dx: UnsafeMutablePointer<Float>, _ dw: AttentionWeights, _ dout: UnsafePointer<Float>,
                                 _ x: UnsafePointer<Float>, _ w: AttentionWeights, _ cache: AttentionCache,
                                 N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
-                                dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>, scratch: Scratch, accumulate: Bool = false) {
+                                dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>, scratch: GemmScratch, accumulate: Bool = false) {
         let hd = h * d
         let dcontext = work, dq = work + N * L * hd, dk = dq + N * L * hd, dv = dk + N * L * hd
         let dp = dv + N * L * hd, masked = dp + L * L

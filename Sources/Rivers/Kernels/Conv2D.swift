@@ -38,21 +38,14 @@ public struct ConvGeometry: Equatable, Sendable {
 /// Zeros for the A rows of taps that fall in the padding.
 let zeroRow: FloatBuffer = FloatBuffer(count: 4096)
 
-/// Reusable memory of the convolution kernels (packed weights, per-thread partial sums).
-public final class ConvScratch: @unchecked Sendable {
-    let packed = Scratch()
-    let partial = Scratch()
-    let padded = Scratch()
-    public init() {}
-}
+/// The convolutions reuse the GEMM's scratch (packed weights, tables, partial sums).
+public typealias ConvScratch = GemmScratch
 
 public enum Conv2D {
-    /// Channel chunks no longer than the GEMM's K block: [(c0, count)].
-    static func chunks(_ channels: Int) -> [(Int, Int)] {
-        let pieces = (channels + Gemm.kc - 1) / Gemm.kc
-        let size = (channels + pieces - 1) / pieces
-        return stride(from: 0, to: channels, by: size).map { ($0, min(size, channels - $0)) }
-    }
+    /// Channel chunks no longer than the GEMM's K block, of near-equal size: chunk i is
+    /// chunkStart(i)..<chunkStart(i + 1) for i in 0..<chunkCount.
+    static func chunkCount(_ channels: Int) -> Int { (channels + Gemm.kc - 1) / Gemm.kc }
+    static func chunkSize(_ channels: Int) -> Int { (channels + chunkCount(channels) - 1) / chunkCount(channels) }
 
     /// out[N, Ho, Wo, Cout] = conv(input[N, H, W, Cin], weight[k, k, Cin, Cout]) + bias[Cout].
     /// With `accumulate`, the result is added to `out` (bias still added once).
@@ -63,24 +56,27 @@ public enum Conv2D {
         let K = k * k * Cin
         let packed = scratch.packed.floats(Gemm.packedSize(K: K, N: Cout))
         Gemm.packB(packed, weight, K: K, N: Cout, ldb: Cout, transposed: false)
-        var segs: [(k0: Int, count: Int)] = []
-        var segTap: [(dy: Int, dx: Int, c0: Int)] = []
-        for ky in 0..<k { for kx in 0..<k { for (c0, n) in chunks(Cin) {
-            segs.append(((ky * k + kx) * Cin + c0, n))
-            segTap.append((ky - g.padTop, kx - g.padLeft, c0))
+        scratch.segments.removeAll(keepingCapacity: true)
+        scratch.segmentTaps.removeAll(keepingCapacity: true)
+        let size = chunkSize(Cin)
+        for ky in 0..<k { for kx in 0..<k { for c0 in stride(from: 0, to: Cin, by: size) {
+            scratch.segments.append(((ky * k + kx) * Cin + c0, min(size, Cin - c0)))
+            scratch.segmentTaps.append((ky - g.padTop, kx - g.padLeft, c0))
         } } }
+        let segs = scratch.segments, segTap = scratch.segmentTaps
         let zeros = UnsafePointer(zeroRow.pointer)
         Gemm.drive(M: g.batch * Ho * Wo, N: Cout, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
             for i in 0..<stride {
                 let m = m0 + min(i, rows - 1)
                 let ox = m % Wo, oy = (m / Wo) % Ho, n = m / (Wo * Ho)
                 let iy0 = oy * s, ix0 = ox * s
-                for (si, t) in segTap.enumerated() {
+                for si in 0..<segTap.count {
+                    let t = segTap[si]
                     let iy = iy0 + t.dy, ix = ix0 + t.dx
                     table[si * stride + i] = iy >= 0 && iy < H && ix >= 0 && ix < W ? input + ((n * H + iy) * W + ix) * Cin + t.c0 : zeros
                 }
             }
-        }, rowC: { out + $0 * Cout }, packedB: packed, K: K, bias: bias, accumulate: accumulate)
+        }, rowC: { out + $0 * Cout }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
     }
 
     /// dinput[N, H, W, Cin] (+)= the gradient of `forward` for dout[N, Ho, Wo, Cout]: a transposed
@@ -97,30 +93,35 @@ public enum Conv2D {
                 let Hc = (H - py + s - 1) / s, Wc = (W - px + s - 1) / s
                 if Hc <= 0 || Wc <= 0 { continue }
                 // Taps that reach this phase, and the dout offset each reads: oy = i + dy.
-                var taps: [(ky: Int, kx: Int, dy: Int, dx: Int)] = []
+                scratch.taps.removeAll(keepingCapacity: true)
                 for ky in 0..<k where (py + g.padTop - ky) % s == 0 {
                     for kx in 0..<k where (px + g.padLeft - kx) % s == 0 {
-                        taps.append((ky, kx, (py + g.padTop - ky) / s, (px + g.padLeft - kx) / s))
+                        scratch.taps.append((ky, kx, (py + g.padTop - ky) / s, (px + g.padLeft - kx) / s))
                     }
                 }
+                let taps = scratch.taps
                 let K = taps.count * Cout
                 let packed = scratch.packed.floats(Gemm.packedSize(K: max(K, 1), N: Cin))
-                var segs: [(k0: Int, count: Int)] = []
-                var segTap: [(dy: Int, dx: Int, c0: Int)] = []
-                for (t, tap) in taps.enumerated() {
+                scratch.segments.removeAll(keepingCapacity: true)
+                scratch.segmentTaps.removeAll(keepingCapacity: true)
+                let size = chunkSize(Cout)
+                for t in 0..<taps.count {
+                    let tap = taps[t]
                     // B rows for this tap: B[co, ci] = W[ky, kx, ci, co], the tap's Cin x Cout block transposed.
                     Gemm.packB(packed, weight + (tap.ky * k + tap.kx) * Cin * Cout, K: Cout, N: Cin, ldb: Cout,
                                transposed: true, kOffset: t * Cout, kTotal: K)
-                    for (c0, n) in chunks(Cout) {
-                        segs.append((t * Cout + c0, n))
-                        segTap.append((tap.dy, tap.dx, c0))
+                    for c0 in stride(from: 0, to: Cout, by: size) {
+                        scratch.segments.append((t * Cout + c0, min(size, Cout - c0)))
+                        scratch.segmentTaps.append((tap.dy, tap.dx, c0))
                     }
                 }
+                let segs = scratch.segments, segTap = scratch.segmentTaps
                 Gemm.drive(M: g.batch * Hc * Wc, N: Cin, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
                     for i in 0..<stride {
                         let m = m0 + min(i, rows - 1)
                         let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
-                        for (si, t) in segTap.enumerated() {
+                        for si in 0..<segTap.count {
+                            let t = segTap[si]
                             let oy = ii + t.dy, ox = j + t.dx
                             table[si * stride + i] = oy >= 0 && oy < Ho && ox >= 0 && ox < Wo ? dout + ((n * Ho + oy) * Wo + ox) * Cout + t.c0 : zeros
                         }
@@ -128,7 +129,7 @@ public enum Conv2D {
                 }, rowC: { m in
                     let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
                     return dinput + ((n * H + ii * s + py) * W + j * s + px) * Cin
-                }, packedB: packed, K: K, bias: bias, accumulate: accumulate)
+                }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
             }
         }
     }
@@ -157,12 +158,11 @@ public enum Conv2D {
         let threads = max(1, min(Parallel.threadCount, rows))
         let partial = scratch.partial.floats(threads * Cout * N)
         let strips = C / Gemm.nr
+        let aTables = scratch.aRows(threads * Gemm.mr), cTables = scratch.cRows(threads * Gemm.mr)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let part = partial + t * Cout * N
             part.initialize(repeating: 0, count: Cout * N)
-            let aRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: Gemm.mr)
-            let cRows = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: Gemm.mr)
-            defer { aRows.deallocate(); cRows.deallocate() }
+            let aRows = aTables + t * Gemm.mr, cRows = cTables + t * Gemm.mr
             for row in (rows * t / threads)..<(rows * (t + 1) / threads) {
                 let n = row / Ho, oy = row % Ho
                 for ky in 0..<k {

@@ -4,7 +4,7 @@ import Foundation
 public enum Dense {
     /// y[M, O] = x[M, I] W[I, O] + b[O].
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
-                               M: Int, inputs I: Int, outputs O: Int, scratch: Scratch, accumulate: Bool = false) {
+                               M: Int, inputs I: Int, outputs O: Int, scratch: GemmScratch, accumulate: Bool = false) {
         Gemm.multiply(M: M, N: O, K: I, a: x, lda: I, transposeA: false, b: w, ldb: O, transposeB: false, c: y, ldc: O,
                       bias: b, accumulate: accumulate, scratch: scratch)
     }
@@ -13,7 +13,7 @@ public enum Dense {
     /// `accumulateInput` defaults to `accumulate`.
     public static func backward(_ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?,
                                 _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                M: Int, inputs I: Int, outputs O: Int, scratch: Scratch, accumulate: Bool = false, accumulateInput: Bool? = nil) {
+                                M: Int, inputs I: Int, outputs O: Int, scratch: GemmScratch, accumulate: Bool = false, accumulateInput: Bool? = nil) {
         if let dx {
             Gemm.multiply(M: M, N: I, K: O, a: dy, lda: O, transposeA: false, b: w, ldb: O, transposeB: true, c: dx, ldc: I,
                           accumulate: accumulateInput ?? accumulate, scratch: scratch)

@@ -3,6 +3,37 @@
 // blocks. Convolutions drive the same micro-kernel with their own row pointers (implicit GEMM).
 import Foundation
 
+/// Everything the GEMM and convolution kernels reuse between calls: packed B, per-thread
+/// pointer tables, partial sums, segment lists. One per layer (or per shape) means a step
+/// allocates nothing once every shape has been seen.
+public final class GemmScratch: @unchecked Sendable {
+    let packed = Scratch()
+    let partial = Scratch()
+    let padded = Scratch()
+    var segments: [(k0: Int, count: Int)] = []
+    var segmentTaps: [(dy: Int, dx: Int, c0: Int)] = []
+    var taps: [(ky: Int, kx: Int, dy: Int, dx: Int)] = []
+    private var aTable = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 1)
+    private var aCapacity = 1
+    private var cTable = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: 1)
+    private var cCapacity = 1
+
+    public init() {}
+    deinit { aTable.deallocate(); cTable.deallocate() }
+
+    /// At least `count` A-row pointers (contents unspecified).
+    func aRows(_ count: Int) -> UnsafeMutablePointer<UnsafePointer<Float>> {
+        if count > aCapacity { aTable.deallocate(); aTable = .allocate(capacity: count); aCapacity = count }
+        return aTable
+    }
+
+    /// At least `count` C-row pointers (contents unspecified).
+    func cRows(_ count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
+        if count > cCapacity { cTable.deallocate(); cTable = .allocate(capacity: count); cCapacity = count }
+        return cTable
+    }
+}
+
 public enum Gemm {
     /// Rows per micro-tile, and columns (two SIMD8 registers): 12 accumulators + 2 B + 1 A.
     public static let mr = 6
@@ -114,18 +145,19 @@ public enum Gemm {
     /// The first segment overwrites C unless `accumulate`, and adds `bias` either way.
     public static func drive(M: Int, N: Int, segments: [(k0: Int, count: Int)], aStep: Int,
                              fillA: FillA, rowC: (Int) -> UnsafeMutablePointer<Float>?,
-                             packedB: UnsafePointer<Float>, K: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
+                             packedB: UnsafePointer<Float>, K: Int, bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch) {
         if M == 0 || N == 0 { return }
         let strips = (N + nr - 1) / nr
         let blocks = (M + mc - 1) / mc
-        let threads = min(Parallel.threadCount, blocks)
+        let threads = max(1, min(Parallel.threadCount, blocks))
         let stride = ((mc + mr - 1) / mr) * mr
+        let tableSize = max(segments.count, 1) * stride
+        let tables = scratch.aRows(threads * tableSize), cTables = scratch.cRows(threads * stride)
         withoutActuallyEscaping(fillA) { fillA in
             withoutActuallyEscaping(rowC) { rowC in
                 let body = { (t: Int) in
-                    let table = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(segments.count, 1) * stride)
-                    let cRows = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: stride)
-                    defer { table.deallocate(); cRows.deallocate() }
+                    let table = tables + t * tableSize
+                    let cRows = cTables + t * stride
                     var block = t
                     while block < blocks {
                         let m0 = block * mc, mCount = min(mc, M - m0)
@@ -160,28 +192,31 @@ public enum Gemm {
         }
     }
 
-    /// K split into KC-long segments.
-    public static func segments(K: Int) -> [(k0: Int, count: Int)] {
-        stride(from: 0, to: K, by: kc).map { ($0, min(kc, K - $0)) }
+    /// K split into KC-long segments, into the scratch's reusable list.
+    static func segments(K: Int, into list: inout [(k0: Int, count: Int)]) {
+        list.removeAll(keepingCapacity: true)
+        var k0 = 0
+        while k0 < K { list.append((k0, min(kc, K - k0))); k0 += kc }
     }
 
     /// C = op(A) op(B) + bias (+ C when `accumulate`), row-major: op(A) is M x K, op(B) K x N.
-    /// `scratch` holds packed B and is reused across calls.
+    /// `scratch` holds packed B and the row tables, reused across calls.
     public static func multiply(M: Int, N: Int, K: Int,
                                 a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                                 c: UnsafeMutablePointer<Float>, ldc: Int,
-                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: Scratch) {
-        let packed = scratch.floats(packedSize(K: K, N: N))
+                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: GemmScratch) {
+        let packed = scratch.packed.floats(packedSize(K: K, N: N))
         packB(packed, b, K: K, N: N, ldb: ldb, transposed: transposeB)
-        let segs = segments(K: K)
+        segments(K: K, into: &scratch.segments)
+        let segs = scratch.segments
         // A[m, k] = a[m * lda + k]; transposed, a[k * lda + m]: row m starts at a + m, steps by lda.
         let (rowStep, kStep, aStep) = transposeA ? (1, lda, lda) : (lda, 1, 1)
         drive(M: M, N: N, segments: segs, aStep: aStep, fillA: { m0, rows, table, stride in
             for si in 0..<segs.count {
                 for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * rowStep + segs[si].k0 * kStep }
             }
-        }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate)
+        }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
     }
 
     /// The naive twin: three loops, sums in Double. Tests compare the fast path against it.
