@@ -15,20 +15,27 @@ private func callCodec(path: String, _ body: (UnsafeMutablePointer<CChar>, Int32
     }
 }
 
+/// The C decoders' shape: (bytes, byte count, maximum pixels, out RGB, width, height, error, error length).
+private typealias CDecoder = (UnsafePointer<UInt8>, Int, Int32, inout UnsafeMutablePointer<UInt8>?, inout Int32, inout Int32,
+                              UnsafeMutablePointer<CChar>, Int32) -> Int32
+
+/// Runs a C decoder over `data` and copies its malloc'ed RGB result into an Image.
+private func decodeImage(_ data: Data, path: String, _ decoder: CDecoder) throws -> Image {
+    var out: UnsafeMutablePointer<UInt8>? = nil
+    var width: Int32 = 0, height: Int32 = 0
+    try data.withUnsafeBytes { raw in
+        let base = raw.bindMemory(to: UInt8.self).baseAddress!
+        try callCodec(path: path) { err, len in decoder(base, raw.count, Int32(maximumImagePixels), &out, &width, &height, err, len) }
+    }
+    defer { free(out) }
+    let count = Int(width) * Int(height) * 3
+    return Image(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: out, count: count)))
+}
+
 public enum JPEG {
     /// Decodes baseline or progressive JPEG; grey and CMYK are converted to RGB.
     public static func decode(_ data: Data, path: String) throws -> Image {
-        var out: UnsafeMutablePointer<UInt8>? = nil
-        var width: Int32 = 0, height: Int32 = 0
-        try data.withUnsafeBytes { raw in
-            let base = raw.bindMemory(to: UInt8.self).baseAddress!
-            try callCodec(path: path) { err, len in
-                rivers_jpeg_decode(base, UInt(raw.count), Int32(maximumImagePixels), &out, &width, &height, err, len)
-            }
-        }
-        defer { rivers_jpeg_free(out) }
-        let count = Int(width) * Int(height) * 3
-        return Image(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: out, count: count)))
+        try decodeImage(data, path: path) { rivers_jpeg_decode($0, UInt($1), $2, &$3, &$4, &$5, $6, $7) }
     }
 
     /// Encodes as baseline JPEG with 4:2:0 chroma subsampling; quality 1...100.
@@ -57,17 +64,7 @@ public enum JPEG {
 public enum PNG {
     /// Decodes any PNG colour type and bit depth to 8-bit RGB (alpha dropped).
     public static func decode(_ data: Data, path: String) throws -> Image {
-        var out: UnsafeMutablePointer<UInt8>? = nil
-        var width: Int32 = 0, height: Int32 = 0
-        try data.withUnsafeBytes { raw in
-            let base = raw.bindMemory(to: UInt8.self).baseAddress!
-            try callCodec(path: path) { err, len in
-                rivers_png_decode(base, raw.count, Int32(maximumImagePixels), &out, &width, &height, err, len)
-            }
-        }
-        defer { rivers_png_free(out) }
-        let count = Int(width) * Int(height) * 3
-        return Image(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: out, count: count)))
+        try decodeImage(data, path: path) { rivers_png_decode($0, $1, $2, &$3, &$4, &$5, $6, $7) }
     }
 
     /// Encodes as 8-bit RGB PNG (lossless).
