@@ -1,0 +1,91 @@
+// The `rivers` executable end to end: exit statuses, one-line errors, help, dry run.
+import Foundation
+import XCTest
+import Rivers
+
+final class CommandLineTests: XCTestCase {
+    /// The `rivers` executable built beside the test bundle.
+    var executable: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0])
+        while !dir.path.isEmpty && dir.path != "/" {
+            dir.deleteLastPathComponent()
+            let candidate = dir.appendingPathComponent("rivers")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) && !FileOps.isDirectory(candidate.path) { return candidate }
+        }
+        return URL(fileURLWithPath: "rivers-not-found")
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func makeRaw() throws -> String {
+        let root = try makeTempDir(self) + "/raw"
+        try SampleDataset.write(to: root, labels: 3, width: 24, height: 8)
+        return root
+    }
+
+    func testExecutableIsBuilt() {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: executable.path), "rivers not found beside \(CommandLine.arguments[0])")
+    }
+
+    func testVersionAndHelp() throws {
+        XCTAssertTrue(try run(["--version"]).out.hasPrefix("rivers "))
+        let help = try run(["balance", "--help"])
+        XCTAssertEqual(help.status, 0)
+        for option in ["--in_dir", "--out_dir", "--labels", "--theta", "--fact", "--multiplier", "--seed", "--dry_run"] {
+            XCTAssertTrue(help.out.contains(option), option)
+        }
+        XCTAssertTrue(help.out.contains("(default: 1.3)"))
+    }
+
+    func testUsageErrorsAreOneLineWithStatusTwo() throws {
+        let raw = try makeRaw()
+        for (args, expected) in [(["balance", "--in_dir", raw, "--fcat", "2"], "did you mean '--fact'?"),
+                                 (["balanse"], "did you mean 'balance'?"),
+                                 (["balance"], "missing required option --in_dir")] {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 2, "\(args)")
+            XCTAssertTrue(r.err.contains(expected), r.err)
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        }
+    }
+
+    func testDryRunPrintsThePlanAndWritesNothing() throws {
+        let raw = try makeRaw()
+        let out = (raw as NSString).deletingLastPathComponent + "/out"
+        let r = try run(["balance", "--in-dir", raw, "--out-dir", out, "--dry-run"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("label  site  before  added  after"), r.out)
+        XCTAssertTrue(r.out.contains("nothing was written"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func testMissingLabelFolderIsOneLineErrorAndNothingIsWritten() throws {
+        let raw = try makeRaw()
+        let out = (raw as NSString).deletingLastPathComponent + "/out"
+        let r = try run(["balance", "--in_dir", raw, "--out_dir", out, "--labels", "6"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.err, "rivers: error: \(raw)/4: label folder is missing\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func testCorruptImageIsReportedTheRestFinishesAndStatusIsOne() throws {
+        let raw = try makeRaw()
+        writeFile(raw + "/2/S9_broken.JPG", Data([0xFF, 0xD8, 0xFF]))
+        let out = (raw as NSString).deletingLastPathComponent + "/out"
+        let r = try run(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.out.contains("failed:\n  \(raw)/2/S9_broken.JPG"), r.out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/diffusion_data/L1/1/S3_D010125_010125_0_8_X_5_-1.JPG"))
+    }
+}
