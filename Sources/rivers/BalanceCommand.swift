@@ -47,6 +47,7 @@ func runBalance(_ args: ParsedArguments) throws -> Int32 {
     let progress = ProgressBar(title: "balance", total: plan.totalImages, enabled: !args.has("quiet"))
     let quality = try args.int("jpeg_quality")
     guard (1...100).contains(quality) else { throw UsageError(description: "--jpeg_quality must be 1 to 100, got \(quality)") }
+    Interrupt.install()
     let report = try Balance.execute(plan, jpegQuality: quality, progress: progress)
     print(planTable(plan, report: report))
     print("\(report.written) images written, \(report.existing) already present, \(report.failures.count + scan.unreadable.count) failed.")
@@ -54,6 +55,10 @@ func runBalance(_ args: ParsedArguments) throws -> Int32 {
     if !failures.isEmpty {
         print("failed:")
         for f in failures { print("  \(f)") }
+    }
+    if report.interrupted {
+        print("interrupted: every file written is complete; run the same command again to write the rest.")
+        return 130
     }
     return failures.isEmpty ? 0 : 1
 }

@@ -79,6 +79,37 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
+    func testCtrlCStopsCleanlyAndARerunCompletes() throws {
+        let root = try makeTempDir(self)
+        let raw = root + "/raw"
+        // Label 1: one site of 60 and one of 5 (55 augmentations to reach 60: 120 files); labels 2, 3: one image each.
+        for i in 0..<60 { writeFile("\(raw)/1/A_\(i).JPG", try JPEG.encode(patternImage(width: 600, height: 200, seed: i))) }
+        for i in 0..<5 { writeFile("\(raw)/1/B_\(i).JPG", try JPEG.encode(patternImage(width: 600, height: 200, seed: 100 + i))) }
+        for label in 2...3 { writeFile("\(raw)/\(label)/C_0.JPG", try JPEG.encode(patternImage(width: 60, height: 20))) }
+        let out = root + "/out", label1 = out + "/diffusion_data/L1/1"
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["balance", "--in_dir", raw, "--out_dir", out, "--quiet", "--threads", "1"]
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        // Interrupt as soon as the first augmented image exists.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && !((try? FileManager.default.contentsOfDirectory(atPath: label1)) ?? []).contains(where: { $0.hasPrefix("B_") && $0.contains("_5_") }) {
+            usleep(1000)
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, "the run should stop on Ctrl-C, not finish")
+        let names = try FileManager.default.contentsOfDirectory(atPath: label1)
+        XCTAssertLessThan(names.count, 120, "stopped before writing everything")
+        XCTAssertFalse(names.contains { $0.hasPrefix(".") }, "no temporary file is left: \(names.filter { $0.hasPrefix(".") })")
+        for name in names { XCTAssertNoThrow(try ImageFile.read(label1 + "/" + name), name) }
+        let rerun = try run(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"])
+        XCTAssertEqual(rerun.status, 0, rerun.err)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: label1).count, 120)
+    }
+
     func testCorruptImageIsReportedTheRestFinishesAndStatusIsOne() throws {
         let raw = try makeRaw()
         writeFile(raw + "/2/S9_broken.JPG", Data([0xFF, 0xD8, 0xFF]))

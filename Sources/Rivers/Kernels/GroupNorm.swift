@@ -62,6 +62,8 @@ public enum GroupNorm {
     /// group g of C/G consecutive channels. Saves mean and rstd ([N, G]) for the backward pass.
     /// The variance is taken about the mean in a second pass, so it does not cancel.
     /// Shapes: out, x [N, HW, C]; gamma, beta [C]; mean, rstd [N, G].
+    /// Pass the same `scratch` on every call of a layer: the default makes a new one (and
+    /// allocates) each time.
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
                                _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
                                N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3, scratch: GroupNormScratch = GroupNormScratch()) {

@@ -24,6 +24,8 @@ public struct BalanceReport: Sendable {
     /// Planned files already present from an earlier run (left untouched).
     public var existing = 0
     public var failures: [SkippedFile] = []
+    /// Ctrl-C stopped the run before every planned file was written.
+    public var interrupted = false
 }
 
 extension Balance {
@@ -91,7 +93,8 @@ extension Balance {
 
     /// Writes what the plan says: copies the originals, then renders each source image's
     /// augmentations (one decode per source), in parallel over source images. Files already
-    /// present are left as they are, so a second run completes what is missing.
+    /// present are left as they are, so a second run completes what is missing. After Ctrl-C
+    /// (see `Interrupt`) no new file is started; those being written are finished.
     public static func execute(_ plan: BalancePlan, jpegQuality: Int = 95, progress: ProgressBar? = nil) throws -> BalanceReport {
         var report = BalanceReport()
         let lock = NSLock()
@@ -116,6 +119,7 @@ extension Balance {
         for label in plan.labels { try FileOps.makeDirectory(label.outputDir) }
         let copies = plan.labels.flatMap { l in l.originals.map { (l.inputDir + "/" + $0, l.outputDir + "/" + $0) } }
         Parallel.forEach(copies.count) { i in
+            if Interrupt.requested { return }
             record(writeOnce(copies[i].1) { try FileOps.copyNew(from: copies[i].0, to: copies[i].1) })
             progress?.advance()
         }
@@ -126,6 +130,7 @@ extension Balance {
             for source in bySource.keys.sorted() { jobs.append(Job(label: label, source: source, augmentations: bySource[source]!)) }
         }
         Parallel.forEach(jobs.count) { j in
+            if Interrupt.requested { return }
             let job = jobs[j]
             let pending = job.augmentations.filter { !FileManager.default.fileExists(atPath: job.label.outputDir + "/" + $0.output) }
             if pending.count < job.augmentations.count { record(.success(false), count: job.augmentations.count - pending.count) }
@@ -149,6 +154,7 @@ extension Balance {
             progress?.advance(by: job.augmentations.count)
         }
         progress?.finish()
+        report.interrupted = Interrupt.requested
         return report
     }
 }
