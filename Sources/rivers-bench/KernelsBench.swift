@@ -101,11 +101,13 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
         memoryRows.append([name, pass, shape, fmt(gbs, 1), fmt(seconds, 4)])
         memoryResults.append(["name": name, "pass": pass, "shape": shape, "gbytes_per_second": gbs, "seconds": seconds])
     }
+    // Measured again at the end: on a shared machine the two differ when the load changed.
+    let peakEnd = Peak.measureGFLOPS(threads: Parallel.threadCount)
     let rss = ResourceUsage.peakResidentBytes()
-    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads")
+    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before the kernels, \(fmt(peakEnd, 1)) after (percentages use the first)")
     print(table(rows))
     print("")
     print(table(memoryRows))
     print("peak resident memory: \(fmt(Double(rss) / 1048576, 1)) MiB")
-    return ["peak_gflops": peak, "kernels": results, "memory_bound": memoryResults, "peak_rss_bytes": rss, "threads": Parallel.threadCount]
+    return ["peak_gflops": peak, "peak_gflops_end": peakEnd, "kernels": results, "memory_bound": memoryResults, "peak_rss_bytes": rss, "threads": Parallel.threadCount]
 }

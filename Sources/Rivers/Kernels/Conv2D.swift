@@ -206,9 +206,7 @@ public enum Conv2D {
             }
         }
         if let dbias {
-            for co in 0..<Cout where !accumulate { dbias[co] = 0 }
-            let pixels = g.batch * Ho * Wo
-            for p in 0..<pixels { for co in 0..<Cout { dbias[co] += dout[p * Cout + co] } }
+            Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.floats(16 * Cout), accumulate: accumulate)
         }
     }
 
@@ -294,9 +292,8 @@ public enum ConvTranspose2D {
                                        scratch: ConvScratch, accumulate: Bool = false) {
         Conv2D.backwardWeights(dweight, nil, dout, input, g, scratch: scratch, accumulate: accumulate)
         if let dbias {
-            let C = g.inChannels, pixels = g.batch * g.height * g.width
-            for c in 0..<C where !accumulate { dbias[c] = 0 }
-            for p in 0..<pixels { for c in 0..<C { dbias[c] += dout[p * C + c] } }
+            Elementwise.columnSums(dbias, dout, rows: g.batch * g.height * g.width, columns: g.inChannels,
+                                   partial: scratch.padded.floats(16 * g.inChannels), accumulate: accumulate)
         }
     }
 }

@@ -21,8 +21,7 @@ public enum Dense {
         Gemm.multiply(M: I, N: O, K: M, a: x, lda: I, transposeA: true, b: dy, ldb: O, transposeB: false, c: dw, ldc: O,
                       accumulate: accumulate, scratch: scratch)
         if let db {
-            for o in 0..<O where !accumulate { db[o] = 0 }
-            for m in 0..<M { for o in 0..<O { db[o] += dy[m * O + o] } }
+            Elementwise.columnSums(db, dy, rows: M, columns: O, partial: scratch.partial.floats(16 * O), accumulate: accumulate)
         }
     }
 }

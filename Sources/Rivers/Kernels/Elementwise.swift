@@ -72,6 +72,27 @@ public enum Elementwise {
         }
     }
 
+    /// sums[c] (+)= sum over rows r of x[r * C + c]: the gradient of a bias. Rows are cut into a
+    /// fixed number of chunks summed in parallel, then added in order (deterministic).
+    /// `partial` needs 16 * C floats.
+    public static func columnSums(_ sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, columns C: Int,
+                                  partial: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let chunks = max(1, min(16, rows / 1024))
+        Parallel.forEach(chunks) { k in
+            let acc = partial + k * C
+            acc.initialize(repeating: 0, count: C)
+            for r in (rows * k / chunks)..<(rows * (k + 1) / chunks) {
+                let row = x + r * C
+                for c in 0..<C { acc[c] += row[c] }
+            }
+        }
+        for c in 0..<C {
+            var s: Float = accumulate ? sums[c] : 0
+            for k in 0..<chunks { s += partial[k * C + c] }
+            sums[c] = s
+        }
+    }
+
     /// mean |prediction - target| over `count` values, summed in Double.
     public static func meanAbsoluteError(_ prediction: UnsafePointer<Float>, _ target: UnsafePointer<Float>, _ count: Int) -> Float {
         var s = 0.0
