@@ -42,8 +42,8 @@ let zeroRow: FloatBuffer = FloatBuffer(count: 4096)
 public typealias ConvScratch = GemmScratch
 
 public enum Conv2D {
-    /// Channel chunks no longer than the GEMM's K block, of near-equal size: chunk i is
-    /// chunkStart(i)..<chunkStart(i + 1) for i in 0..<chunkCount.
+    /// Channels are cut into `chunkCount` pieces of `chunkSize` (the last may be shorter), none
+    /// longer than the GEMM's K block; each piece of each tap is one K segment.
     static func chunkCount(_ channels: Int) -> Int { (channels + Gemm.kc - 1) / Gemm.kc }
     static func chunkSize(_ channels: Int) -> Int { (channels + chunkCount(channels) - 1) / chunkCount(channels) }
 
@@ -137,7 +137,8 @@ public enum Conv2D {
     /// dweight[k, k, Cin, Cout] (+)= sum over pixels of input x dout, and dbias[Cout] (+)= sum of
     /// dout. Computed transposed, dweight^T[co, (tap, ci)] = sum_p dout[p, co] input[p + tap, ci],
     /// so both operands are read in place: threads take contiguous output rows and their
-    /// partial sums are added in thread order, which keeps the result deterministic.
+    /// partial sums are added in thread order, so a given thread count always gives the same
+    /// bits (a different count sums in a different order).
     public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                                        _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
                                        scratch: ConvScratch, accumulate: Bool = false) {
