@@ -54,29 +54,49 @@ public enum Conv2D {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         let K = k * k * Cin
-        let packed = scratch.packed.floats(Gemm.packedSize(K: K, N: Cout))
+        let packed = scratch.packed.elements(Gemm.packedSize(K: K, N: Cout))
         Gemm.packB(packed, weight, K: K, N: Cout, ldb: Cout, transposed: false)
         scratch.segments.removeAll(keepingCapacity: true)
         scratch.segmentTaps.removeAll(keepingCapacity: true)
-        let size = chunkSize(Cin)
-        for ky in 0..<k { for kx in 0..<k { for c0 in stride(from: 0, to: Cin, by: size) {
-            scratch.segments.append(((ky * k + kx) * Cin + c0, min(size, Cin - c0)))
-            scratch.segmentTaps.append((ky - g.padTop, kx - g.padLeft, c0))
-        } } }
+        for ky in 0..<k { for kx in 0..<k {
+            appendSegments(scratch, kBase: (ky * k + kx) * Cin, channels: Cin, dy: ky - g.padTop, dx: kx - g.padLeft)
+        } }
+        implicitGemm(batch: g.batch, gridHeight: Ho, gridWidth: Wo, step: s, source: input, sourceHeight: H, sourceWidth: W,
+                     sourceChannels: Cin, N: Cout, rowC: { out + $0 * Cout }, packed: packed, K: K, bias: bias,
+                     accumulate: accumulate, scratch: scratch)
+    }
+
+    /// Appends one tap's K segments (its channels cut into chunks no longer than the K block),
+    /// whose B rows start at `kBase` and whose A rows are read at source offset (dy, dx).
+    static func appendSegments(_ scratch: GemmScratch, kBase: Int, channels: Int, dy: Int, dx: Int) {
+        let size = chunkSize(channels)
+        for c0 in stride(from: 0, to: channels, by: size) {
+            scratch.segments.append((kBase + c0, min(size, channels - c0)))
+            scratch.segmentTaps.append((dy, dx, c0))
+        }
+    }
+
+    /// The implicit GEMM shared by `forward` and the stride phases of `backwardInput`. Output
+    /// row m is pixel (n, y, x) of a batch of gridHeight x gridWidth grids; for each segment in
+    /// `scratch`, its A row is source pixel (y * step + dy, x * step + dx) from channel c0 on,
+    /// or zeros where that pixel falls outside the source (the padding).
+    static func implicitGemm(batch: Int, gridHeight Hg: Int, gridWidth Wg: Int, step: Int,
+                             source: UnsafePointer<Float>, sourceHeight Hs: Int, sourceWidth Ws: Int, sourceChannels Cs: Int,
+                             N: Int, rowC: (Int) -> UnsafeMutablePointer<Float>?, packed: UnsafePointer<Float>, K: Int,
+                             bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch) {
         let segs = scratch.segments, segTap = scratch.segmentTaps
         let zeros = UnsafePointer(zeroRow.pointer)
-        Gemm.drive(M: g.batch * Ho * Wo, N: Cout, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
+        Gemm.drive(M: batch * Hg * Wg, N: N, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
             for i in 0..<stride {
                 let m = m0 + min(i, rows - 1)
-                let ox = m % Wo, oy = (m / Wo) % Ho, n = m / (Wo * Ho)
-                let iy0 = oy * s, ix0 = ox * s
+                let x = m % Wg, y = (m / Wg) % Hg, n = m / (Wg * Hg)
                 for si in 0..<segTap.count {
                     let t = segTap[si]
-                    let iy = iy0 + t.dy, ix = ix0 + t.dx
-                    table[si * stride + i] = iy >= 0 && iy < H && ix >= 0 && ix < W ? input + ((n * H + iy) * W + ix) * Cin + t.c0 : zeros
+                    let sy = y * step + t.dy, sx = x * step + t.dx
+                    table[si * stride + i] = sy >= 0 && sy < Hs && sx >= 0 && sx < Ws ? source + ((n * Hs + sy) * Ws + sx) * Cs + t.c0 : zeros
                 }
             }
-        }, rowC: { out + $0 * Cout }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
+        }, rowC: rowC, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
     }
 
     /// dinput[N, H, W, Cin] (+)= the gradient of `forward` for dout[N, Ho, Wo, Cout]: a transposed
@@ -87,7 +107,6 @@ public enum Conv2D {
                                      _ g: ConvGeometry, bias: UnsafePointer<Float>? = nil, scratch: ConvScratch, accumulate: Bool = false) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
-        let zeros = UnsafePointer(zeroRow.pointer)
         for py in 0..<s {
             for px in 0..<s {
                 let Hc = (H - py + s - 1) / s, Wc = (W - px + s - 1) / s
@@ -101,35 +120,21 @@ public enum Conv2D {
                 }
                 let taps = scratch.taps
                 let K = taps.count * Cout
-                let packed = scratch.packed.floats(Gemm.packedSize(K: max(K, 1), N: Cin))
+                let packed = scratch.packed.elements(Gemm.packedSize(K: max(K, 1), N: Cin))
                 scratch.segments.removeAll(keepingCapacity: true)
                 scratch.segmentTaps.removeAll(keepingCapacity: true)
-                let size = chunkSize(Cout)
                 for t in 0..<taps.count {
                     let tap = taps[t]
                     // B rows for this tap: B[co, ci] = W[ky, kx, ci, co], the tap's Cin x Cout block transposed.
                     Gemm.packB(packed, weight + (tap.ky * k + tap.kx) * Cin * Cout, K: Cout, N: Cin, ldb: Cout,
                                transposed: true, kOffset: t * Cout, kTotal: K)
-                    for c0 in stride(from: 0, to: Cout, by: size) {
-                        scratch.segments.append((t * Cout + c0, min(size, Cout - c0)))
-                        scratch.segmentTaps.append((tap.dy, tap.dx, c0))
-                    }
+                    appendSegments(scratch, kBase: t * Cout, channels: Cout, dy: tap.dy, dx: tap.dx)
                 }
-                let segs = scratch.segments, segTap = scratch.segmentTaps
-                Gemm.drive(M: g.batch * Hc * Wc, N: Cin, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
-                    for i in 0..<stride {
-                        let m = m0 + min(i, rows - 1)
-                        let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
-                        for si in 0..<segTap.count {
-                            let t = segTap[si]
-                            let oy = ii + t.dy, ox = j + t.dx
-                            table[si * stride + i] = oy >= 0 && oy < Ho && ox >= 0 && ox < Wo ? dout + ((n * Ho + oy) * Wo + ox) * Cout + t.c0 : zeros
-                        }
-                    }
-                }, rowC: { m in
-                    let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
-                    return dinput + ((n * H + ii * s + py) * W + j * s + px) * Cin
-                }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
+                implicitGemm(batch: g.batch, gridHeight: Hc, gridWidth: Wc, step: 1, source: dout, sourceHeight: Ho, sourceWidth: Wo,
+                             sourceChannels: Cout, N: Cin, rowC: { m in
+                                 let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
+                                 return dinput + ((n * H + ii * s + py) * W + j * s + px) * Cin
+                             }, packed: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
             }
         }
     }
@@ -148,7 +153,7 @@ public enum Conv2D {
         let C = (g.inChannels + Gemm.nr - 1) / Gemm.nr * Gemm.nr
         var src = input
         if C != g.inChannels {
-            let p = scratch.padded.floats(g.batch * H * W * C)
+            let p = scratch.padded.elements(g.batch * H * W * C)
             for px in 0..<(g.batch * H * W) {
                 for c in 0..<C { p[px * C + c] = c < g.inChannels ? input[px * g.inChannels + c] : 0 }
             }
@@ -157,9 +162,9 @@ public enum Conv2D {
         let N = k * k * C
         let rows = g.batch * Ho
         let threads = max(1, min(Parallel.threadCount, rows))
-        let partial = scratch.partial.floats(threads * Cout * N)
+        let partial = scratch.partial.elements(threads * Cout * N)
         let strips = C / Gemm.nr
-        let aTables = scratch.aRows(threads * Gemm.mr), cTables = scratch.cRows(threads * Gemm.mr)
+        let aTables = scratch.aRows.elements(threads * Gemm.mr), cTables = scratch.cRows.elements(threads * Gemm.mr)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let part = partial + t * Cout * N
             part.initialize(repeating: 0, count: Cout * N)
@@ -207,7 +212,7 @@ public enum Conv2D {
             }
         }
         if let dbias {
-            Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.floats(16 * Cout), accumulate: accumulate)
+            Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.elements(16 * Cout), accumulate: accumulate)
         }
     }
 
@@ -294,7 +299,7 @@ public enum ConvTranspose2D {
         Conv2D.backwardWeights(dweight, nil, dout, input, g, scratch: scratch, accumulate: accumulate)
         if let dbias {
             Elementwise.columnSums(dbias, dout, rows: g.batch * g.height * g.width, columns: g.inChannels,
-                                   partial: scratch.padded.floats(16 * g.inChannels), accumulate: accumulate)
+                                   partial: scratch.padded.elements(16 * g.inChannels), accumulate: accumulate)
         }
     }
 }

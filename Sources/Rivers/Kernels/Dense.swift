@@ -21,7 +21,7 @@ public enum Dense {
         Gemm.multiply(M: I, N: O, K: M, a: x, lda: I, transposeA: true, b: dy, ldb: O, transposeB: false, c: dw, ldc: O,
                       accumulate: accumulate, scratch: scratch)
         if let db {
-            Elementwise.columnSums(db, dy, rows: M, columns: O, partial: scratch.partial.floats(16 * O), accumulate: accumulate)
+            Elementwise.columnSums(db, dy, rows: M, columns: O, partial: scratch.partial.elements(16 * O), accumulate: accumulate)
         }
     }
 }

@@ -13,25 +13,11 @@ public final class GemmScratch: @unchecked Sendable {
     var segments: [(k0: Int, count: Int)] = []
     var segmentTaps: [(dy: Int, dx: Int, c0: Int)] = []
     var taps: [(ky: Int, kx: Int, dy: Int, dx: Int)] = []
-    private var aTable = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 1)
-    private var aCapacity = 1
-    private var cTable = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: 1)
-    private var cCapacity = 1
+    /// Per-thread tables of A-row and C-row pointers.
+    let aRows = ScratchBuffer<UnsafePointer<Float>>()
+    let cRows = ScratchBuffer<UnsafeMutablePointer<Float>?>()
 
     public init() {}
-    deinit { aTable.deallocate(); cTable.deallocate() }
-
-    /// At least `count` A-row pointers (contents unspecified).
-    func aRows(_ count: Int) -> UnsafeMutablePointer<UnsafePointer<Float>> {
-        if count > aCapacity { aTable.deallocate(); aTable = .allocate(capacity: count); aCapacity = count }
-        return aTable
-    }
-
-    /// At least `count` C-row pointers (contents unspecified).
-    func cRows(_ count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
-        if count > cCapacity { cTable.deallocate(); cTable = .allocate(capacity: count); cCapacity = count }
-        return cTable
-    }
 }
 
 public enum Gemm {
@@ -152,7 +138,7 @@ public enum Gemm {
         let threads = max(1, min(Parallel.threadCount, blocks))
         let stride = ((mc + mr - 1) / mr) * mr
         let tableSize = max(segments.count, 1) * stride
-        let tables = scratch.aRows(threads * tableSize), cTables = scratch.cRows(threads * stride)
+        let tables = scratch.aRows.elements(threads * tableSize), cTables = scratch.cRows.elements(threads * stride)
         withoutActuallyEscaping(fillA) { fillA in
             withoutActuallyEscaping(rowC) { rowC in
                 let body = { (t: Int) in
@@ -206,7 +192,7 @@ public enum Gemm {
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                                 c: UnsafeMutablePointer<Float>, ldc: Int,
                                 bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: GemmScratch) {
-        let packed = scratch.packed.floats(packedSize(K: K, N: N))
+        let packed = scratch.packed.elements(packedSize(K: K, N: N))
         packB(packed, b, K: K, N: N, ldb: ldb, transposed: transposeB)
         segments(K: K, into: &scratch.segments)
         let segs = scratch.segments

@@ -2,21 +2,7 @@
 import Foundation
 
 /// Reusable memory of GroupNorm: per-chunk partial sums and per-channel coefficients.
-public final class GroupNormScratch: @unchecked Sendable {
-    private var storage = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-    private var capacity = 1
-    public init() {}
-    deinit { storage.deallocate() }
-
-    func doubles(_ count: Int) -> UnsafeMutablePointer<Double> {
-        if count > capacity {
-            storage.deallocate()
-            storage = .allocate(capacity: count)
-            capacity = count
-        }
-        return storage
-    }
-}
+public typealias GroupNormScratch = ScratchBuffer<Double>
 
 public enum GroupNorm {
     /// Each image's pixels are cut into this many chunks (fewer for small images), whatever the
@@ -71,7 +57,7 @@ public enum GroupNorm {
         let cg = C / G, chunks = chunkCount(HW), units = N * chunks
         // Layout: partial sums [units][C] Double, then float runs [units][C], then the
         // per-image centre and scale [N][C] (as Float pairs in Double slots).
-        let partial = scratch.doubles(units * C * 2 + N * C * 2)
+        let partial = scratch.elements(units * C * 2 + N * C * 2)
         let runs = UnsafeMutableRawPointer(partial + units * C).bindMemory(to: Float.self, capacity: units * C * 2)
         let coefficients = UnsafeMutableRawPointer(partial + units * C * 2).bindMemory(to: Float.self, capacity: N * C * 4)
         let centre = coefficients, scale = coefficients + N * C
@@ -144,7 +130,7 @@ public enum GroupNorm {
         let cg = C / G, chunks = chunkCount(HW), units = N * chunks
         // Layout: sums of dout [units][C], sums of dout * xhat [units][C] (Double), float runs
         // [units][C], then per-image centre, rstd, a, b per channel (Float).
-        let sDy = scratch.doubles(units * C * 3 + N * C * 2)
+        let sDy = scratch.elements(units * C * 3 + N * C * 2)
         let sDyXhat = sDy + units * C
         let runs = UnsafeMutableRawPointer(sDy + 2 * units * C).bindMemory(to: Float.self, capacity: units * C * 2)
         let coefficients = UnsafeMutableRawPointer(sDy + 3 * units * C).bindMemory(to: Float.self, capacity: N * C * 4)

@@ -16,15 +16,31 @@ public final class FloatBuffer: @unchecked Sendable {
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
 }
 
-/// Scratch memory that grows to the largest size asked of it and is then reused, so that
-/// repeated calls of a kernel with the same shapes allocate nothing.
-public final class Scratch: @unchecked Sendable {
-    private var buffer = FloatBuffer(count: 0)
-    public init() {}
+/// Memory that grows to the largest size asked of it and is then reused, so that repeated
+/// calls of a kernel with the same shapes allocate nothing. For trivial element types
+/// (floats, doubles, pointers): contents are left uninitialised.
+public final class ScratchBuffer<Element>: @unchecked Sendable {
+    private var pointer: UnsafeMutablePointer<Element>
+    private var capacity = 0
 
-    /// At least `count` floats; the contents are unspecified.
-    public func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if buffer.count < count { buffer = FloatBuffer(count: count) }
-        return buffer.pointer
+    public init() { pointer = ScratchBuffer.allocate(1) }
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Element> {
+        UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Element>.stride, alignment: 64)
+            .bindMemory(to: Element.self, capacity: max(count, 1))
+    }
+
+    /// At least `count` elements, 64-byte aligned; the contents are unspecified.
+    public func elements(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            UnsafeMutableRawPointer(pointer).deallocate()
+            pointer = ScratchBuffer.allocate(count)
+            capacity = count
+        }
+        return pointer
     }
 }
+
+/// Float scratch, the common case.
+public typealias Scratch = ScratchBuffer<Float>
