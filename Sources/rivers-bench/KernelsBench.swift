@@ -86,14 +86,15 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
     for i in 0..<count { a.pointer[i] = rng.normal(); b.pointer[i] = rng.normal() }
     for i in 0..<C { gamma.pointer[i] = 1 }
     let normScratch = GroupNormScratch()
+    let normShape = GroupNormShape(N: batch, HW: HW, C: C, groups: G)
     let shape = "\(batch)x64x192x\(C)"
     var memoryRows = [["kernel", "pass", "shape", "GB/s", "seconds"]]
     var memoryResults: [[String: Any]] = []
     let memoryPasses: [(String, String, Double, () -> Void)] = [
         ("swish", "forward", 2, { Elementwise.swishForward(c.pointer, a.pointer, count) }),
         ("swish", "backward", 3, { Elementwise.swishBackward(c.pointer, b.pointer, a.pointer, count) }),
-        ("groupnorm", "forward", 2, { GroupNorm.forward(c.pointer, mean.pointer, rstd.pointer, a.pointer, gamma.pointer, beta.pointer, N: batch, HW: HW, C: C, groups: G, scratch: normScratch) }),
-        ("groupnorm", "backward", 3, { GroupNorm.backward(c.pointer, dgamma.pointer, dbeta.pointer, b.pointer, a.pointer, mean.pointer, rstd.pointer, gamma.pointer, N: batch, HW: HW, C: C, groups: G, scratch: normScratch) }),
+        ("groupnorm", "forward", 2, { GroupNorm.forward(c.pointer, mean.pointer, rstd.pointer, a.pointer, gamma.pointer, beta.pointer, normShape, scratch: normScratch) }),
+        ("groupnorm", "backward", 3, { GroupNorm.backward(c.pointer, dgamma.pointer, dbeta.pointer, b.pointer, a.pointer, mean.pointer, rstd.pointer, gamma.pointer, beta.pointer, normShape, scratch: normScratch) }),
     ]
     for (name, pass, tensors, body) in memoryPasses {
         let seconds = bestSeconds(repeats: repeats, body)

@@ -57,7 +57,8 @@ final class ConvTests: XCTestCase {
             var fast = [Float](repeating: 7, count: g.inputCount), slow = fast
             Conv2D.backwardInput(&fast, dy, w, g, scratch: ConvScratch())
             Conv2D.backwardInputNaive(&slow, dy, w, g)
-            assertClose(fast, slow, atol: sumTolerance(terms: sh.k * sh.k * sh.cout), g.label)
+            // fast started at 7 and the backward pass adds into it; the naive twin overwrites.
+            assertClose(fast, slow.map { $0 + 7 }, atol: sumTolerance(terms: sh.k * sh.k * sh.cout) + 1e-6 * 7, g.label)
         }
     }
 
@@ -70,8 +71,9 @@ final class ConvTests: XCTestCase {
             Conv2D.backwardWeights(&fast, &fastB, x, dy, g, scratch: ConvScratch())
             Conv2D.backwardWeightsNaive(&slow, &slowB, x, dy, g)
             let terms = sh.n * g.outHeight * g.outWidth
-            assertClose(fast, slow, atol: sumTolerance(terms: terms), g.label)
-            assertClose(fastB, slowB, atol: sumTolerance(terms: terms), g.label)
+            // fast started at 7 and the backward pass adds into it; the naive twin overwrites.
+            assertClose(fast, slow.map { $0 + 7 }, atol: sumTolerance(terms: terms) + 1e-6 * 7, g.label)
+            assertClose(fastB, slowB.map { $0 + 7 }, atol: sumTolerance(terms: terms) + 1e-6 * 7, g.label)
         }
     }
 
@@ -88,6 +90,29 @@ final class ConvTests: XCTestCase {
             let lhs = zip(tx, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             let rhs = zip(x, cy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             XCTAssertEqual(lhs, rhs, accuracy: 1e-4 * max(1, abs(rhs)), "\(n)x\(h)x\(w)x\(cin)->\(cout)")
+        }
+    }
+
+    func testTransposedConvolutionBackwardPassesMatchNaive() {
+        // A transposed convolution's passes are its convolution's with the roles swapped: its
+        // backward-input is that convolution's forward, its weight gradient that convolution's
+        // weight gradient with input and output exchanged. Both add into what is there (0.5).
+        for (n, h, w, cin, cout) in [(1, 3, 5, 7, 4), (2, 4, 4, 16, 16), (1, 1, 1, 5, 3)] {
+            let g = ConvTranspose2D.geometry(batch: n, height: h, width: w, inChannels: cin, outChannels: cout)
+            let x = randomArray(n * h * w * cin, seed: 1), dy = randomArray(n * 4 * h * w * cout, seed: 2)
+            let weight = randomArray(9 * cout * cin, seed: 3)
+            var dx = [Float](repeating: 0.5, count: x.count), refDx = dx
+            ConvTranspose2D.backwardInput(&dx, dy, weight, g, scratch: ConvScratch())
+            Conv2D.forwardNaive(&refDx, dy, weight, nil, g)
+            let label = "\(n)x\(h)x\(w)x\(cin)->\(cout)"
+            assertClose(dx, refDx.map { $0 + 0.5 }, atol: sumTolerance(terms: 9 * cout) + 1e-6, "dx " + label)
+            var dw = [Float](repeating: 0.5, count: weight.count), db = [Float](repeating: 0.5, count: cout)
+            var refDw = dw
+            ConvTranspose2D.backwardWeights(&dw, &db, x, dy, g, scratch: ConvScratch())
+            Conv2D.backwardWeightsNaive(&refDw, nil, dy, x, g)
+            let refDb = (0..<cout).map { c in (0..<(n * 4 * h * w)).reduce(Float(0.5)) { $0 + dy[$1 * cout + c] } }
+            assertClose(dw, refDw.map { $0 + 0.5 }, atol: sumTolerance(terms: n * h * w) + 1e-6, "dweight " + label)
+            assertClose(db, refDb, atol: sumTolerance(terms: n * 4 * h * w) + 1e-6, "dbias " + label)
         }
     }
 

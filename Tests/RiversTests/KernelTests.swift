@@ -21,65 +21,109 @@ final class KernelTests: XCTestCase {
     func testSwishForwardAndBackward() {
         let n = 37 // not a multiple of 8: the scalar tail runs too
         let x = randomArray(n, seed: 1).map { $0 * 6 }, r = randomArray(n, seed: 2)
-        var y = [Float](repeating: 0, count: n), dx = y
+        var y = [Float](repeating: 0, count: n), dx = [Float](repeating: 0.25, count: n)
         Elementwise.swishForward(&y, x, n)
         func swish(_ v: Double) -> Double { v / (1 + Foundation.exp(-v)) }
         // Relative error of a few ulp from the exp and the division: 1e-6 relative.
         assertClose(y, x.map { Float(swish(Double($0))) }, atol: 1e-6, rtol: 1e-6)
         Elementwise.swishBackward(&dx, r, x, n)
         let reference = finiteDifferenceGradient({ v in dot(v.map(swish), r.map(Double.init)) }, at: x.map(Double.init))
-        assertClose(dx, reference.map(Float.init), atol: 1e-5, rtol: 1e-5)
+        // dx started at 0.25: the backward pass adds into it.
+        assertClose(dx, reference.map { Float($0 + 0.25) }, atol: 1e-5, rtol: 1e-5)
+    }
+
+    /// The GroupNorm of a materialised input x [N, HW, C + Cc] in Double: output(GN(input(x))).
+    static func groupNormReference(_ xs: [Double], _ gs: [Double], _ bs: [Double], N: Int, HW: Int, C: Int, G: Int,
+                                   input: Activation, output: Activation) -> [Double] {
+        func act(_ a: Activation, _ v: Double) -> Double { a == .swish ? v / (1 + Foundation.exp(-v)) : v }
+        var out = [Double](repeating: 0, count: xs.count)
+        let cg = C / G
+        for n in 0..<N { for g in 0..<G {
+            var vals: [Double] = []
+            for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) { vals.append(act(input, xs[(n * HW + p) * C + c])) } }
+            let m = vals.reduce(0, +) / Double(vals.count)
+            let v = vals.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(vals.count)
+            for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) {
+                let i = (n * HW + p) * C + c
+                out[i] = act(output, (act(input, xs[i]) - m) / (v + 1e-3).squareRoot() * gs[c] + bs[c])
+            } }
+        } }
+        return out
     }
 
     func testGroupNormMatchesNaiveAndFiniteDifferences() {
-        // (1, 600, 8, 8) is cut into pixel chunks; C = 12 takes the scalar (non-SIMD8) path.
-        for (N, HW, C, G) in [(2, 15, 16, 8), (1, 1, 24, 8), (3, 7, 8, 8), (1, 600, 8, 8), (2, 5, 12, 4)] {
-            let x = randomArray(N * HW * C, seed: 3).map { $0 * 2 + 0.5 }
-            let gamma = randomArray(C, seed: 4).map { $0 + 1.5 }, beta = randomArray(C, seed: 5)
-            var y = [Float](repeating: 0, count: x.count), ref = y
-            var mean = [Float](repeating: 0, count: N * G), rstd = mean
-            GroupNorm.forward(&y, &mean, &rstd, x, gamma, beta, N: N, HW: HW, C: C, groups: G)
-            GroupNorm.forwardNaive(&ref, x, gamma, beta, N: N, HW: HW, C: C, groups: G)
-            // Normalised values are O(1) (times gamma <= 2.5): float rounding of a few ulp.
-            assertClose(y, ref, atol: 2e-6, rtol: 2e-6, "forward \(N)x\(HW)x\(C)")
-
-            let r = randomArray(x.count, seed: 6).map(Double.init)
-            func loss(_ xs: [Double], _ gs: [Double], _ bs: [Double]) -> Double {
-                var out = 0.0
-                let cg = C / G
-                for n in 0..<N { for g in 0..<G {
-                    var vals: [Double] = []
-                    for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) { vals.append(xs[(n * HW + p) * C + c]) } }
-                    let m = vals.reduce(0, +) / Double(vals.count)
-                    let v = vals.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(vals.count)
-                    for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) {
-                        let i = (n * HW + p) * C + c
-                        out += r[i] * ((xs[i] - m) / (v + 1e-3).squareRoot() * gs[c] + bs[c])
-                    } }
-                } }
-                return out
+        // (1, 600, 8, 0) is cut into pixel chunks; C = 12 takes the scalar (non-SIMD8) path;
+        // constant channels share a group with stored ones in (2, 5, 8, 4, 4) and (1, 7, 8, 24, 8)
+        // (a mixed group and whole constant groups, as in the first residual block).
+        let cases = [(2, 15, 16, 0, 8), (1, 1, 24, 0, 8), (3, 7, 8, 0, 8), (1, 600, 8, 0, 8), (2, 5, 12, 0, 4), (2, 5, 8, 4, 4), (1, 7, 8, 24, 8)]
+        for (N, HW, C, Cc, G) in cases {
+            for (input, output) in [(Activation.identity, Activation.identity), (.swish, .identity), (.identity, .swish)] {
+                let Ct = C + Cc
+                let label = "\(N)x\(HW)x\(C)+\(Cc) \(input)->\(output)"
+                let shape = GroupNormShape(N: N, HW: HW, C: C, constantChannels: Cc, groups: G, input: input, output: output)
+                let x = randomArray(N * HW * C, seed: 3).map { $0 * 2 + 0.5 }, constants = randomArray(N * Cc, seed: 7).map { $0 * 2 }
+                let gamma = randomArray(Ct, seed: 4).map { $0 + 1.5 }, beta = randomArray(Ct, seed: 5)
+                // The materialised input: stored channels, then each image's constants at every pixel.
+                var full = [Double](repeating: 0, count: N * HW * Ct)
+                for p in 0..<(N * HW) {
+                    for c in 0..<C { full[p * Ct + c] = Double(x[p * C + c]) }
+                    for c in 0..<Cc { full[p * Ct + C + c] = Double(constants[(p / HW) * Cc + c]) }
+                }
+                var y = [Float](repeating: 0, count: x.count), yc = [Float](repeating: 0, count: max(N * Cc, 1))
+                var mean = [Float](repeating: 0, count: N * G), rstd = mean
+                let scratch = GroupNormScratch()
+                GroupNorm.forward(&y, constantOut: &yc, &mean, &rstd, x, constants: constants, gamma, beta, shape, scratch: scratch)
+                let gd = gamma.map(Double.init), bd = beta.map(Double.init)
+                let ref = Self.groupNormReference(full, gd, bd, N: N, HW: HW, C: Ct, G: G, input: input, output: output)
+                // Normalised values are O(1) (times gamma <= 2.5): float rounding of a few ulp.
+                assertClose(y, (0..<(N * HW)).flatMap { p in (0..<C).map { Float(ref[p * Ct + $0]) } }, atol: 3e-6, rtol: 3e-6, "forward " + label)
+                if Cc > 0 {
+                    assertClose(Array(yc[0..<(N * Cc)]), (0..<(N * Cc)).map { Float(ref[($0 / Cc) * HW * Ct + C + $0 % Cc]) }, atol: 3e-6, rtol: 3e-6, "constants " + label)
+                }
+                // The naive twin (materialised, no constants) agrees with the Double reference.
+                if Cc == 0 {
+                    var naive = [Float](repeating: 0, count: x.count)
+                    GroupNorm.forwardNaive(&naive, x, gamma, beta, N: N, HW: HW, C: C, groups: G, input: input, output: output)
+                    assertClose(naive, ref.map(Float.init), atol: 1e-6, rtol: 1e-6, "naive " + label)
+                }
+                // Backward against finite differences of the Double reference, for the loss
+                // sum r * output over every materialised value (constants' r summed per image).
+                let r = randomArray(N * HW * Ct, seed: 6).map(Double.init)
+                func loss(_ xs: [Double], _ gs: [Double], _ bs: [Double]) -> Double {
+                    dot(Self.groupNormReference(xs, gs, bs, N: N, HW: HW, C: Ct, G: G, input: input, output: output), r)
+                }
+                let dout = (0..<(N * HW)).flatMap { p in (0..<C).map { Float(r[p * Ct + $0]) } }
+                let dconst = (0..<(N * Cc)).map { i in (0..<HW).reduce(Float(0)) { $0 + Float(r[((i / Cc) * HW + $1) * Ct + C + i % Cc]) } }
+                // Start from ones: the kernel adds into every gradient (the accumulate rule).
+                var dx = [Float](repeating: 1, count: x.count), dg = [Float](repeating: 1, count: Ct), db = dg
+                GroupNorm.backward(&dx, &dg, &db, dout, dconstantOut: dconst, x, constants: constants, mean, rstd, gamma, beta, shape, scratch: scratch)
+                let fdx = finiteDifferenceGradient({ loss($0, gd, bd) }, at: full)
+                // Gradients are sums of O(HW) float terms of O(1): 1e-4 absolute covers their rounding.
+                assertClose(dx, (0..<(N * HW)).flatMap { p in (0..<C).map { Float(fdx[p * Ct + $0] + 1) } }, atol: 1e-4, rtol: 1e-4, "dx " + label)
+                assertClose(dg, finiteDifferenceGradient({ loss(full, $0, bd) }, at: gd).map { Float($0 + 1) }, atol: 1e-4, rtol: 1e-4, "dgamma " + label)
+                assertClose(db, finiteDifferenceGradient({ loss(full, gd, $0) }, at: bd).map { Float($0 + 1) }, atol: 1e-4, rtol: 1e-4, "dbeta " + label)
+                // apply() with the saved statistics reproduces forward's output exactly.
+                var again = [Float](repeating: 0, count: x.count), againC = yc
+                GroupNorm.apply(&again, constantOut: &againC, x, constants: constants, mean, rstd, gamma, beta, shape, scratch: scratch)
+                XCTAssertEqual(again, y, "apply " + label)
+                XCTAssertEqual(againC, yc, "apply constants " + label)
             }
-            var dx = [Float](repeating: 0, count: x.count), dg = [Float](repeating: 0, count: C), db = dg
-            GroupNorm.backward(&dx, &dg, &db, r.map(Float.init), x, mean, rstd, gamma, N: N, HW: HW, C: C, groups: G)
-            let xd = x.map(Double.init), gd = gamma.map(Double.init), bd = beta.map(Double.init)
-            // Gradients are sums of O(HW) float terms of O(1): 1e-4 absolute covers their rounding.
-            assertClose(dx, finiteDifferenceGradient({ loss($0, gd, bd) }, at: xd).map(Float.init), atol: 1e-4, rtol: 1e-4, "dx")
-            assertClose(dg, finiteDifferenceGradient({ loss(xd, $0, bd) }, at: gd).map(Float.init), atol: 1e-4, rtol: 1e-4, "dgamma")
-            assertClose(db, finiteDifferenceGradient({ loss(xd, gd, $0) }, at: bd).map(Float.init), atol: 1e-4, rtol: 1e-4, "dbeta")
         }
     }
 
     func testGroupNormIsIdenticalOnOneAndTwoThreads() {
         let (N, HW, C, G) = (2, 1000, 16, 8)
         let x = randomArray(N * HW * C, seed: 1), dy = randomArray(N * HW * C, seed: 2), gamma = randomArray(C, seed: 3), beta = randomArray(C, seed: 4)
+        let shape = GroupNormShape(N: N, HW: HW, C: C, groups: G, input: .swish)
         func run(threads: Int) -> [Float] {
             let saved = Parallel.threadCount
             Parallel.threadCount = threads
             defer { Parallel.threadCount = saved }
             var y = [Float](repeating: 0, count: x.count), dx = y, mean = [Float](repeating: 0, count: N * G), rstd = mean
             var dg = [Float](repeating: 0, count: C), db = dg
-            GroupNorm.forward(&y, &mean, &rstd, x, gamma, beta, N: N, HW: HW, C: C, groups: G)
-            GroupNorm.backward(&dx, &dg, &db, dy, x, mean, rstd, gamma, N: N, HW: HW, C: C, groups: G)
+            let scratch = GroupNormScratch()
+            GroupNorm.forward(&y, &mean, &rstd, x, gamma, beta, shape, scratch: scratch)
+            GroupNorm.backward(&dx, &dg, &db, dy, x, mean, rstd, gamma, beta, shape, scratch: scratch)
             return y + dx + dg + db + mean + rstd
         }
         XCTAssertEqual(run(threads: 1), run(threads: 2))
@@ -92,14 +136,15 @@ final class KernelTests: XCTestCase {
         Dense.forward(&y, x, w, b, M: M, inputs: I, outputs: O, scratch: GemmScratch())
         Gemm.multiplyNaive(M: M, N: O, K: I, a: x, lda: I, transposeA: false, b: w, ldb: O, transposeB: false, c: &ref, ldc: O, bias: b)
         assertClose(y, ref, atol: sumTolerance(terms: I + 1))
-        var dx = [Float](repeating: 0, count: M * I), dw = [Float](repeating: 0, count: I * O), db = [Float](repeating: 0, count: O)
+        // Gradients start at 0.25: the backward pass adds into them (the naive twins accumulate too).
+        var dx = [Float](repeating: 0.25, count: M * I), dw = [Float](repeating: 0.25, count: I * O), db = [Float](repeating: 0.25, count: O)
         Dense.backward(&dx, &dw, &db, dy, x, w, M: M, inputs: I, outputs: O, scratch: GemmScratch())
-        var rdx = dx, rdw = dw
-        Gemm.multiplyNaive(M: M, N: I, K: O, a: dy, lda: O, transposeA: false, b: w, ldb: O, transposeB: true, c: &rdx, ldc: I)
-        Gemm.multiplyNaive(M: I, N: O, K: M, a: x, lda: I, transposeA: true, b: dy, ldb: O, transposeB: false, c: &rdw, ldc: O)
+        var rdx = [Float](repeating: 0.25, count: M * I), rdw = [Float](repeating: 0.25, count: I * O)
+        Gemm.multiplyNaive(M: M, N: I, K: O, a: dy, lda: O, transposeA: false, b: w, ldb: O, transposeB: true, c: &rdx, ldc: I, accumulate: true)
+        Gemm.multiplyNaive(M: I, N: O, K: M, a: x, lda: I, transposeA: true, b: dy, ldb: O, transposeB: false, c: &rdw, ldc: O, accumulate: true)
         assertClose(dx, rdx, atol: sumTolerance(terms: O))
         assertClose(dw, rdw, atol: sumTolerance(terms: M))
-        assertClose(db, (0..<O).map { o in (0..<M).reduce(Float(0)) { $0 + dy[$1 * O + o] } }, atol: sumTolerance(terms: M))
+        assertClose(db, (0..<O).map { o in (0..<M).reduce(Float(0.25)) { $0 + dy[$1 * O + o] } }, atol: sumTolerance(terms: M))
     }
 
     /// Attention weights and buffers for one test configuration.
@@ -112,10 +157,11 @@ final class KernelTests: XCTestCase {
         }
         func run(x: [Float], dout: [Float], mask: [Float]?) -> (y: [Float], dx: [Float], dw: [[Float]]) {
             var w = weights
-            var grads = weights.map { [Float](repeating: 0, count: $0.count) }
+            // Gradients start at 0.25 (removed before returning): the backward pass adds into them.
+            var grads = weights.map { [Float](repeating: 0.25, count: $0.count) }
             let cacheSizes = AttentionCache.sizes(batch: N, length: L, heads: h, keyDim: d)
             var cacheBuffers = cacheSizes.map { [Float](repeating: 0, count: $0) }
-            var y = [Float](repeating: 0, count: N * L * C), dx = y
+            var y = [Float](repeating: 0, count: N * L * C), dx = [Float](repeating: 0.25, count: N * L * C)
             var work = [Float](repeating: 0, count: 4 * N * L * h * d + 2 * L * L)
             let scratch = GemmScratch()
             func ptrs(_ arrays: inout [[Float]], _ body: ([UnsafeMutablePointer<Float>]) -> Void) {
@@ -132,7 +178,7 @@ final class KernelTests: XCTestCase {
                     Attention.backward(&dx, ag, dout, x, aw, cache, N: N, L: L, C: C, heads: h, keyDim: d, dropoutMask: mask, work: wk.baseAddress!, scratch: scratch)
                 }
             } } }
-            return (y, dx, grads)
+            return (y, dx.map { $0 - 0.25 }, grads.map { $0.map { $0 - 0.25 } })
         }
     }
 
@@ -177,8 +223,9 @@ final class KernelTests: XCTestCase {
     func testMeanAbsoluteErrorAndGradient() {
         let p = randomArray(20, seed: 1), t = randomArray(20, seed: 2)
         XCTAssertEqual(Double(Elementwise.meanAbsoluteError(p, t, 20)), zip(p, t).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } / 20, accuracy: 1e-6)
-        var g = [Float](repeating: 0, count: 20)
+        var g = [Float](repeating: 0.25, count: 20)
         Elementwise.meanAbsoluteErrorBackward(&g, p, t, 20)
+        g = g.map { $0 - 0.25 } // it adds into the gradient
         // Away from the kink |p - t| = 0 the MAE is linear: differences are exact up to rounding.
         let td = t.map(Double.init)
         let reference = finiteDifferenceGradient({ v in zip(v, td).reduce(0) { $0 + abs($1.0 - $1.1) } / 20 }, at: p.map(Double.init))
@@ -191,10 +238,11 @@ final class KernelTests: XCTestCase {
         Elementwise.concatChannels(&y, a, 3, b, 5, pixels: 6)
         XCTAssertEqual(Array(y[8..<11]), Array(a[3..<6]))
         XCTAssertEqual(Array(y[11..<16]), Array(b[5..<10]))
-        var da = [Float](repeating: 0, count: a.count), db = [Float](repeating: 0, count: b.count)
+        // Starting at 1: the split adds into both gradients.
+        var da = [Float](repeating: 1, count: a.count), db = [Float](repeating: 1, count: b.count)
         Elementwise.splitChannels(&da, 3, &db, 5, y, pixels: 6)
-        XCTAssertEqual(da, a)
-        XCTAssertEqual(db, b)
+        XCTAssertEqual(da, a.map { $0 + 1 })
+        XCTAssertEqual(db, b.map { $0 + 1 })
     }
 
     func testNoiseEmbedding() {
@@ -222,7 +270,7 @@ final class KernelTests: XCTestCase {
             var reference = [Float](repeating: 0, count: g.outputCount), y = reference
             Conv2D.forwardNaive(&reference, full, weight, nil, g)
             Conv2D.forward(&y, image, imageWeight, nil, gImage, scratch: ConvScratch())
-            ConstantChannels.forward(&y, values: values, offset: cImage, count: cConst, weight, g)
+            ConstantChannels.forward(&y, values: values, offset: cImage, count: cConst, weight, g, scratch: ConstantChannelsScratch())
             let label = "\(g.label) k\(k) s\(s)"
             assertClose(y, reference, atol: sumTolerance(terms: k * k * cin), label)
 
@@ -230,8 +278,12 @@ final class KernelTests: XCTestCase {
             var dfull = [Float](repeating: 0, count: g.inputCount), dweightRef = [Float](repeating: 0, count: g.weightCount)
             Conv2D.backwardInputNaive(&dfull, dout, weight, g)
             Conv2D.backwardWeightsNaive(&dweightRef, nil, full, dout, g)
-            var dvalues = [Float](repeating: 0, count: n * cConst), dweight = [Float](repeating: 0, count: g.weightCount)
-            ConstantChannels.backward(dvalues: &dvalues, dweight: &dweight, dout, values: values, offset: cImage, count: cConst, weight, g)
+            // Gradients start at ones: the kernel adds into them.
+            var dvalues = [Float](repeating: 1, count: n * cConst), dweight = [Float](repeating: 1, count: g.weightCount)
+            ConstantChannels.backward(dvalues: &dvalues, dweight: &dweight, dout, values: values, offset: cImage, count: cConst, weight, g,
+                                      scratch: ConstantChannelsScratch())
+            dvalues = dvalues.map { $0 - 1 }
+            dweight = dweight.map { $0 - 1 }
             // A constant channel's gradient is the sum of the materialised one over the image's pixels.
             let dvaluesRef = (0..<(n * cConst)).map { i -> Float in
                 let (img, c) = (i / cConst, i % cConst)

@@ -87,19 +87,19 @@ public enum Attention {
         for j in 0..<n { row[j] *= inv }
     }
 
-    /// Gradients of `forward`: dx (+)= ..., and every weight gradient (+)= ... in `dw`.
+    /// Gradients of `forward`: dx += ..., and every weight gradient += ... in `dw`.
     /// `work` needs 4 * N*L*h*d + 2 * L*L floats: dcontext, dq, dk, dv, dP and the masked P.
     public static func backward(_ dx: UnsafeMutablePointer<Float>, _ dw: AttentionWeights, _ dout: UnsafePointer<Float>,
                                 _ x: UnsafePointer<Float>, _ w: AttentionWeights, _ cache: AttentionCache,
                                 N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
-                                dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>, scratch: GemmScratch, accumulate: Bool = false) {
+                                dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>, scratch: GemmScratch) {
         let hd = h * d
         let dcontext = work, dq = work + N * L * hd, dk = dq + N * L * hd, dv = dk + N * L * hd
         let dp = dv + N * L * hd, masked = dp + L * L
         let scale = 1 / Float(d).squareRoot()
         // The residual's share, then every projection's input gradient is added to it.
-        if accumulate { for i in 0..<(N * L * C) { dx[i] += dout[i] } } else { dx.update(from: dout, count: N * L * C) }
-        Dense.backward(nil, dw.wo, dw.bo, dout, cache.context, w.wo, M: N * L, inputs: hd, outputs: C, scratch: scratch, accumulate: accumulate)
+        for i in 0..<(N * L * C) { dx[i] += dout[i] }
+        Dense.backward(nil, dw.wo, dw.bo, dout, cache.context, w.wo, M: N * L, inputs: hd, outputs: C, scratch: scratch)
         Gemm.multiply(M: N * L, N: hd, K: C, a: dout, lda: C, transposeA: false, b: w.wo, ldb: C, transposeB: true, c: dcontext, ldc: hd, scratch: scratch)
         for n in 0..<N {
             for head in 0..<h {
@@ -134,9 +134,9 @@ public enum Attention {
                               c: dk + off, ldc: hd, scratch: scratch)
             }
         }
-        Dense.backward(dx, dw.wq, dw.bq, dq, x, w.wq, M: N * L, inputs: C, outputs: hd, scratch: scratch, accumulate: accumulate, accumulateInput: true)
-        Dense.backward(dx, dw.wk, dw.bk, dk, x, w.wk, M: N * L, inputs: C, outputs: hd, scratch: scratch, accumulate: accumulate, accumulateInput: true)
-        Dense.backward(dx, dw.wv, dw.bv, dv, x, w.wv, M: N * L, inputs: C, outputs: hd, scratch: scratch, accumulate: accumulate, accumulateInput: true)
+        Dense.backward(dx, dw.wq, dw.bq, dq, x, w.wq, M: N * L, inputs: C, outputs: hd, scratch: scratch)
+        Dense.backward(dx, dw.wk, dw.bk, dk, x, w.wk, M: N * L, inputs: C, outputs: hd, scratch: scratch)
+        Dense.backward(dx, dw.wv, dw.bv, dv, x, w.wv, M: N * L, inputs: C, outputs: hd, scratch: scratch)
     }
 
     /// The naive twin: the definition for one image in Double, heads one by one.

@@ -99,12 +99,18 @@ public enum Conv2D {
         }, rowC: rowC, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
     }
 
-    /// dinput[N, H, W, Cin] (+)= the gradient of `forward` for dout[N, Ho, Wo, Cout]: a transposed
-    /// convolution, computed per stride phase (iy mod s, ix mod s), each a small convolution with
-    /// only the taps that reach that phase. `bias` (Cin values), when given, is added: this is
-    /// also the forward pass of a transposed convolution.
+    /// dinput[N, H, W, Cin] += the gradient of `forward` for dout[N, Ho, Wo, Cout].
     public static func backwardInput(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                     _ g: ConvGeometry, bias: UnsafePointer<Float>? = nil, scratch: ConvScratch, accumulate: Bool = false) {
+                                     _ g: ConvGeometry, scratch: ConvScratch) {
+        transposed(dinput, dout, weight, g, bias: nil, scratch: scratch, accumulate: true)
+    }
+
+    /// The transpose of `forward`: dinput[N, H, W, Cin] (+)= convT(dout[N, Ho, Wo, Cout]) (+ bias[Cin]),
+    /// computed per stride phase (iy mod s, ix mod s), each a small convolution with only the
+    /// taps that reach that phase. Without `accumulate` it overwrites: the forward pass of a
+    /// transposed convolution.
+    static func transposed(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           _ g: ConvGeometry, bias: UnsafePointer<Float>?, scratch: ConvScratch, accumulate: Bool) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         for py in 0..<s {
@@ -139,14 +145,14 @@ public enum Conv2D {
         }
     }
 
-    /// dweight[k, k, Cin, Cout] (+)= sum over pixels of input x dout, and dbias[Cout] (+)= sum of
+    /// dweight[k, k, Cin, Cout] += sum over pixels of input x dout, and dbias[Cout] += sum of
     /// dout. Computed transposed, dweight^T[co, (tap, ci)] = sum_p dout[p, co] input[p + tap, ci],
     /// so both operands are read in place: threads take contiguous output rows and their
     /// partial sums are added in thread order, so a given thread count always gives the same
     /// bits (a different count sums in a different order).
     public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                                        _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
-                                       scratch: ConvScratch, accumulate: Bool = false) {
+                                       scratch: ConvScratch) {
         let (H, W, Cout, k, s) = (g.height, g.width, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         // The B loads read 16 channels at a time: pad the channels to a multiple of 16 when needed.
@@ -207,12 +213,12 @@ public enum Conv2D {
                 for co in 0..<Cout {
                     var v: Float = 0
                     for t in 0..<threads { v += partial[t * Cout * N + co * N + tap * C + ci] }
-                    d[co] = accumulate ? d[co] + v : v
+                    d[co] += v
                 }
             }
         }
         if let dbias {
-            Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.elements(16 * Cout), accumulate: accumulate)
+            Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.elements(16 * Cout))
         }
     }
 
@@ -283,23 +289,23 @@ public enum ConvTranspose2D {
     /// out[N, 2H, 2W, Cout] = convT(input[N, H, W, Cin], weight[3, 3, Cout, Cin]) + bias[Cout].
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch) {
-        Conv2D.backwardInput(out, input, weight, g, bias: bias, scratch: scratch)
+        Conv2D.transposed(out, input, weight, g, bias: bias, scratch: scratch, accumulate: false)
     }
 
-    /// dinput[N, H, W, Cin] (+)= the stride-2 convolution of dout[N, 2H, 2W, Cout].
+    /// dinput[N, H, W, Cin] += the stride-2 convolution of dout[N, 2H, 2W, Cout].
     public static func backwardInput(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                     _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
-        Conv2D.forward(dinput, dout, weight, nil, g, scratch: scratch, accumulate: accumulate)
+                                     _ g: ConvGeometry, scratch: ConvScratch) {
+        Conv2D.forward(dinput, dout, weight, nil, g, scratch: scratch, accumulate: true)
     }
 
-    /// dweight[3, 3, Cout, Cin] (+)= ..., dbias[Cout] (+)= sum of dout.
+    /// dweight[3, 3, Cout, Cin] += ..., dbias[Cout] += sum of dout.
     public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                                        _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
-                                       scratch: ConvScratch, accumulate: Bool = false) {
-        Conv2D.backwardWeights(dweight, nil, dout, input, g, scratch: scratch, accumulate: accumulate)
+                                       scratch: ConvScratch) {
+        Conv2D.backwardWeights(dweight, nil, dout, input, g, scratch: scratch)
         if let dbias {
             Elementwise.columnSums(dbias, dout, rows: g.batch * g.height * g.width, columns: g.inChannels,
-                                   partial: scratch.padded.elements(16 * g.inChannels), accumulate: accumulate)
+                                   partial: scratch.padded.elements(16 * g.inChannels))
         }
     }
 }

@@ -19,23 +19,22 @@ public enum Elementwise {
         }
     }
 
-    /// dx (+)= dout * d swish / dx = dout * s (1 + x (1 - s)), s = sigmoid(x). dx may be dout.
-    public static func swishBackward(_ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int, accumulate: Bool = false) {
+    /// dx += dout * d swish / dx = dout * s (1 + x (1 - s)), s = sigmoid(x).
+    public static func swishBackward(_ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
         Parallel.forChunks(count, minimumChunk: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
                 let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
                 let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
                 let s = FastMath.sigmoid(v)
-                var d = g * s * (1 + v * (1 - s))
-                if accumulate { d += UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self) }
+                let d = g * s * (1 + v * (1 - s)) + UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(dx + i).storeBytes(of: d, as: SIMD8<Float>.self)
                 i += 8
             }
             while i < r.upperBound {
                 let s = FastMath.sigmoid(x[i])
                 let d = dout[i] * s * (1 + x[i] * (1 - s))
-                dx[i] = accumulate ? dx[i] + d : d
+                dx[i] += d
                 i += 1
             }
         }
@@ -60,23 +59,23 @@ public enum Elementwise {
         }
     }
 
-    /// The backward pass of `concatChannels`: da (+)= dout[:, :Ca], db (+)= dout[:, Ca:].
+    /// The backward pass of `concatChannels`: da += dout[:, :Ca], db += dout[:, Ca:].
     public static func splitChannels(_ da: UnsafeMutablePointer<Float>, _ ca: Int, _ db: UnsafeMutablePointer<Float>, _ cb: Int,
-                                     _ dout: UnsafePointer<Float>, pixels: Int, accumulate: Bool = false) {
+                                     _ dout: UnsafePointer<Float>, pixels: Int) {
         let c = ca + cb
         Parallel.forChunks(pixels, minimumChunk: grain / max(c, 1)) { r in
             for p in r {
-                for j in 0..<ca { da[p * ca + j] = (accumulate ? da[p * ca + j] : 0) + dout[p * c + j] }
-                for j in 0..<cb { db[p * cb + j] = (accumulate ? db[p * cb + j] : 0) + dout[p * c + ca + j] }
+                for j in 0..<ca { da[p * ca + j] += dout[p * c + j] }
+                for j in 0..<cb { db[p * cb + j] += dout[p * c + ca + j] }
             }
         }
     }
 
-    /// sums[c] (+)= sum over rows r of x[r * C + c]: the gradient of a bias. Rows are cut into a
+    /// sums[c] += sum over rows r of x[r * C + c]: the gradient of a bias. Rows are cut into a
     /// fixed number of chunks summed in parallel, then added in order (deterministic).
     /// `partial` needs 16 * C floats.
     public static func columnSums(_ sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, columns C: Int,
-                                  partial: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                  partial: UnsafeMutablePointer<Float>) {
         let chunks = max(1, min(16, rows / 1024))
         Parallel.forEach(chunks) { k in
             let acc = partial + k * C
@@ -87,7 +86,7 @@ public enum Elementwise {
             }
         }
         for c in 0..<C {
-            var s: Float = accumulate ? sums[c] : 0
+            var s: Float = sums[c]
             for k in 0..<chunks { s += partial[k * C + c] }
             sums[c] = s
         }
@@ -100,13 +99,13 @@ public enum Elementwise {
         return Float(s / Double(max(count, 1)))
     }
 
-    /// d MAE / d prediction = sign(prediction - target) / count (0 where they are equal, as TF).
+    /// dprediction += d MAE / d prediction = sign(prediction - target) / count (0 where equal, as TF).
     public static func meanAbsoluteErrorBackward(_ dprediction: UnsafeMutablePointer<Float>, _ prediction: UnsafePointer<Float>,
                                                  _ target: UnsafePointer<Float>, _ count: Int) {
         let scale = 1 / Float(max(count, 1))
         for i in 0..<count {
             let d = prediction[i] - target[i]
-            dprediction[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
+            dprediction[i] += d > 0 ? scale : (d < 0 ? -scale : 0)
         }
     }
 }

@@ -1,23 +1,83 @@
-// Group normalisation over NHWC: statistics per (image, group) over H*W*C/G values.
+// Group normalisation over NHWC, with an optional swish before it (on its input) or after it
+// (on its output), and optional channels that are constant over each image (the noise
+// embedding) whose share of the group statistics is added analytically.
 import Foundation
 
-/// Reusable memory of GroupNorm: per-chunk partial sums and per-channel coefficients.
+/// A pointwise function fused into a kernel's input or output.
+public enum Activation: Sendable {
+    case identity, swish
+
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        self == .swish ? v * FastMath.sigmoid(v) : v
+    }
+    @inline(__always) func callAsFunction(_ v: Float) -> Float {
+        self == .swish ? v * FastMath.sigmoid(v) : v
+    }
+    /// The derivative at v.
+    @inline(__always) func derivative(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        if self == .identity { return SIMD8(repeating: 1) }
+        let s = FastMath.sigmoid(v)
+        return s * (1 + v * (1 - s))
+    }
+    @inline(__always) func derivative(_ v: Float) -> Float {
+        if self == .identity { return 1 }
+        let s = FastMath.sigmoid(v)
+        return s * (1 + v * (1 - s))
+    }
+}
+
+/// The shape of one GroupNorm: N images of HW pixels with C stored channels, followed by
+/// `constantChannels` channels whose value is the same at every pixel of an image. Groups
+/// take consecutive channels of the C + constantChannels.
+/// out = output(GroupNorm(input(x))), with GroupNorm(s) = (s - mean) rstd gamma + beta.
+public struct GroupNormShape: Equatable, Sendable {
+    public let N: Int, HW: Int, C: Int, constantChannels: Int, groups: Int
+    public let epsilon: Float
+    public let input: Activation, output: Activation
+
+    public init(N: Int, HW: Int, C: Int, constantChannels: Int = 0, groups: Int = 8, epsilon: Float = 1e-3,
+                input: Activation = .identity, output: Activation = .identity) {
+        precondition(N > 0 && HW > 0 && C > 0 && constantChannels >= 0 && groups > 0, "GroupNorm sizes must be positive")
+        precondition((C + constantChannels) % groups == 0, "GroupNorm: \(C + constantChannels) channels do not divide into \(groups) groups")
+        self.N = N; self.HW = HW; self.C = C; self.constantChannels = constantChannels; self.groups = groups
+        self.epsilon = epsilon; self.input = input; self.output = output
+    }
+
+    /// Every channel, stored and constant.
+    public var totalChannels: Int { C + constantChannels }
+    var groupSize: Int { totalChannels / groups }
+    /// Each image's pixels are cut into this many chunks (fewer for small images), whatever
+    /// the thread count, and chunk sums are added in order: results never depend on the threads.
+    var chunks: Int { max(1, min(16, HW / 256)) }
+    var units: Int { N * chunks }
+    func range(_ u: Int) -> (n: Int, p0: Int, p1: Int) {
+        let n = u / chunks, k = u % chunks
+        return (n, HW * k / chunks, HW * (k + 1) / chunks)
+    }
+}
+
+/// Reusable memory of GroupNorm (`GroupNorm.scratchCount` Doubles for a shape).
 public typealias GroupNormScratch = ScratchBuffer<Double>
 
 public enum GroupNorm {
-    /// Each image's pixels are cut into this many chunks (fewer for small images), whatever the
-    /// thread count, and chunk sums are added in order: results never depend on the threads.
-    static let chunksPerImage = 16
     /// Pixels summed in float before the sum is added to a Double accumulator.
     static let floatRun = 64
 
-    static func chunkCount(_ HW: Int) -> Int { max(1, min(chunksPerImage, HW / 256)) }
+    /// Doubles of scratch `forward`, `apply` and `backward` need for a shape: two Double
+    /// partial sums and a float run per (unit, channel), four float coefficients per (image, channel).
+    public static func scratchCount(_ s: GroupNormShape) -> Int {
+        s.units * s.C * 3 + s.N * s.totalChannels * 2
+    }
 
-    /// acc[c] += sum over pixels p0..<p1 of f(x[p, c], c), in runs of `floatRun` pixels summed in
-    /// float (SIMD8 when C is a multiple of 8), then added to the Double accumulators.
+    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// acc[c] += sum over pixels p0..<p1 of f(p * C + c) for the C stored channels, in runs of
+    /// `floatRun` pixels summed in float (SIMD8 when C is a multiple of 8), then in Double.
     @inline(__always)
     static func channelSums(_ acc: UnsafeMutablePointer<Double>, _ run: UnsafeMutablePointer<Float>, C: Int, p0: Int, p1: Int,
-                            _ f: (SIMD8<Float>, Int) -> SIMD8<Float>, _ fScalar: (Float, Int) -> Float) {
+                            _ f: (Int) -> SIMD8<Float>, _ fScalar: (Int) -> Float) {
         var p = p0
         while p < p1 {
             let end = min(p1, p + floatRun)
@@ -27,194 +87,246 @@ public enum GroupNorm {
                 for q in p..<end {
                     var c = 0
                     while c < C {
-                        let s = r.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) + f(SIMD8<Float>(repeating: 0), q * C + c)
-                        r.storeBytes(of: s, toByteOffset: c * 4, as: SIMD8<Float>.self)
+                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) + f(q * C + c), toByteOffset: c * 4, as: SIMD8<Float>.self)
                         c += 8
                     }
                 }
             } else {
-                for q in p..<end { for c in 0..<C { run[c] += fScalar(0, q * C + c) } }
+                for q in p..<end { for c in 0..<C { run[c] += fScalar(q * C + c) } }
             }
             for c in 0..<C { acc[c] += Double(run[c]) }
             p = end
         }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    /// Per image and channel: sums[n, c] = the chunk sums of stored channels added in order.
+    static func reduceChunks(_ partial: UnsafePointer<Double>, _ s: GroupNormShape, n: Int, c: Int) -> Double {
+        var v = 0.0
+        for k in 0..<s.chunks { v += partial[(n * s.chunks + k) * s.C + c] }
+        return v
     }
 
-    /// out = (x - mean) * rstd * gamma[c] + beta[c], rstd = 1 / sqrt(var + eps), per image n and
-    /// group g of C/G consecutive channels. Saves mean and rstd ([N, G]) for the backward pass.
-    /// The variance is taken about the mean in a second pass, so it does not cancel.
-    /// Shapes: out, x [N, HW, C]; gamma, beta [C]; mean, rstd [N, G].
-    /// Pass the same `scratch` on every call of a layer: the default makes a new one (and
-    /// allocates) each time.
-    public static func forward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
-                               _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
-                               N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3, scratch: GroupNormScratch = GroupNormScratch()) {
-        precondition(C % G == 0, "GroupNorm: \(C) channels do not divide into \(G) groups")
-        let cg = C / G, chunks = chunkCount(HW), units = N * chunks
-        // Layout: partial sums [units][C] Double, then float runs [units][C], then the
-        // per-image centre and scale [N][C] (as Float pairs in Double slots).
-        let partial = scratch.elements(units * C * 2 + N * C * 2)
-        let runs = UnsafeMutableRawPointer(partial + units * C).bindMemory(to: Float.self, capacity: units * C * 2)
-        let coefficients = UnsafeMutableRawPointer(partial + units * C * 2).bindMemory(to: Float.self, capacity: N * C * 4)
-        let centre = coefficients, scale = coefficients + N * C
-        func range(_ u: Int) -> (n: Int, p0: Int, p1: Int) {
-            let n = u / chunks, k = u % chunks
-            return (n, HW * k / chunks, HW * (k + 1) / chunks)
+    /// Scratch regions: partial sums [units][C] twice (Double), float runs [units][C], and per
+    /// image and channel four Float coefficient planes (centre, rstd, a, b).
+    struct Layout {
+        let p1, p2: UnsafeMutablePointer<Double>
+        let runs: UnsafeMutablePointer<Float>
+        let centre, rs, a, b: UnsafeMutablePointer<Float>
+        init(_ scratch: GroupNormScratch, _ s: GroupNormShape) {
+            let base = scratch.elements(GroupNorm.scratchCount(s))
+            let uc = s.units * s.C, nc = s.N * s.totalChannels
+            p1 = base; p2 = base + uc
+            runs = UnsafeMutableRawPointer(base + 2 * uc).bindMemory(to: Float.self, capacity: 2 * uc)
+            let f = UnsafeMutableRawPointer(base + 3 * uc).bindMemory(to: Float.self, capacity: 4 * nc)
+            centre = f; rs = f + nc; a = f + 2 * nc; b = f + 3 * nc
         }
+    }
+
+    /// out[N, HW, C] = output((input(x) - mean) rstd gamma + beta), per image n and group of
+    /// (C + constantChannels) / groups consecutive channels; the constant channels' outputs go
+    /// to `constantOut` [N, constantChannels] (values from `constants` [N, constantChannels]).
+    /// Saves mean and rstd ([N, groups]) for the backward pass. The variance is taken about
+    /// the mean in a second pass, so it does not cancel. out may be x.
+    public static func forward(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
+                               _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
+                               _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
+                               _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
+        precondition(s.constantChannels == 0 || (constants != nil && constantOut != nil), "GroupNorm: constant channels need their values and outputs")
+        let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
+        let L = Layout(scratch, s)
+        let pre = s.input
         // Pass 1: channel sums -> group means.
-        Parallel.forEach(units) { u in
-            let (n, p0, p1) = range(u)
-            let acc = partial + u * C
+        Parallel.forEach(s.units) { u in
+            let (n, p0, p1) = s.range(u)
+            let acc = L.p1 + u * C
             acc.initialize(repeating: 0, count: C)
             let xn = x + n * HW * C
-            channelSums(acc, runs + u * C, C: C, p0: p0, p1: p1, { _, i in load(xn, i) }, { _, i in xn[i] })
+            channelSums(acc, L.runs + u * C, C: C, p0: p0, p1: p1, { pre(load(xn, $0)) }, { pre(xn[$0]) })
         }
-        for n in 0..<N {
+        func channelValue(_ n: Int, _ c: Int, _ partial: UnsafePointer<Double>, _ constant: (Float) -> Double) -> Double {
+            c < C ? reduceChunks(partial, s, n: n, c: c) : Double(HW) * constant(constants![n * Cc + c - C])
+        }
+        for n in 0..<s.N {
             for g in 0..<G {
-                var s = 0.0
-                for k in 0..<chunks { for c in (g * cg)..<((g + 1) * cg) { s += partial[(n * chunks + k) * C + c] } }
-                let mu = Float(s / Double(HW * cg))
+                var sum = 0.0
+                for c in (g * cg)..<((g + 1) * cg) { sum += channelValue(n, c, L.p1) { Double(pre($0)) } }
+                let mu = Float(sum / Double(HW * cg))
                 mean[n * G + g] = mu
-                for c in (g * cg)..<((g + 1) * cg) { centre[n * C + c] = mu }
+                for c in (g * cg)..<((g + 1) * cg) { L.centre[n * Ct + c] = mu }
             }
         }
         // Pass 2: squared deviations about the mean -> group variances.
-        Parallel.forEach(units) { u in
-            let (n, p0, p1) = range(u)
-            let acc = partial + u * C
+        Parallel.forEach(s.units) { u in
+            let (n, p0, p1) = s.range(u)
+            let acc = L.p1 + u * C
             acc.initialize(repeating: 0, count: C)
-            let xn = x + n * HW * C, cn = UnsafePointer(centre + n * C)
-            channelSums(acc, runs + u * C, C: C, p0: p0, p1: p1, { _, i in let d = load(xn, i) - load(cn, i % C); return d * d },
-                        { _, i in let d = xn[i] - cn[i % C]; return d * d })
+            let xn = x + n * HW * C, cn = UnsafePointer(L.centre + n * Ct)
+            channelSums(acc, L.runs + u * C, C: C, p0: p0, p1: p1,
+                        { i in let d = pre(load(xn, i)) - load(cn, i % C); return d * d },
+                        { i in let d = pre(xn[i]) - cn[i % C]; return d * d })
         }
-        for n in 0..<N {
+        for n in 0..<s.N {
             for g in 0..<G {
-                var s = 0.0
-                for k in 0..<chunks { for c in (g * cg)..<((g + 1) * cg) { s += partial[(n * chunks + k) * C + c] } }
-                let r = Float(1 / (s / Double(HW * cg) + Double(epsilon)).squareRoot())
-                rstd[n * G + g] = r
-                for c in (g * cg)..<((g + 1) * cg) { scale[n * C + c] = r * gamma[c] }
+                let mu = mean[n * G + g]
+                var sum = 0.0
+                for c in (g * cg)..<((g + 1) * cg) { sum += channelValue(n, c, L.p1) { let d = Double(pre($0) - mu); return d * d } }
+                rstd[n * G + g] = Float(1 / (sum / Double(HW * cg) + Double(s.epsilon)).squareRoot())
             }
         }
-        // Pass 3: (x - mean) first: folding the mean into a shift would cancel at |x| * rstd.
-        Parallel.forEach(units) { u in
-            let (n, p0, p1) = range(u)
+        apply(out, constantOut: constantOut, x, constants: constants, mean, rstd, gamma, beta, s, scratch: scratch)
+    }
+
+    /// Pass 3 of `forward` alone, with saved statistics: recomputes the output in the backward
+    /// pass instead of keeping it. (x - mean) comes first: folding the mean into a shift would
+    /// cancel at |x| rstd.
+    public static func apply(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
+                             _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
+                             _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
+                             _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
+        let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
+        let L = Layout(scratch, s)
+        let (pre, post) = (s.input, s.output)
+        // centre and scale = rstd gamma per image and channel.
+        for n in 0..<s.N {
+            for c in 0..<Ct {
+                L.centre[n * Ct + c] = mean[n * G + c / cg]
+                L.rs[n * Ct + c] = rstd[n * G + c / cg] * gamma[c]
+            }
+            for c in C..<Ct {
+                let v = (pre(constants![n * Cc + c - C]) - L.centre[n * Ct + c]) * L.rs[n * Ct + c] + beta[c]
+                constantOut![n * Cc + c - C] = post(v)
+            }
+        }
+        Parallel.forEach(s.units) { u in
+            let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, on = out + n * HW * C
-            let cn = UnsafePointer(centre + n * C), sn = UnsafePointer(scale + n * C)
+            let cn = UnsafePointer(L.centre + n * Ct), sn = UnsafePointer(L.rs + n * Ct)
             if C % 8 == 0 {
                 for p in p0..<p1 {
                     var c = 0
                     while c < C {
-                        let v = (load(xn, p * C + c) - load(cn, c)) * load(sn, c) + load(beta, c)
+                        let v = post((pre(load(xn, p * C + c)) - load(cn, c)) * load(sn, c) + load(beta, c))
                         UnsafeMutableRawPointer(on + p * C + c).storeBytes(of: v, as: SIMD8<Float>.self)
                         c += 8
                     }
                 }
             } else {
-                for p in p0..<p1 { for c in 0..<C { on[p * C + c] = (xn[p * C + c] - cn[c]) * sn[c] + beta[c] } }
+                for p in p0..<p1 { for c in 0..<C { on[p * C + c] = post((pre(xn[p * C + c]) - cn[c]) * sn[c] + beta[c]) } }
             }
         }
     }
 
-    /// dx (+)= the gradient through the normalisation; dgamma, dbeta (+)= per-channel sums.
-    /// With xhat = (x - mean) rstd and g = dout * gamma, per (n, group):
-    /// dx = rstd (g - mean(g) - xhat mean(g xhat)).
+    /// dx += the gradient through output(GroupNorm(input(x))); dgamma, dbeta += per-channel sums.
+    /// With s = input(x), xhat = (s - mean) rstd, y = xhat gamma + beta, dy = dout output'(y) and
+    /// g = dy gamma, per (n, group): ds = rstd (g - mean(g) - xhat mean(g xhat)), dx = ds input'(x).
+    /// `dconstantOut` [N, constantChannels] is the gradient of `constantOut`, summed over pixels
+    /// (the constant was used at every pixel); the constant inputs themselves get no gradient
+    /// (the embedding they come from has no parameters).
     public static func backward(_ dx: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
-                                _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
-                                _ gamma: UnsafePointer<Float>, N: Int, HW: Int, C: Int, groups G: Int, accumulate: Bool = false,
-                                scratch: GroupNormScratch = GroupNormScratch()) {
-        let cg = C / G, chunks = chunkCount(HW), units = N * chunks
-        // Layout: sums of dout [units][C], sums of dout * xhat [units][C] (Double), float runs
-        // [units][C], then per-image centre, rstd, a, b per channel (Float).
-        let sDy = scratch.elements(units * C * 3 + N * C * 2)
-        let sDyXhat = sDy + units * C
-        let runs = UnsafeMutableRawPointer(sDy + 2 * units * C).bindMemory(to: Float.self, capacity: units * C * 2)
-        let coefficients = UnsafeMutableRawPointer(sDy + 3 * units * C).bindMemory(to: Float.self, capacity: N * C * 4)
-        let centre = coefficients, rs = coefficients + N * C, a = coefficients + 2 * N * C, b = coefficients + 3 * N * C
-        for n in 0..<N { for c in 0..<C { centre[n * C + c] = mean[n * G + c / cg]; rs[n * C + c] = rstd[n * G + c / cg] } }
-        func range(_ u: Int) -> (n: Int, p0: Int, p1: Int) {
-            let n = u / chunks, k = u % chunks
-            return (n, HW * k / chunks, HW * (k + 1) / chunks)
+                                _ dout: UnsafePointer<Float>, dconstantOut: UnsafePointer<Float>? = nil,
+                                _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
+                                _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
+                                _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
+        let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
+        let L = Layout(scratch, s)
+        let (pre, post) = (s.input, s.output)
+        for n in 0..<s.N {
+            for c in 0..<Ct { L.centre[n * Ct + c] = mean[n * G + c / cg]; L.rs[n * Ct + c] = rstd[n * G + c / cg] }
         }
-        Parallel.forEach(units) { u in
-            let (n, p0, p1) = range(u)
+        Parallel.forEach(s.units) { u in
+            let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, dn = dout + n * HW * C
-            let cn = UnsafePointer(centre + n * C), rn = UnsafePointer(rs + n * C)
-            (sDy + u * C).initialize(repeating: 0, count: C)
-            (sDyXhat + u * C).initialize(repeating: 0, count: C)
-            channelSums(sDy + u * C, runs + u * C, C: C, p0: p0, p1: p1, { _, i in load(dn, i) }, { _, i in dn[i] })
-            channelSums(sDyXhat + u * C, runs + u * C, C: C, p0: p0, p1: p1,
-                        { _, i in load(dn, i) * (load(xn, i) - load(cn, i % C)) * load(rn, i % C) },
-                        { _, i in dn[i] * (xn[i] - cn[i % C]) * rn[i % C] })
+            let cn = UnsafePointer(L.centre + n * Ct), rn = UnsafePointer(L.rs + n * Ct)
+            (L.p1 + u * C).initialize(repeating: 0, count: C)
+            (L.p2 + u * C).initialize(repeating: 0, count: C)
+            @inline(__always) func dyXhat(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+                let c = i % C
+                let xhat = (pre(load(xn, i)) - load(cn, c)) * load(rn, c)
+                return (load(dn, i) * post.derivative(xhat * load(gamma, c) + load(beta, c)), xhat)
+            }
+            @inline(__always) func dyXhatScalar(_ i: Int) -> (Float, Float) {
+                let c = i % C
+                let xhat = (pre(xn[i]) - cn[c]) * rn[c]
+                return (dn[i] * post.derivative(xhat * gamma[c] + beta[c]), xhat)
+            }
+            channelSums(L.p1 + u * C, L.runs + u * C, C: C, p0: p0, p1: p1, { dyXhat($0).0 }, { dyXhatScalar($0).0 })
+            channelSums(L.p2 + u * C, L.runs + u * C, C: C, p0: p0, p1: p1,
+                        { let (dy, xhat) = dyXhat($0); return dy * xhat }, { let (dy, xhat) = dyXhatScalar($0); return dy * xhat })
         }
-        // Per image and group: a = mean(g), b = mean(g xhat); per channel: dgamma, dbeta.
-        for n in 0..<N {
+        // Per image and channel: S1 = sum dy, S2 = sum dy xhat (constants: the pixel-summed dy).
+        // Per group: a = mean(g), b = mean(g xhat); per channel: dgamma += S2, dbeta += S1.
+        var dg = [Double](repeating: 0, count: Ct), db = dg
+        for n in 0..<s.N {
             for g in 0..<G {
                 var m1 = 0.0, m2 = 0.0
                 for c in (g * cg)..<((g + 1) * cg) {
                     var s1 = 0.0, s2 = 0.0
-                    for k in 0..<chunks { s1 += sDy[(n * chunks + k) * C + c]; s2 += sDyXhat[(n * chunks + k) * C + c] }
+                    if c < C {
+                        s1 = reduceChunks(L.p1, s, n: n, c: c); s2 = reduceChunks(L.p2, s, n: n, c: c)
+                    } else if let dconstantOut {
+                        let xhat = (pre(constants![n * Cc + c - C]) - L.centre[n * Ct + c]) * L.rs[n * Ct + c]
+                        let dy = dconstantOut[n * Cc + c - C] * post.derivative(xhat * gamma[c] + beta[c])
+                        s1 = Double(dy); s2 = Double(dy * xhat)
+                    }
                     m1 += s1 * Double(gamma[c]); m2 += s2 * Double(gamma[c])
+                    db[c] += s1; dg[c] += s2
                 }
                 for c in (g * cg)..<((g + 1) * cg) {
-                    a[n * C + c] = Float(m1 / Double(HW * cg))
-                    b[n * C + c] = Float(m2 / Double(HW * cg))
+                    L.a[n * Ct + c] = Float(m1 / Double(HW * cg))
+                    L.b[n * Ct + c] = Float(m2 / Double(HW * cg))
                 }
             }
         }
-        for c in 0..<C {
-            var dg = 0.0, db = 0.0
-            for u in 0..<units { db += sDy[u * C + c]; dg += sDyXhat[u * C + c] }
-            dgamma[c] = (accumulate ? dgamma[c] : 0) + Float(dg)
-            dbeta[c] = (accumulate ? dbeta[c] : 0) + Float(db)
-        }
-        Parallel.forEach(units) { u in
-            let (n, p0, p1) = range(u)
+        for c in 0..<Ct { dgamma[c] += Float(dg[c]); dbeta[c] += Float(db[c]) }
+        Parallel.forEach(s.units) { u in
+            let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, dn = dout + n * HW * C, dxn = dx + n * HW * C
-            let cn = UnsafePointer(centre + n * C), rn = UnsafePointer(rs + n * C), an = UnsafePointer(a + n * C), bn = UnsafePointer(b + n * C)
+            let cn = UnsafePointer(L.centre + n * Ct), rn = UnsafePointer(L.rs + n * Ct)
+            let an = UnsafePointer(L.a + n * Ct), bn = UnsafePointer(L.b + n * Ct)
             if C % 8 == 0 {
                 for p in p0..<p1 {
                     var c = 0
                     while c < C {
-                        let r = load(rn, c)
-                        let xhat = (load(xn, p * C + c) - load(cn, c)) * r
-                        var v = r * (load(dn, p * C + c) * load(gamma, c) - load(an, c) - xhat * load(bn, c))
-                        let dst = UnsafeMutableRawPointer(dxn + p * C + c)
-                        if accumulate { v += dst.loadUnaligned(as: SIMD8<Float>.self) }
-                        dst.storeBytes(of: v, as: SIMD8<Float>.self)
+                        let i = p * C + c
+                        let xv = load(xn, i), r = load(rn, c), gm = load(gamma, c)
+                        let xhat = (pre(xv) - load(cn, c)) * r
+                        let dy = load(dn, i) * post.derivative(xhat * gm + load(beta, c))
+                        let v = pre.derivative(xv) * r * (dy * gm - load(an, c) - xhat * load(bn, c))
+                        let dst = UnsafeMutableRawPointer(dxn + i)
+                        dst.storeBytes(of: dst.loadUnaligned(as: SIMD8<Float>.self) + v, as: SIMD8<Float>.self)
                         c += 8
                     }
                 }
             } else {
                 for p in p0..<p1 {
                     for c in 0..<C {
-                        let xhat = (xn[p * C + c] - cn[c]) * rn[c]
-                        let v = rn[c] * (dn[p * C + c] * gamma[c] - an[c] - xhat * bn[c])
-                        dxn[p * C + c] = accumulate ? dxn[p * C + c] + v : v
+                        let i = p * C + c
+                        let xhat = (pre(xn[i]) - cn[c]) * rn[c]
+                        let dy = dn[i] * post.derivative(xhat * gamma[c] + beta[c])
+                        dxn[i] += pre.derivative(xn[i]) * rn[c] * (dy * gamma[c] - an[c] - xhat * bn[c])
                     }
                 }
             }
         }
     }
 
-    /// The naive twin of `forward`: the definition, in Double, one group at a time.
+    /// The naive twin of `forward`: the definition in Double, one group at a time, over a fully
+    /// materialised input x [N, HW, C + constantChannels] (constants written at every pixel).
     public static func forwardNaive(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
-                                    N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3) {
+                                    N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3,
+                                    input: Activation = .identity, output: Activation = .identity) {
         let cg = C / G
+        func act(_ a: Activation, _ v: Double) -> Double { a == .swish ? v / (1 + Foundation.exp(-v)) : v }
         for n in 0..<N {
             for g in 0..<G {
                 var values: [Double] = []
-                for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) { values.append(Double(x[(n * HW + p) * C + c])) } }
+                for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) { values.append(act(input, Double(x[(n * HW + p) * C + c]))) } }
                 let m = values.reduce(0, +) / Double(values.count)
                 let v = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count)
                 for p in 0..<HW {
                     for c in (g * cg)..<((g + 1) * cg) {
                         let i = (n * HW + p) * C + c
-                        out[i] = Float((Double(x[i]) - m) / (v + Double(epsilon)).squareRoot() * Double(gamma[c]) + Double(beta[c]))
+                        out[i] = Float(act(output, (act(input, Double(x[i])) - m) / (v + Double(epsilon)).squareRoot() * Double(gamma[c]) + Double(beta[c])))
                     }
                 }
             }

@@ -1,10 +1,11 @@
 // The machine's FMA peak, measured: a loop of independent 256-bit FMAs on every thread.
+import Dispatch
 import Foundation
 
-public enum Peak {
+enum Peak {
     /// GFLOP/s of `threads` threads each running 12 independent SIMD8 FMA chains (more than
     /// the 8 that cover a 4-cycle FMA latency on two pipes); the best of 5 rounds.
-    public static func measureGFLOPS(threads: Int) -> Double {
+    static func measureGFLOPS(threads: Int) -> Double {
         let iterations = 2_000_000
         @Sendable func chain(_ seed: Float) -> Float {
             // x = x * m + x: a chain the compiler cannot fold, whose values stay finite.

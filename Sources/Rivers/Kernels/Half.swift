@@ -1,0 +1,52 @@
+// Float16 storage of activations kept for the backward pass (mixed precision): compute stays
+// Float32; conversions are SIMD8 (F16C's vcvtps2ph / vcvtph2ps on x86-64-v3).
+import Foundation
+
+public enum Half {
+    /// dst = Float16(src), rounded to nearest; values beyond 65504 become infinity.
+    public static func compress(_ dst: UnsafeMutablePointer<Float16>, _ src: UnsafePointer<Float>, _ count: Int) {
+        Parallel.forChunks(count, minimumChunk: Elementwise.grain) { r in
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<Float16>(v), as: SIMD8<Float16>.self)
+                i += 8
+            }
+            while i < r.upperBound { dst[i] = Float16(src[i]); i += 1 }
+        }
+    }
+
+    /// dst[p * dstStride + c] = activation(src[p * channels + c]) for `pixels` pixels of
+    /// `channels` values: a tensor expanded into (part of) a wider one, e.g. one side of a concat.
+    public static func expand(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float16>, channels: Int, pixels: Int,
+                              activation: Activation = .identity) {
+        Parallel.forChunks(pixels, minimumChunk: max(1, Elementwise.grain / max(channels, 1))) { r in
+            for p in r {
+                let s = src + p * channels, d = dst + p * dstStride
+                var c = 0
+                while c + 8 <= channels {
+                    let v = SIMD8<Float>(UnsafeRawPointer(s + c).loadUnaligned(as: SIMD8<Float16>.self))
+                    UnsafeMutableRawPointer(d + c).storeBytes(of: activation(v), as: SIMD8<Float>.self)
+                    c += 8
+                }
+                while c < channels { d[c] = activation(Float(s[c])); c += 1 }
+            }
+        }
+    }
+
+    /// The Float32 twin of `expand`: strided copy with an activation.
+    public static func copy(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>, channels: Int, pixels: Int,
+                            activation: Activation = .identity) {
+        Parallel.forChunks(pixels, minimumChunk: max(1, Elementwise.grain / max(channels, 1))) { r in
+            for p in r {
+                let s = src + p * channels, d = dst + p * dstStride
+                var c = 0
+                while c + 8 <= channels {
+                    UnsafeMutableRawPointer(d + c).storeBytes(of: activation(UnsafeRawPointer(s + c).loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
+                    c += 8
+                }
+                while c < channels { d[c] = activation(s[c]); c += 1 }
+            }
+        }
+    }
+}

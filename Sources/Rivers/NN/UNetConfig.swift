@@ -1,0 +1,57 @@
+// The U-Net's hyper-parameters and the checks made before anything is built.
+import Foundation
+
+/// Widths, depth, embedding size and attention flags of MODEL.md's U-Net.
+public struct UNetConfig: Equatable, Codable, Sendable {
+    public var widths: [Int]
+    public var blockDepth: Int
+    public var embeddingDims: Int
+    public var attentionInBottleneck: Bool
+    public var attentionInUpDownSample: Bool
+
+    public init(widths: [Int] = [64, 96, 128, 256], blockDepth: Int = 3, embeddingDims: Int = 256,
+                attentionInBottleneck: Bool = false, attentionInUpDownSample: Bool = false) {
+        self.widths = widths; self.blockDepth = blockDepth; self.embeddingDims = embeddingDims
+        self.attentionInBottleneck = attentionInBottleneck; self.attentionInUpDownSample = attentionInUpDownSample
+    }
+
+    /// GroupNorm's group count, fixed by MODEL.md.
+    public static let groups = 8
+
+    /// Throws a one-line reason when the network cannot be built: non-positive sizes, an odd
+    /// embedding size, or a GroupNorm whose channel count does not divide by 8.
+    public func validate() throws {
+        func bad(_ reason: String) -> RiversError { .invalidArgument(reason) }
+        guard !widths.isEmpty else { throw bad("--widths needs at least one width") }
+        for w in widths where w <= 0 { throw bad("--widths must be positive (got \(w))") }
+        guard blockDepth > 0 else { throw bad("--block_depth must be positive (got \(blockDepth))") }
+        guard embeddingDims > 0, embeddingDims % 2 == 0 else {
+            throw bad("--embedding_dims must be a positive even number (got \(embeddingDims)): half sines, half cosines")
+        }
+        let g = UNetConfig.groups
+        for w in widths where w % g != 0 {
+            throw bad("width \(w) does not divide into \(g) GroupNorm groups (every width must be a multiple of \(g))")
+        }
+        let first = widths[0] + embeddingDims
+        if first % g != 0 {
+            throw bad("the first residual block normalises \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --embedding_dims so that the sum is a multiple of \(g)")
+        }
+        if attentionInBottleneck && widths.last! / 8 < 1 {
+            throw bad("bottleneck attention needs a last width of at least 8 (key_dim = width / 8)")
+        }
+    }
+
+    /// Throws unless an image of height x width goes down the levels and back up to exactly
+    /// its own size: TensorFlow's "same" stride-2 convolution gives ceil(size / 2), and the
+    /// transposed convolution doubles, so every level but the last needs an even size.
+    public func validate(height: Int, width: Int) throws {
+        guard height > 0, width > 0 else { throw RiversError.invalidArgument("--image_size must be positive (got \(height) \(width))") }
+        var (h, w) = (height, width)
+        for level in 0..<(widths.count - 1) {
+            if h % 2 != 0 || w % 2 != 0 {
+                throw RiversError.invalidArgument("--image_size \(height) \(width) is too small or not divisible enough for \(widths.count) widths: level \(level) is \(h)x\(w), and each of the first \(widths.count - 1) levels must have an even height and width (height and width divisible by \(1 << (widths.count - 1)))")
+            }
+            h /= 2; w /= 2
+        }
+    }
+}

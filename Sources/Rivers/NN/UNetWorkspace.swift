@@ -1,0 +1,209 @@
+// Activation memory of the U-Net for one (configuration, batch, image size): planned once,
+// allocated once, and reused by every step, so a step allocates nothing.
+import Foundation
+
+/// A tensor kept from the forward pass to the backward pass: `count` values of `channels`
+/// per pixel, in the compressible arena (Float16 with mixed precision) or in the Float32 one.
+struct Slot: Equatable {
+    var offset: Int, count: Int, channels: Int
+    var half: Bool
+}
+
+/// Where a block's input comes from.
+indirect enum Source {
+    case slot(Slot)
+    /// swish of a saved pre-activation (the output of a down- or up-sampling convolution).
+    case swishOf(Slot)
+    /// Channel concat of an input and a skip connection.
+    case concat(Source, Slot)
+
+    var channels: Int {
+        switch self {
+        case .slot(let s), .swishOf(let s): return s.channels
+        case .concat(let a, let s): return a.channels + s.channels
+        }
+    }
+}
+
+/// One stage with its memory: saved slots, offsets in the Float32 side memory, its input.
+struct StagePlan {
+    let stage: Stage
+    let input: Source
+    let inHeight: Int, inWidth: Int, height: Int, width: Int
+    /// Block: c1, c2, out (the residual's output), then attention's output when present.
+    /// Down/up: `out` is the convolution's output before its swish.
+    var c1: Slot? = nil, c2: Slot? = nil
+    var out: Slot
+    var attentionOut: Slot? = nil
+    /// Offsets (floats) in the side memory: block statistics, attention's saved tensors.
+    var stats = 0, attentionSaved = 0
+    /// The index of the skip this stage pushes or concatenates.
+    var skip: Int?
+    /// What the next stage reads.
+    var output: Slot { attentionOut ?? out }
+}
+
+/// How much memory a workspace takes, by part, in bytes.
+public struct MemoryPlan: Equatable, Sendable {
+    /// Activations kept for the backward pass (Float16 where mixed precision allows).
+    public var savedBytes: Int
+    /// Work buffers, skip gradients and statistics (Float32).
+    public var workBytes: Int
+    /// Kernel scratch (packed weights, partial sums, padded inputs), estimated from the shapes.
+    public var scratchBytes: Int
+    /// The five parameter buffers (weights, gradients, two moments, EMA).
+    public var parameterBytes: Int
+    public var totalBytes: Int { savedBytes + workBytes + scratchBytes + parameterBytes }
+}
+
+/// The memory of one (network, batch, image size, precision): the saved-activation arena, the
+/// side memory of statistics and attention, and the work buffers. Build one and reuse it.
+public final class UNetWorkspace: @unchecked Sendable {
+    public let batch: Int, height: Int, width: Int
+    public let mixedPrecision: Bool
+    let plans: [StagePlan]
+    let x0: Slot
+    let skipSlots: [Slot]
+    /// Saved activations: Float32 slots, Float16 slots, Float32 side memory.
+    let full: FloatBuffer, half: ScratchBuffer<Float16>
+    let side: FloatBuffer
+    /// Work: wide buffers (the largest block input), narrow ones (the largest stage output).
+    let wide: [FloatBuffer], narrow: [FloatBuffer]
+    /// Skip gradients (one region per skip, Float32) and attention work.
+    let skipGrads: FloatBuffer, attentionWork: FloatBuffer
+    /// The step's input images, embedding and prediction.
+    public let input: FloatBuffer, embedding: FloatBuffer, output: FloatBuffer
+    public let memory: MemoryPlan
+
+    /// Plans and allocates the memory of `net` for batch x height x width images.
+    public init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool) throws {
+        try net.config.validate(height: height, width: width)
+        precondition(N > 0)
+        self.batch = N; self.height = height; self.width = width; self.mixedPrecision = mixedPrecision
+        var fullCount = 0, halfCount = 0, sideCount = 0
+        func slot(_ level: Int, _ channels: Int, keepFull: Bool = false) -> Slot {
+            let count = N * (height >> level) * (width >> level) * channels
+            let isHalf = mixedPrecision && !keepFull
+            let s = Slot(offset: isHalf ? halfCount : fullCount, count: count, channels: channels, half: isHalf)
+            if isHalf { halfCount += count } else { fullCount += count }
+            return s
+        }
+        let E = net.config.embeddingDims
+        x0 = slot(0, net.config.widths[0])
+        var plans: [StagePlan] = []
+        var skips: [Slot] = []
+        var stack: [Int] = []
+        var previous: Source = .slot(x0)
+        var wideCount = 0, narrowCount = N * height * width * 3, attentionWork = 1
+        for stage in net.stages {
+            switch stage {
+            case .block(let block, let attention, let level, let pushes, let pops):
+                let (h, w) = (height >> level, width >> level)
+                var input = previous
+                var skip: Int? = nil
+                if pops { skip = stack.removeLast(); input = .concat(previous, skips[skip!]) }
+                precondition(input.channels == block.inChannels, "stage input has \(input.channels) channels, block expects \(block.inChannels)")
+                var p = StagePlan(stage: stage, input: input, inHeight: h, inWidth: w, height: h, width: w,
+                                  c1: slot(level, block.width), c2: slot(level, block.width), out: slot(level, block.width))
+                p.stats = sideCount; sideCount += block.statsCount(batch: N) + block.sliceCount
+                if pushes { skip = skips.count; skips.append(p.out); stack.append(skip!) }
+                p.skip = skip
+                if let attention {
+                    p.attentionOut = slot(level, block.width, keepFull: true)
+                    p.attentionSaved = sideCount; sideCount += attention.savedCount(batch: N, length: h * w)
+                    attentionWork = max(attentionWork, attention.workCount(batch: N, length: h * w))
+                }
+                wideCount = max(wideCount, N * h * w * block.inChannels)
+                narrowCount = max(narrowCount, N * h * w * block.width)
+                plans.append(p)
+                previous = .slot(p.output)
+            case .down(let conv, let level):
+                guard case .slot(let inSlot) = previous else { preconditionFailure("a down-sampling stage reads a saved output") }
+                let p = StagePlan(stage: stage, input: previous, inHeight: height >> level, inWidth: width >> level,
+                                  height: height >> (level + 1), width: width >> (level + 1), out: slot(level + 1, conv.outChannels))
+                narrowCount = max(narrowCount, inSlot.count, p.out.count)
+                plans.append(p)
+                previous = .swishOf(p.out)
+            case .up(let conv, let level):
+                guard case .slot(let inSlot) = previous else { preconditionFailure("an up-sampling stage reads a saved output") }
+                let p = StagePlan(stage: stage, input: previous, inHeight: height >> (level + 1), inWidth: width >> (level + 1),
+                                  height: height >> level, width: width >> level, out: slot(level, conv.outChannels))
+                narrowCount = max(narrowCount, inSlot.count, p.out.count)
+                plans.append(p)
+                previous = .swishOf(p.out)
+            }
+        }
+        wideCount = max(wideCount, narrowCount)
+        self.plans = plans
+        skipSlots = skips
+        full = FloatBuffer(count: fullCount)
+        half = ScratchBuffer<Float16>()
+        _ = half.elements(halfCount)
+        side = FloatBuffer(count: sideCount)
+        // Wide: the materialised input, the block's wide work, its wide gradient, the concat's
+        // gradient. Narrow: the block's narrow work and gradient, two gradients that alternate
+        // between stages, and with mixed precision three Float32 copies of Float16 slots.
+        wide = (0..<4).map { _ in FloatBuffer(count: wideCount) }
+        narrow = (0..<(mixedPrecision ? 7 : 4)).map { _ in FloatBuffer(count: narrowCount) }
+        skipGrads = FloatBuffer(count: skips.reduce(0) { $0 + $1.count })
+        self.attentionWork = FloatBuffer(count: attentionWork)
+        input = FloatBuffer(count: N * height * width * 3)
+        embedding = FloatBuffer(count: N * E)
+        output = FloatBuffer(count: N * height * width * 3)
+        // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16; packed
+        // weights and per-thread partial sums are at most a few weight tensors.
+        let largestWeight = net.layout.params.map(\.count).max() ?? 0
+        let scratch = 4 * (N * height * width * 16 + (2 + Parallel.threadCount) * largestWeight)
+        let work = 4 * (wide.count * wideCount + narrow.count * narrowCount + skipGrads.count + attentionWork + sideCount + input.count * 2 + embedding.count)
+        memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
+                            parameterBytes: 20 * net.parameterCount)
+    }
+
+    // MARK: saved slots
+
+    /// Where forward writes a slot's value in Float32: the slot itself, or (Float16 slots) `temp`.
+    func target(_ s: Slot, _ temp: FloatBuffer) -> UnsafeMutablePointer<Float> {
+        s.half ? temp.pointer : full.pointer + s.offset
+    }
+
+    /// Stores a value written at `target(s, temp)` (compresses Float16 slots).
+    func commit(_ s: Slot, _ temp: FloatBuffer) {
+        if s.half { Half.compress(half.elements(0) + s.offset, temp.pointer, s.count) }
+    }
+
+    /// A slot's value in Float32: the slot itself, or (Float16 slots) expanded into `temp`.
+    func load(_ s: Slot, _ temp: FloatBuffer) -> UnsafeMutablePointer<Float> {
+        guard s.half else { return full.pointer + s.offset }
+        Half.expand(temp.pointer, dstStride: s.channels, half.elements(0) + s.offset, channels: s.channels, pixels: s.count / s.channels)
+        return temp.pointer
+    }
+
+    /// Copies a slot, through `activation`, into channels [c0, c0 + s.channels) of `dst` (stride channels).
+    func copy(_ s: Slot, into dst: UnsafeMutablePointer<Float>, stride: Int, activation: Activation) {
+        let pixels = s.count / s.channels
+        if s.half { Half.expand(dst, dstStride: stride, half.elements(0) + s.offset, channels: s.channels, pixels: pixels, activation: activation) }
+        else { Half.copy(dst, dstStride: stride, full.pointer + s.offset, channels: s.channels, pixels: pixels, activation: activation) }
+    }
+
+    /// A source's value in Float32, materialised into `temp` unless it is a Float32 slot.
+    func materialise(_ source: Source, _ temp: FloatBuffer) -> UnsafeMutablePointer<Float> {
+        switch source {
+        case .slot(let s): return load(s, temp)
+        case .swishOf(let s):
+            copy(s, into: temp.pointer, stride: s.channels, activation: .swish)
+        case .concat(let a, let skip):
+            let C = a.channels + skip.channels
+            switch a {
+            case .slot(let s): copy(s, into: temp.pointer, stride: C, activation: .identity)
+            case .swishOf(let s): copy(s, into: temp.pointer, stride: C, activation: .swish)
+            case .concat: preconditionFailure("nested concat")
+            }
+            copy(skip, into: temp.pointer + a.channels, stride: C, activation: .identity)
+        }
+        return temp.pointer
+    }
+
+    func skipGrad(_ index: Int) -> UnsafeMutablePointer<Float> {
+        skipGrads.pointer + skipSlots[..<index].reduce(0) { $0 + $1.count }
+    }
+}
