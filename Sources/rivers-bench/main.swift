@@ -25,6 +25,20 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
              options: [Option(name: "batch_size", help: "batch", value: "N", defaultValue: "8"),
                        Option(name: "repeats", help: "timed runs per pass (the best is kept)", value: "N", defaultValue: "3")] + common) { _ in 0 },
      benchKernels),
+    (Command(name: "train-step", summary: "one training step of the U-Net (forward, backward, AdamW, EMA): seconds, GFLOP/s, memory",
+             options: ModelOptions.options.map { o in
+                 var o = o
+                 if o.name == "image_size" { o.defaultValue = "64 192" }
+                 return o
+             } + [Option(name: "steps", help: "timed steps after one warm-up (the median is reported)", value: "K", defaultValue: "3")] + common) { _ in 0 },
+     benchTrainStep),
+    (Command(name: "sample-step", summary: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory",
+             options: ModelOptions.options.map { o in
+                 var o = o
+                 if o.name == "batch_size" { o.defaultValue = "1" }
+                 return o
+             }.filter { $0.name != "use_mix_precision" } + [Option(name: "steps", help: "timed steps after one warm-up (the median is reported)", value: "K", defaultValue: "3")] + common) { _ in 0 },
+     benchSampleStep),
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())

@@ -123,6 +123,15 @@ public struct ParsedArguments {
         return v
     }
 
+    /// Every value of a many-valued option (else its default, split at spaces), as whole numbers.
+    public func ints(_ name: String) throws -> [Int] {
+        let list = values[name] ?? (options.first(where: { $0.name == name })?.defaultValue?.split(separator: " ").map(String.init) ?? [])
+        return try list.map { s in
+            guard let v = Int(s) else { throw UsageError(description: "--\(name) takes whole numbers, got '\(s)'") }
+            return v
+        }
+    }
+
     public func double(_ name: String) throws -> Double {
         guard let s = string(name), let v = Double(s), v.isFinite else { throw UsageError(description: "--\(name) must be a number, got '\(string(name) ?? "")'") }
         return v

@@ -10,6 +10,7 @@ public final class GemmScratch: @unchecked Sendable {
     let packed = Scratch()
     let partial = Scratch()
     let padded = Scratch()
+    let columns = Scratch()
     var segments: [(k0: Int, count: Int)] = []
     var segmentTaps: [(dy: Int, dx: Int, c0: Int)] = []
     var taps: [(ky: Int, kx: Int, dy: Int, dx: Int)] = []

@@ -7,12 +7,12 @@ import Foundation
 /// x = swish(GroupNorm(x)). Then x = GroupNorm(swish(Conv3x3(w)(x))) twice; out = x + r.
 /// x has `inChannels` stored channels followed by `constantChannels` channels that are constant
 /// over each image (only the first block has them: the embedding).
-struct ResidualBlock {
-    let inChannels: Int, constantChannels: Int, width: Int
+public struct ResidualBlock {
+    public let inChannels: Int, constantChannels: Int, width: Int
     let shortcut: ConvLayer?, norm0: NormLayer?
     let conv1: ConvLayer, norm1: NormLayer, conv2: ConvLayer, norm2: NormLayer
 
-    init(_ layout: inout ParameterLayout, _ name: String, inChannels: Int, constantChannels: Int = 0, width: Int) {
+    public init(_ layout: inout ParameterLayout, _ name: String, inChannels: Int, constantChannels: Int = 0, width: Int) {
         self.inChannels = inChannels; self.constantChannels = constantChannels; self.width = width
         let all = inChannels + constantChannels
         if all != width {
@@ -29,10 +29,10 @@ struct ResidualBlock {
 
     /// Small per-step memory of a block, in floats: three GroupNorms' mean and rstd, and the
     /// constant channels' values after the first GroupNorm and swish and their gradient.
-    func statsCount(batch N: Int) -> Int { 6 * N * 8 + 2 * N * constantChannels }
+    public func statsCount(batch N: Int) -> Int { 6 * N * 8 + 2 * N * constantChannels }
 
     /// Floats of the contiguous copy of conv1's stored-channel weights (constant channels only).
-    var sliceCount: Int { constantChannels > 0 ? 9 * inChannels * width : 0 }
+    public var sliceCount: Int { constantChannels > 0 ? 9 * inChannels * width : 0 }
 
     func flops(batch N: Int, pixels P: Int) -> Double {
         // The constant channels' share is per image, not per pixel: not counted.
@@ -42,7 +42,7 @@ struct ResidualBlock {
     }
 
     /// Everything a block's passes read and write besides its parameters.
-    struct Buffers {
+    public struct Buffers {
         /// Stored channels of the input (x), and the embedding values [N, constantChannels].
         var x: UnsafePointer<Float>
         var constants: UnsafePointer<Float>?
@@ -52,6 +52,13 @@ struct ResidualBlock {
         var stats: UnsafeMutablePointer<Float>, slice: UnsafeMutablePointer<Float>
         /// Work: `wide` holds inChannels per pixel, `narrow` width per pixel.
         var wide: UnsafeMutablePointer<Float>, narrow: UnsafeMutablePointer<Float>
+
+        public init(x: UnsafePointer<Float>, constants: UnsafePointer<Float>?, c1: UnsafeMutablePointer<Float>, c2: UnsafeMutablePointer<Float>,
+                    out: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Float>, slice: UnsafeMutablePointer<Float>,
+                    wide: UnsafeMutablePointer<Float>, narrow: UnsafeMutablePointer<Float>) {
+            self.x = x; self.constants = constants; self.c1 = c1; self.c2 = c2; self.out = out
+            self.stats = stats; self.slice = slice; self.wide = wide; self.narrow = narrow
+        }
     }
 
     struct Stats {
@@ -82,7 +89,7 @@ struct ResidualBlock {
     }
 
     /// out = block(x). c1, c2 and out are written; `wide` and `narrow` are overwritten.
-    func forward(_ b: Buffers, batch N: Int, height H: Int, width W: Int, _ ctx: LayerContext) {
+    public func forward(_ b: Buffers, batch N: Int, height H: Int, width W: Int, _ ctx: LayerContext) {
         let HW = H * W, Cin = inChannels, E = constantChannels
         let st = Stats(b.stats, N: N, E: E)
         let g1 = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin, outChannels: width, kernel: 3)
@@ -115,16 +122,20 @@ struct ResidualBlock {
 
     /// Work memory of the backward pass besides `Buffers`: two more gradients of `width`
     /// channels and one of `inChannels` channels per pixel.
-    struct Gradients {
+    public struct Gradients {
         var dout: UnsafePointer<Float>
         /// += the gradient of the stored input channels.
         var dx: UnsafeMutablePointer<Float>
         var dc: UnsafeMutablePointer<Float>, dWide: UnsafeMutablePointer<Float>
+
+        public init(dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>, dWide: UnsafeMutablePointer<Float>) {
+            self.dout = dout; self.dx = dx; self.dc = dc; self.dWide = dWide
+        }
     }
 
     /// Parameter gradients += ..., dx += ... . Recomputes what forward did not keep (the
     /// GroupNorm outputs) from c1, c2, x and the statistics.
-    func backward(_ b: Buffers, _ d: Gradients, batch N: Int, height H: Int, width W: Int, _ ctx: LayerContext) {
+    public func backward(_ b: Buffers, _ d: Gradients, batch N: Int, height H: Int, width W: Int, _ ctx: LayerContext) {
         let HW = H * W, Cin = inChannels, E = constantChannels, P = N * HW
         let st = Stats(b.stats, N: N, E: E)
         let g1 = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin, outChannels: width, kernel: 3)

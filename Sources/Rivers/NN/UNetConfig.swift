@@ -29,12 +29,14 @@ public struct UNetConfig: Equatable, Codable, Sendable {
             throw bad("--embedding_dims must be a positive even number (got \(embeddingDims)): half sines, half cosines")
         }
         let g = UNetConfig.groups
-        for w in widths where w % g != 0 {
-            throw bad("width \(w) does not divide into \(g) GroupNorm groups (every width must be a multiple of \(g))")
-        }
+        // The first GroupNorm sees the first width plus the embedding; every other one a width
+        // or twice a width.
         let first = widths[0] + embeddingDims
         if first % g != 0 {
-            throw bad("the first residual block normalises \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --embedding_dims so that the sum is a multiple of \(g)")
+            throw bad("the first residual block normalises \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --widths and --embedding_dims so that the sum is a multiple of \(g)")
+        }
+        for w in widths where w % g != 0 {
+            throw bad("width \(w) does not divide into \(g) GroupNorm groups (every width must be a multiple of \(g))")
         }
         if attentionInBottleneck && widths.last! / 8 < 1 {
             throw bad("bottleneck attention needs a last width of at least 8 (key_dim = width / 8)")

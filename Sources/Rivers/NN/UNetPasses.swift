@@ -2,9 +2,6 @@
 import Foundation
 
 extension UNetWorkspace {
-    /// Float32 stand-ins for Float16 slots (only touched with mixed precision).
-    var halfTemps: [FloatBuffer] { mixedPrecision ? Array(narrow[4...6]) : [narrow[0], narrow[0], narrow[0]] }
-
     func blockBuffers(_ p: StagePlan, _ block: ResidualBlock, x: UnsafePointer<Float>,
                       c1: UnsafeMutablePointer<Float>, c2: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) -> ResidualBlock.Buffers {
         ResidualBlock.Buffers(x: x, constants: block.constantChannels > 0 ? UnsafePointer(embedding.pointer) : nil,
@@ -51,6 +48,7 @@ extension UNet {
     /// `dImages` is given, the gradient with respect to the input images is added into it.
     public func backward(_ ws: UNetWorkspace, _ ctx: LayerContext, dOutput: UnsafePointer<Float>, dImages: UnsafeMutablePointer<Float>? = nil,
                          training: Bool = true) {
+        precondition(ws.training, "backward needs a workspace planned for training")
         let (N, H, W) = (ws.batch, ws.height, ws.width)
         let T = ws.halfTemps
         let A = ws.narrow[2].pointer, B = ws.narrow[3].pointer

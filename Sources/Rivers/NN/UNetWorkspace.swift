@@ -61,6 +61,8 @@ public struct MemoryPlan: Equatable, Sendable {
 public final class UNetWorkspace: @unchecked Sendable {
     public let batch: Int, height: Int, width: Int
     public let mixedPrecision: Bool
+    /// Whether gradient memory exists (the backward pass can run).
+    public let training: Bool
     let plans: [StagePlan]
     let x0: Slot
     let skipSlots: [Slot]
@@ -69,6 +71,8 @@ public final class UNetWorkspace: @unchecked Sendable {
     let side: FloatBuffer
     /// Work: wide buffers (the largest block input), narrow ones (the largest stage output).
     let wide: [FloatBuffer], narrow: [FloatBuffer]
+    /// Float32 stand-ins for Float16 slots while they are written or read (mixed precision only).
+    let halfTemps: [FloatBuffer]
     /// Skip gradients (one region per skip, Float32) and attention work.
     let skipGrads: FloatBuffer, attentionWork: FloatBuffer
     /// The step's input images, embedding and prediction.
@@ -76,10 +80,11 @@ public final class UNetWorkspace: @unchecked Sendable {
     public let memory: MemoryPlan
 
     /// Plans and allocates the memory of `net` for batch x height x width images.
-    public init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool) throws {
+    /// Without `training`, only the forward pass can run: no gradient memory is allocated.
+    public init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true) throws {
         try net.config.validate(height: height, width: width)
         precondition(N > 0)
-        self.batch = N; self.height = height; self.width = width; self.mixedPrecision = mixedPrecision
+        self.batch = N; self.height = height; self.width = width; self.mixedPrecision = mixedPrecision; self.training = training
         var fullCount = 0, halfCount = 0, sideCount = 0
         func slot(_ level: Int, _ channels: Int, keepFull: Bool = false) -> Slot {
             let count = N * (height >> level) * (width >> level) * channels
@@ -142,10 +147,12 @@ public final class UNetWorkspace: @unchecked Sendable {
         side = FloatBuffer(count: sideCount)
         // Wide: the materialised input, the block's wide work, its wide gradient, the concat's
         // gradient. Narrow: the block's narrow work and gradient, two gradients that alternate
-        // between stages, and with mixed precision three Float32 copies of Float16 slots.
-        wide = (0..<4).map { _ in FloatBuffer(count: wideCount) }
-        narrow = (0..<(mixedPrecision ? 7 : 4)).map { _ in FloatBuffer(count: narrowCount) }
-        skipGrads = FloatBuffer(count: skips.reduce(0) { $0 + $1.count })
+        // between stages. With mixed precision, three Float32 copies of Float16 slots.
+        let gradient = training ? 1 : 0
+        wide = [wideCount, wideCount, wideCount * gradient, wideCount * gradient].map { FloatBuffer(count: $0) }
+        narrow = [narrowCount, narrowCount * gradient, narrowCount * gradient, narrowCount * gradient].map { FloatBuffer(count: $0) }
+        halfTemps = (0..<3).map { _ in FloatBuffer(count: mixedPrecision ? narrowCount : 0) }
+        skipGrads = FloatBuffer(count: gradient * skips.reduce(0) { $0 + $1.count })
         self.attentionWork = FloatBuffer(count: attentionWork)
         input = FloatBuffer(count: N * height * width * 3)
         embedding = FloatBuffer(count: N * E)
@@ -153,8 +160,8 @@ public final class UNetWorkspace: @unchecked Sendable {
         // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16; packed
         // weights and per-thread partial sums are at most a few weight tensors.
         let largestWeight = net.layout.params.map(\.count).max() ?? 0
-        let scratch = 4 * (N * height * width * 16 + (2 + Parallel.threadCount) * largestWeight)
-        let work = 4 * (wide.count * wideCount + narrow.count * narrowCount + skipGrads.count + attentionWork + sideCount + input.count * 2 + embedding.count)
+        let scratch = 4 * (gradient * N * height * width * 16 + (2 + Parallel.threadCount) * largestWeight)
+        let work = 4 * ((wide + narrow + halfTemps).reduce(0) { $0 + $1.count } + skipGrads.count + attentionWork + sideCount + input.count * 2 + embedding.count)
         memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
                             parameterBytes: 20 * net.parameterCount)
     }

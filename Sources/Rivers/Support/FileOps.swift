@@ -24,6 +24,33 @@ public enum FileOps {
         }
     }
 
+    /// Replaces `path` with `data` atomically: written and flushed to a temporary file beside
+    /// it, then renamed over it, so a crash or kill at any moment leaves either the previous
+    /// file or the new one, whole.
+    public static func replaceAtomically(_ data: Data, at path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temp = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw RiversError.file(path: path, reason: "cannot be written: \(String(cString: strerror(errno)))") }
+        var ok = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+        ok = ok && fsync(fd) == 0
+        let code = errno
+        close(fd)
+        guard ok, rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(ok ? errno : code))
+            unlink(temp)
+            throw RiversError.file(path: path, reason: "cannot be written: \(reason)")
+        }
+    }
+
     /// Copies a file byte for byte with the same no-overwrite guarantee.
     public static func copyNew(from source: String, to path: String) throws {
         guard let data = FileManager.default.contents(atPath: source) else {

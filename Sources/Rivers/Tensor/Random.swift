@@ -29,6 +29,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         self.init(seed: seed ^ h)
     }
 
+    /// The generator's whole state (four words, then the cached normal's bits plus one, or 0),
+    /// for checkpoints: `init(state:)` continues the same sequence.
+    public var state: [UInt64] {
+        [s.0, s.1, s.2, s.3, spareNormal.map { UInt64($0.bitPattern) + 1 } ?? 0]
+    }
+
+    /// Restores a generator from `state`; nil when the words are not a valid state.
+    public init?(state: [UInt64]) {
+        guard state.count == 5, state[0] | state[1] | state[2] | state[3] != 0, state[4] <= UInt64(UInt32.max) + 1 else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+        spareNormal = state[4] == 0 ? nil : Float(bitPattern: UInt32(state[4] - 1))
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
         let t = s.1 << 17

@@ -1,0 +1,97 @@
+// Checkpoints: a trainer's whole state as one safetensors file (weights, EMA weights, both
+// AdamW moments, normaliser; step, epoch, generator state and configuration as metadata).
+import Foundation
+
+/// Tensor names: `weights/<param>`, `ema/<param>`, `adam_m/<param>`, `adam_v/<param>`
+/// (parameter names as `UNet.layout` declares them, e.g. `down.0.1.conv2.weight`, layouts as
+/// MODEL.md: convolutions [kh, kw, in, out], transposed ones [kh, kw, out, in], dense [in, out]),
+/// and `normalizer/mean`, `normalizer/variance` [3].
+public enum Checkpoint {
+    public static let format = "rivers-checkpoint-1"
+
+    /// What a checkpoint records besides the tensors.
+    public struct State: Equatable {
+        public var config: UNetConfig
+        public var epoch: Int
+        public var step: Int
+        public var extra: [String: String]
+    }
+
+    static let prefixes: [(String, KeyPath<ParameterSlab, FloatBuffer>)] = [
+        ("weights", \.values), ("ema", \.ema), ("adam_m", \.adamM), ("adam_v", \.adamV),
+    ]
+
+    /// The file's bytes for `trainer` after `epoch` epochs; `extra` is saved as metadata.
+    public static func encode(_ trainer: DiffusionTrainer, epoch: Int, extra: [String: String] = [:]) throws -> Data {
+        let slab = trainer.slab
+        var entries: [SafeTensors.Entry] = []
+        for (prefix, path) in prefixes {
+            let buffer = slab[keyPath: path]
+            for p in slab.layout.params {
+                entries.append(.init(name: "\(prefix)/\(p.name)", shape: p.shape, pointer: buffer.pointer + p.offset))
+            }
+        }
+        let config = String(decoding: try JSONEncoder().encode(trainer.net.config), as: UTF8.self)
+        var metadata = extra
+        metadata["format"] = format
+        metadata["config"] = config
+        metadata["epoch"] = String(epoch)
+        metadata["step"] = String(trainer.optimizer.step)
+        metadata["rng"] = trainer.rng.state.map(String.init).joined(separator: " ")
+        return try trainer.normalizer.mean.withUnsafeBufferPointer { mean in
+            try trainer.normalizer.variance.withUnsafeBufferPointer { variance in
+                entries.append(.init(name: "normalizer/mean", shape: [3], pointer: mean.baseAddress!))
+                entries.append(.init(name: "normalizer/variance", shape: [3], pointer: variance.baseAddress!))
+                return try SafeTensors.encode(entries, metadata: metadata)
+            }
+        }
+    }
+
+    /// Writes the checkpoint atomically: a crash at any moment leaves the previous file whole.
+    public static func save(_ trainer: DiffusionTrainer, epoch: Int, extra: [String: String] = [:], to path: String) throws {
+        try FileOps.replaceAtomically(try encode(trainer, epoch: epoch, extra: extra), at: path)
+    }
+
+    /// The configuration and counters of a checkpoint file, without touching a trainer.
+    public static func state(of file: SafeTensors.File, path: String) throws -> State {
+        let m = file.metadata
+        guard m["format"] == format else { throw RiversError.file(path: path, reason: "not a rivers checkpoint (format \(m["format"] ?? "missing"))") }
+        guard let text = m["config"], let config = try? JSONDecoder().decode(UNetConfig.self, from: Data(text.utf8)),
+              let epoch = m["epoch"].flatMap(Int.init), let step = m["step"].flatMap(Int.init) else {
+            throw RiversError.file(path: path, reason: "checkpoint metadata lacks config, epoch or step")
+        }
+        return State(config: config, epoch: epoch, step: step, extra: m.filter { !["format", "config", "epoch", "step", "rng"].contains($0.key) })
+    }
+
+    /// Restores every slab buffer, the normaliser, the optimizer's step and the generator of
+    /// `trainer` (built with the same configuration) from `path`. Returns the saved state.
+    @discardableResult
+    public static func load(_ path: String, into trainer: DiffusionTrainer) throws -> State {
+        let file = try SafeTensors.read(path)
+        let state = try state(of: file, path: path)
+        guard state.config == trainer.net.config else {
+            throw RiversError.file(path: path, reason: "was trained with another network configuration (\(state.config))")
+        }
+        let slab = trainer.slab
+        for (prefix, keyPath) in prefixes {
+            let buffer = slab[keyPath: keyPath]
+            for p in slab.layout.params {
+                guard let t = file.tensors["\(prefix)/\(p.name)"], t.shape == p.shape else {
+                    throw RiversError.file(path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
+                }
+                t.values.withUnsafeBufferPointer { (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
+            }
+        }
+        guard let mean = file.tensors["normalizer/mean"], let variance = file.tensors["normalizer/variance"],
+              mean.values.count == 3, variance.values.count == 3 else {
+            throw RiversError.file(path: path, reason: "normaliser statistics are missing")
+        }
+        guard let words = file.metadata["rng"]?.split(separator: " ").compactMap({ UInt64($0) }), let rng = SeededGenerator(state: words) else {
+            throw RiversError.file(path: path, reason: "generator state is missing or invalid")
+        }
+        trainer.normalizer = Normalizer(mean: mean.values, variance: variance.values)
+        trainer.optimizer.step = state.step
+        trainer.rng = rng
+        return state
+    }
+}

@@ -1,0 +1,85 @@
+// `rivers-bench train-step` and `sample-step`: whole U-Net steps, timed, with their FLOPs, the
+// planned and measured memory, and the FMA peak measured in the same process.
+import Foundation
+import Rivers
+
+func median(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Times `steps` calls of `body` after one warm-up call; prints a table; returns the JSON fields.
+func benchSteps(_ title: String, model m: ModelOptions, parameters: Int, gflopPerStep: Double, memory: MemoryPlan,
+                steps: Int, _ body: () -> Void) -> [String: Any] {
+    let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    var times: [Double] = []
+    let warm = DispatchTime.now().uptimeNanoseconds
+    body()
+    let warmSeconds = Double(DispatchTime.now().uptimeNanoseconds - warm) / 1e9
+    for _ in 0..<steps {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let seconds = median(times)
+    let rss = ResourceUsage.peakResidentBytes()
+    let peakEnd = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    let gflops = gflopPerStep / seconds
+    let c = m.config
+    print("\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")")
+    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first)")
+    print(table([
+        ["figure", "value"],
+        ["parameters", String(parameters)],
+        ["seconds per step (median of \(steps))", fmt(seconds, 3)],
+        ["steps (s)", times.map { fmt($0, 3) }.joined(separator: " ") + " (warm-up \(fmt(warmSeconds, 3)))"],
+        ["GFLOP per step", fmt(gflopPerStep, 1)],
+        ["GFLOP/s", fmt(gflops, 1)],
+        ["% of peak", fmt(100 * gflops / peak, 1)],
+        ["planned memory (MiB)", fmt(Double(memory.totalBytes) / 1048576, 1)],
+        ["  saved activations", fmt(Double(memory.savedBytes) / 1048576, 1)],
+        ["  work buffers", fmt(Double(memory.workBytes) / 1048576, 1)],
+        ["  kernel scratch", fmt(Double(memory.scratchBytes) / 1048576, 1)],
+        ["  parameters and optimizer", fmt(Double(memory.parameterBytes) / 1048576, 1)],
+        ["peak resident memory (MiB)", fmt(Double(rss) / 1048576, 1)],
+    ]))
+    return ["seconds_per_step": seconds, "step_seconds": times, "gflop_per_step": gflopPerStep, "gflops": gflops,
+            "percent_of_peak": 100 * gflops / peak, "parameters": parameters, "peak_rss_bytes": rss, "planned_bytes": memory.totalBytes,
+            "peak_gflops": peak, "peak_gflops_end": peakEnd, "threads": Parallel.threadCount,
+            "batch_size": m.batch, "image_size": [m.height, m.width], "mixed_precision": m.mixedPrecision]
+}
+
+/// Random images in [0, 1].
+func randomImages(_ count: Int) -> [Float] {
+    var rng = SeededGenerator(seed: 7)
+    return (0..<count).map { _ in rng.uniform() }
+}
+
+func benchTrainStep(_ args: ParsedArguments) throws -> [String: Any] {
+    let m = try ModelOptions(args)
+    let steps = max(1, try args.int("steps"))
+    let trainer = try DiffusionTrainer(config: m.config, batch: m.batch, height: m.height, width: m.width, mixedPrecision: m.mixedPrecision)
+    let images = randomImages(m.batch * m.height * m.width * 3)
+    return benchSteps("training step", model: m, parameters: trainer.net.parameterCount, gflopPerStep: trainer.flopsPerStep / 1e9,
+                      memory: trainer.workspace.memory, steps: steps) {
+        trainer.step(images)
+    }
+}
+
+func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
+    let m = try ModelOptions(args)
+    let steps = max(1, try args.int("steps"))
+    let net = try UNet(m.config)
+    let slab = ParameterSlab(layout: net.layout)
+    var rng = SeededGenerator(seed: 42)
+    slab.initialize(using: &rng)
+    let ws = try UNetWorkspace(net, batch: m.batch, height: m.height, width: m.width, mixedPrecision: false, training: false)
+    let ctx = LayerContext(weights: slab.ema.pointer, grads: slab.grads.pointer)
+    let images = randomImages(m.batch * m.height * m.width * 3), variances = [Float](repeating: 0.5, count: m.batch)
+    var memory = ws.memory
+    memory.parameterBytes = 4 * net.parameterCount // inference keeps the EMA weights only
+    return benchSteps("sampling step (forward, EMA weights)", model: m, parameters: net.parameterCount,
+                      gflopPerStep: net.forwardFlops(batch: m.batch, height: m.height, width: m.width) / 1e9, memory: memory, steps: steps) {
+        net.forward(ws, ctx, images: images, variances: variances, training: false, rng: &rng)
+    }
+}
