@@ -180,6 +180,31 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(f16.workspace.memory.savedBytes, f32.workspace.memory.savedBytes)
     }
 
+    func testReadmeExampleRuns() throws {
+        // The README's library example, with its placeholders filled in.
+        let dir = try makeTempDir(self)
+        let batch = randomArray(4 * 32 * 96 * 3, seed: 1).map { ($0 + 1) / 2 }
+        let rgbBytes = batch.map { UInt8(($0 * 255).rounded()) }, pixelCount = 4 * 32 * 96
+        let noisyImage = randomArray(32 * 96 * 3, seed: 2)
+
+        let config = UNetConfig(widths: [32, 64], blockDepth: 2, embeddingDims: 32)
+        let trainer = try DiffusionTrainer(config: config, batch: 4, height: 32, width: 96, learningRate: 1e-4, seed: 42)
+        var statistics = Normalizer.Accumulator()
+        statistics.add(rgbBytes, pixels: pixelCount)
+        trainer.normalizer = statistics.finish()
+        let metrics = trainer.step(batch)
+        XCTAssertTrue(metrics.nLoss.isFinite && metrics.iLoss.isFinite)
+        try Checkpoint.save(trainer, epoch: 1, to: dir + "/last.safetensors")
+        let ws = try UNetWorkspace(trainer.net, batch: 1, height: 32, width: 96, mixedPrecision: false, training: false)
+        let ctx = LayerContext(weights: trainer.slab.ema.pointer)
+        let predictedNoise = trainer.net.predictNoise(ws, ctx, images: noisyImage, variances: [0.5])
+        XCTAssertEqual(predictedNoise.count, 32 * 96 * 3)
+        // The EMA moved 0.1% of the way from the initial weights (head zero) towards the
+        // trained ones, so the prediction is small but not zero.
+        XCTAssertTrue(predictedNoise.contains { $0 != 0 })
+        XCTAssertTrue(predictedNoise.allSatisfy { $0.isFinite })
+    }
+
     func testBadTrainingValuesAreRefused() {
         let config = UNetConfig(widths: [8, 16], blockDepth: 1, embeddingDims: 8)
         for lr in [Float.nan, 0, -1, .infinity] {

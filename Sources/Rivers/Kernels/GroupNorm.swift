@@ -64,7 +64,7 @@ public enum GroupNorm {
     static let floatRun = 64
 
     /// Doubles of scratch `forward`, `apply` and `backward` need for a shape: two Double
-    /// partial sums and a float run per (unit, channel), four float coefficients per (image, channel).
+    /// partial sums and two float runs per (unit, channel), four float coefficients per (image, channel).
     public static func scratchCount(_ s: GroupNormShape) -> Int {
         s.units * s.C * 3 + s.N * s.totalChannels * 2
     }
@@ -73,28 +73,32 @@ public enum GroupNorm {
         UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    /// acc[c] += sum over pixels p0..<p1 of f(p * C + c) for the C stored channels, in runs of
-    /// `floatRun` pixels summed in float (SIMD8 when C is a multiple of 8), then in Double.
+    /// acc1[c] += sum over pixels p0..<p1 of f(p * C + c).0, acc2[c] += ... .1, for the C stored
+    /// channels, in runs of `floatRun` pixels summed in float (SIMD8 when C is a multiple of 8),
+    /// then in Double. `run` holds 2 C floats.
     @inline(__always)
-    static func channelSums(_ acc: UnsafeMutablePointer<Double>, _ run: UnsafeMutablePointer<Float>, C: Int, p0: Int, p1: Int,
-                            _ f: (Int) -> SIMD8<Float>, _ fScalar: (Int) -> Float) {
+    static func channelSums(_ acc1: UnsafeMutablePointer<Double>, _ acc2: UnsafeMutablePointer<Double>, _ run: UnsafeMutablePointer<Float>,
+                            C: Int, p0: Int, p1: Int,
+                            _ f: (Int) -> (SIMD8<Float>, SIMD8<Float>), _ fScalar: (Int) -> (Float, Float)) {
         var p = p0
         while p < p1 {
             let end = min(p1, p + floatRun)
-            run.initialize(repeating: 0, count: C)
+            run.initialize(repeating: 0, count: 2 * C)
             if C % 8 == 0 {
                 let r = UnsafeMutableRawPointer(run)
                 for q in p..<end {
                     var c = 0
                     while c < C {
-                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) + f(q * C + c), toByteOffset: c * 4, as: SIMD8<Float>.self)
+                        let (a, b) = f(q * C + c)
+                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) + a, toByteOffset: c * 4, as: SIMD8<Float>.self)
+                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: (C + c) * 4, as: SIMD8<Float>.self) + b, toByteOffset: (C + c) * 4, as: SIMD8<Float>.self)
                         c += 8
                     }
                 }
             } else {
-                for q in p..<end { for c in 0..<C { run[c] += fScalar(q * C + c) } }
+                for q in p..<end { for c in 0..<C { let (a, b) = fScalar(q * C + c); run[c] += a; run[C + c] += b } }
             }
-            for c in 0..<C { acc[c] += Double(run[c]) }
+            for c in 0..<C { acc1[c] += Double(run[c]); acc2[c] += Double(run[C + c]) }
             p = end
         }
     }
@@ -125,60 +129,74 @@ public enum GroupNorm {
     /// out[N, HW, C] = output((input(x) - mean) rstd gamma + beta), per image n and group of
     /// (C + constantChannels) / groups consecutive channels; the constant channels' outputs go
     /// to `constantOut` [N, constantChannels] (values from `constants` [N, constantChannels]).
-    /// Saves mean and rstd ([N, groups]) for the backward pass. The variance is taken about
-    /// the mean in a second pass, so it does not cancel. out may be x.
+    /// Saves mean and rstd ([N, groups]) for the backward pass. Two passes: the statistics, as
+    /// sums of deviations from each channel's value at the image's first pixel (a shift that
+    /// keeps E[d^2] - E[d]^2 from cancelling), then the output; with a swish on the input, the
+    /// first pass also writes it to `out`, so the exponential is computed once. out != x.
     public static func forward(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
                                _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
                                _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
                                _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
         precondition(s.constantChannels == 0 || (constants != nil && constantOut != nil), "GroupNorm: constant channels need their values and outputs")
+        precondition(UnsafePointer(out) != x, "GroupNorm.forward: out must not be x")
         let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
         let L = Layout(scratch, s)
         let pre = s.input
-        // Pass 1: channel sums -> group means.
+        // With a swish on the input and no constants, pass 1 stores swish(x) in `out`.
+        let stores = pre == .swish && Cc == 0
+        for n in 0..<s.N { for c in 0..<C { L.a[n * Ct + c] = pre(x[n * HW * C + c]) } }
         Parallel.forEach(s.units) { u in
             let (n, p0, p1) = s.range(u)
-            let acc = L.p1 + u * C
-            acc.initialize(repeating: 0, count: C)
-            let xn = x + n * HW * C
-            channelSums(acc, L.runs + u * C, C: C, p0: p0, p1: p1, { pre(load(xn, $0)) }, { pre(xn[$0]) })
-        }
-        func channelValue(_ n: Int, _ c: Int, _ partial: UnsafePointer<Double>, _ constant: (Float) -> Double) -> Double {
-            c < C ? reduceChunks(partial, s, n: n, c: c) : Double(HW) * constant(constants![n * Cc + c - C])
+            (L.p1 + u * C).initialize(repeating: 0, count: C)
+            (L.p2 + u * C).initialize(repeating: 0, count: C)
+            let xn = x + n * HW * C, on = out + n * HW * C, kn = UnsafePointer(L.a + n * Ct)
+            channelSums(L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1, { i in
+                let v = pre(load(xn, i))
+                if stores { UnsafeMutableRawPointer(on + i).storeBytes(of: v, as: SIMD8<Float>.self) }
+                let d = v - load(kn, i % C)
+                return (d, d * d)
+            }, { i in
+                let v = pre(xn[i])
+                if stores { on[i] = v }
+                let d = v - kn[i % C]
+                return (d, d * d)
+            })
         }
         for n in 0..<s.N {
             for g in 0..<G {
+                let channels = (g * cg)..<((g + 1) * cg)
                 var sum = 0.0
-                for c in (g * cg)..<((g + 1) * cg) { sum += channelValue(n, c, L.p1) { Double(pre($0)) } }
-                let mu = Float(sum / Double(HW * cg))
-                mean[n * G + g] = mu
-                for c in (g * cg)..<((g + 1) * cg) { L.centre[n * Ct + c] = mu }
+                for c in channels {
+                    sum += c < C ? reduceChunks(L.p1, s, n: n, c: c) + Double(HW) * Double(L.a[n * Ct + c])
+                                 : Double(HW) * Double(pre(constants![n * Cc + c - C]))
+                }
+                let mu = sum / Double(HW * cg)
+                // sum (v - mu)^2 = sum (d + k - mu)^2 = S2 + 2 (k - mu) S1 + HW (k - mu)^2 per channel.
+                var squares = 0.0
+                for c in channels {
+                    if c < C {
+                        let k = Double(L.a[n * Ct + c]) - mu
+                        squares += reduceChunks(L.p2, s, n: n, c: c) + 2 * k * reduceChunks(L.p1, s, n: n, c: c) + Double(HW) * k * k
+                    } else {
+                        let d = Double(pre(constants![n * Cc + c - C])) - mu
+                        squares += Double(HW) * d * d
+                    }
+                }
+                mean[n * G + g] = Float(mu)
+                rstd[n * G + g] = Float(1 / (max(squares, 0) / Double(HW * cg) + Double(s.epsilon)).squareRoot())
             }
         }
-        // Pass 2: squared deviations about the mean -> group variances.
-        Parallel.forEach(s.units) { u in
-            let (n, p0, p1) = s.range(u)
-            let acc = L.p1 + u * C
-            acc.initialize(repeating: 0, count: C)
-            let xn = x + n * HW * C, cn = UnsafePointer(L.centre + n * Ct)
-            channelSums(acc, L.runs + u * C, C: C, p0: p0, p1: p1,
-                        { i in let d = pre(load(xn, i)) - load(cn, i % C); return d * d },
-                        { i in let d = pre(xn[i]) - cn[i % C]; return d * d })
+        if stores {
+            let stored = GroupNormShape(N: s.N, HW: HW, C: C, groups: G, epsilon: s.epsilon, input: .identity, output: s.output)
+            apply(out, UnsafePointer(out), mean, rstd, gamma, beta, stored, scratch: scratch)
+        } else {
+            apply(out, constantOut: constantOut, x, constants: constants, mean, rstd, gamma, beta, s, scratch: scratch)
         }
-        for n in 0..<s.N {
-            for g in 0..<G {
-                let mu = mean[n * G + g]
-                var sum = 0.0
-                for c in (g * cg)..<((g + 1) * cg) { sum += channelValue(n, c, L.p1) { let d = Double(pre($0) - mu); return d * d } }
-                rstd[n * G + g] = Float(1 / (sum / Double(HW * cg) + Double(s.epsilon)).squareRoot())
-            }
-        }
-        apply(out, constantOut: constantOut, x, constants: constants, mean, rstd, gamma, beta, s, scratch: scratch)
     }
 
-    /// Pass 3 of `forward` alone, with saved statistics: recomputes the output in the backward
-    /// pass instead of keeping it. (x - mean) comes first: folding the mean into a shift would
-    /// cancel at |x| rstd.
+    /// The last pass of `forward` alone, with saved statistics: recomputes the output in the
+    /// backward pass instead of keeping it. (x - mean) comes first: folding the mean into a
+    /// shift would cancel at |x| rstd. out may be x.
     public static func apply(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
                              _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
                              _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
@@ -249,9 +267,8 @@ public enum GroupNorm {
                 let xhat = (pre(xn[i]) - cn[c]) * rn[c]
                 return (dn[i] * post.derivative(xhat * gamma[c] + beta[c]), xhat)
             }
-            channelSums(L.p1 + u * C, L.runs + u * C, C: C, p0: p0, p1: p1, { dyXhat($0).0 }, { dyXhatScalar($0).0 })
-            channelSums(L.p2 + u * C, L.runs + u * C, C: C, p0: p0, p1: p1,
-                        { let (dy, xhat) = dyXhat($0); return dy * xhat }, { let (dy, xhat) = dyXhatScalar($0); return dy * xhat })
+            channelSums(L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1,
+                        { let (dy, xhat) = dyXhat($0); return (dy, dy * xhat) }, { let (dy, xhat) = dyXhatScalar($0); return (dy, dy * xhat) })
         }
         // Per image and channel: S1 = sum dy, S2 = sum dy xhat (constants: the pixel-summed dy).
         // Per group: a = mean(g), b = mean(g xhat); per channel: dgamma += S2, dbeta += S1.

@@ -11,9 +11,21 @@ public final class LayerContext: @unchecked Sendable {
     let norm = GroupNormScratch()
     let constant = ConstantChannelsScratch()
 
+    /// Gradient memory for inference-only contexts (never written: backward needs real grads).
+    private let noGradients: FloatBuffer?
+
     public init(weights: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>) {
         self.weights = weights
         self.grads = grads
+        noGradients = nil
+    }
+
+    /// A context for forward passes only.
+    public init(weights: UnsafeMutablePointer<Float>) {
+        let none = FloatBuffer(count: 1)
+        self.weights = weights
+        grads = none.pointer
+        noGradients = none
     }
 
     @inline(__always) func w(_ p: Param) -> UnsafeMutablePointer<Float> { weights + p.offset }

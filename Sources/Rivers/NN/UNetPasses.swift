@@ -43,6 +43,16 @@ extension UNet {
         head.forward(ws.output.pointer, ws.load(ws.plans.last!.output, ws.wide[0]), head.geometry(batch: N, height: H, width: W), ctx)
     }
 
+    /// network(images, variances) -> predicted noise, as arrays: an inference forward pass with
+    /// the weights `ctx` points at (the EMA copy, for generation) on a workspace of the same
+    /// batch. Reuse one context and workspace across calls: their memory is then reused too.
+    public func predictNoise(_ ws: UNetWorkspace, _ ctx: LayerContext, images: [Float], variances: [Float]) -> [Float] {
+        precondition(images.count == ws.input.count && variances.count == ws.batch, "predictNoise: \(images.count) values and \(variances.count) variances for a workspace of \(ws.batch) x \(ws.height) x \(ws.width) x 3")
+        var rng = SeededGenerator(seed: 0) // unused: no dropout outside training
+        forward(ws, ctx, images: images, variances: variances, training: false, rng: &rng)
+        return Array(UnsafeBufferPointer(start: ws.output.pointer, count: ws.output.count))
+    }
+
     /// Adds the gradients of a scalar loss into `ctx.grads`, given its gradient with respect to
     /// `ws.output` (`dOutput`), after `forward` in training mode on the same workspace. When
     /// `dImages` is given, the gradient with respect to the input images is added into it.

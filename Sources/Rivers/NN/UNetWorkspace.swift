@@ -82,88 +82,111 @@ public final class UNetWorkspace: @unchecked Sendable {
     /// Plans and allocates the memory of `net` for batch x height x width images.
     /// Without `training`, only the forward pass can run: no gradient memory is allocated.
     public init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true) throws {
-        try net.config.validate(height: height, width: width)
-        precondition(N > 0)
+        let layout = try Layout(net, batch: N, height: height, width: width, mixedPrecision: mixedPrecision, training: training)
         self.batch = N; self.height = height; self.width = width; self.mixedPrecision = mixedPrecision; self.training = training
-        var fullCount = 0, halfCount = 0, sideCount = 0
-        func slot(_ level: Int, _ channels: Int, keepFull: Bool = false) -> Slot {
-            let count = N * (height >> level) * (width >> level) * channels
-            let isHalf = mixedPrecision && !keepFull
-            let s = Slot(offset: isHalf ? halfCount : fullCount, count: count, channels: channels, half: isHalf)
-            if isHalf { halfCount += count } else { fullCount += count }
-            return s
-        }
-        let E = net.config.embeddingDims
-        x0 = slot(0, net.config.widths[0])
-        var plans: [StagePlan] = []
-        var skips: [Slot] = []
-        var stack: [Int] = []
-        var previous: Source = .slot(x0)
-        var wideCount = 0, narrowCount = N * height * width * 3, attentionWork = 1
-        for stage in net.stages {
-            switch stage {
-            case .block(let block, let attention, let level, let pushes, let pops):
-                let (h, w) = (height >> level, width >> level)
-                var input = previous
-                var skip: Int? = nil
-                if pops { skip = stack.removeLast(); input = .concat(previous, skips[skip!]) }
-                precondition(input.channels == block.inChannels, "stage input has \(input.channels) channels, block expects \(block.inChannels)")
-                var p = StagePlan(stage: stage, input: input, inHeight: h, inWidth: w, height: h, width: w,
-                                  c1: slot(level, block.width), c2: slot(level, block.width), out: slot(level, block.width))
-                p.stats = sideCount; sideCount += block.statsCount(batch: N) + block.sliceCount
-                if pushes { skip = skips.count; skips.append(p.out); stack.append(skip!) }
-                p.skip = skip
-                if let attention {
-                    p.attentionOut = slot(level, block.width, keepFull: true)
-                    p.attentionSaved = sideCount; sideCount += attention.savedCount(batch: N, length: h * w)
-                    attentionWork = max(attentionWork, attention.workCount(batch: N, length: h * w))
-                }
-                wideCount = max(wideCount, N * h * w * block.inChannels)
-                narrowCount = max(narrowCount, N * h * w * block.width)
-                plans.append(p)
-                previous = .slot(p.output)
-            case .down(let conv, let level):
-                guard case .slot(let inSlot) = previous else { preconditionFailure("a down-sampling stage reads a saved output") }
-                let p = StagePlan(stage: stage, input: previous, inHeight: height >> level, inWidth: width >> level,
-                                  height: height >> (level + 1), width: width >> (level + 1), out: slot(level + 1, conv.outChannels))
-                narrowCount = max(narrowCount, inSlot.count, p.out.count)
-                plans.append(p)
-                previous = .swishOf(p.out)
-            case .up(let conv, let level):
-                guard case .slot(let inSlot) = previous else { preconditionFailure("an up-sampling stage reads a saved output") }
-                let p = StagePlan(stage: stage, input: previous, inHeight: height >> (level + 1), inWidth: width >> (level + 1),
-                                  height: height >> level, width: width >> level, out: slot(level, conv.outChannels))
-                narrowCount = max(narrowCount, inSlot.count, p.out.count)
-                plans.append(p)
-                previous = .swishOf(p.out)
-            }
-        }
-        wideCount = max(wideCount, narrowCount)
-        self.plans = plans
-        skipSlots = skips
-        full = FloatBuffer(count: fullCount)
+        plans = layout.plans
+        x0 = layout.x0
+        skipSlots = layout.skips
+        full = FloatBuffer(count: layout.fullCount)
         half = ScratchBuffer<Float16>()
-        _ = half.elements(halfCount)
-        side = FloatBuffer(count: sideCount)
-        // Wide: the materialised input, the block's wide work, its wide gradient, the concat's
-        // gradient. Narrow: the block's narrow work and gradient, two gradients that alternate
-        // between stages. With mixed precision, three Float32 copies of Float16 slots.
-        let gradient = training ? 1 : 0
-        wide = [wideCount, wideCount, wideCount * gradient, wideCount * gradient].map { FloatBuffer(count: $0) }
-        narrow = [narrowCount, narrowCount * gradient, narrowCount * gradient, narrowCount * gradient].map { FloatBuffer(count: $0) }
-        halfTemps = (0..<3).map { _ in FloatBuffer(count: mixedPrecision ? narrowCount : 0) }
-        skipGrads = FloatBuffer(count: gradient * skips.reduce(0) { $0 + $1.count })
-        self.attentionWork = FloatBuffer(count: attentionWork)
-        input = FloatBuffer(count: N * height * width * 3)
-        embedding = FloatBuffer(count: N * E)
-        output = FloatBuffer(count: N * height * width * 3)
-        // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16; packed
-        // weights and per-thread partial sums are at most a few weight tensors.
-        let largestWeight = net.layout.params.map(\.count).max() ?? 0
-        let scratch = 4 * (gradient * N * height * width * 16 + (2 + Parallel.threadCount) * largestWeight)
-        let work = 4 * ((wide + narrow + halfTemps).reduce(0) { $0 + $1.count } + skipGrads.count + attentionWork + sideCount + input.count * 2 + embedding.count)
-        memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
-                            parameterBytes: 20 * net.parameterCount)
+        _ = half.elements(layout.halfCount)
+        side = FloatBuffer(count: layout.sideCount)
+        wide = layout.wideCounts.map { FloatBuffer(count: $0) }
+        narrow = layout.narrowCounts.map { FloatBuffer(count: $0) }
+        halfTemps = layout.halfTempCounts.map { FloatBuffer(count: $0) }
+        skipGrads = FloatBuffer(count: layout.skipGradCount)
+        attentionWork = FloatBuffer(count: layout.attentionWork)
+        input = FloatBuffer(count: layout.imageCount)
+        embedding = FloatBuffer(count: N * net.config.embeddingDims)
+        output = FloatBuffer(count: layout.imageCount)
+        memory = layout.memory
+    }
+
+    /// The memory a workspace of these shapes would take, computed without allocating it, so
+    /// that a command can refuse a run that will not fit before it starts.
+    public static func plannedMemory(_ net: UNet, batch: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true) throws -> MemoryPlan {
+        try Layout(net, batch: batch, height: height, width: width, mixedPrecision: mixedPrecision, training: training).memory
+    }
+
+    /// Every offset and size of a workspace: the stages' slots and the buffers' lengths.
+    struct Layout {
+        var plans: [StagePlan] = [], skips: [Slot] = []
+        var x0: Slot
+        var fullCount = 0, halfCount = 0, sideCount = 0
+        var wideCounts: [Int] = [], narrowCounts: [Int] = [], halfTempCounts: [Int] = []
+        var skipGradCount = 0, attentionWork = 1, imageCount: Int
+        var memory: MemoryPlan
+
+        init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool) throws {
+            try net.config.validate(height: height, width: width)
+            guard N > 0 else { throw RiversError.invalidArgument("--batch_size must be positive (got \(N))") }
+            var fullCount = 0, halfCount = 0, sideCount = 0
+            func slot(_ level: Int, _ channels: Int, keepFull: Bool = false) -> Slot {
+                let count = N * (height >> level) * (width >> level) * channels
+                let isHalf = mixedPrecision && !keepFull
+                let s = Slot(offset: isHalf ? halfCount : fullCount, count: count, channels: channels, half: isHalf)
+                if isHalf { halfCount += count } else { fullCount += count }
+                return s
+            }
+            x0 = slot(0, net.config.widths[0])
+            imageCount = N * height * width * 3
+            var stack: [Int] = []
+            var previous: Source = .slot(x0)
+            var wideCount = 0, narrowCount = imageCount
+            for stage in net.stages {
+                switch stage {
+                case .block(let block, let attention, let level, let pushes, let pops):
+                    let (h, w) = (height >> level, width >> level)
+                    var input = previous
+                    var skip: Int? = nil
+                    if pops { skip = stack.removeLast(); input = .concat(previous, skips[skip!]) }
+                    precondition(input.channels == block.inChannels, "stage input has \(input.channels) channels, block expects \(block.inChannels)")
+                    var p = StagePlan(stage: stage, input: input, inHeight: h, inWidth: w, height: h, width: w,
+                                      c1: slot(level, block.width), c2: slot(level, block.width), out: slot(level, block.width))
+                    p.stats = sideCount; sideCount += block.statsCount(batch: N) + block.sliceCount
+                    if pushes { skip = skips.count; skips.append(p.out); stack.append(skip!) }
+                    p.skip = skip
+                    if let attention {
+                        p.attentionOut = slot(level, block.width, keepFull: true)
+                        p.attentionSaved = sideCount; sideCount += attention.savedCount(batch: N, length: h * w)
+                        attentionWork = max(attentionWork, attention.workCount(batch: N, length: h * w))
+                    }
+                    wideCount = max(wideCount, N * h * w * block.inChannels)
+                    narrowCount = max(narrowCount, N * h * w * block.width)
+                    plans.append(p)
+                    previous = .slot(p.output)
+                case .down(let conv, let level), .up(let conv, let level):
+                    guard case .slot(let inSlot) = previous else { preconditionFailure("a sampling stage reads a saved output") }
+                    let isDown: Bool
+                    if case .down = stage { isDown = true } else { isDown = false }
+                    let (inLevel, outLevel) = isDown ? (level, level + 1) : (level + 1, level)
+                    let p = StagePlan(stage: stage, input: previous, inHeight: height >> inLevel, inWidth: width >> inLevel,
+                                      height: height >> outLevel, width: width >> outLevel, out: slot(outLevel, conv.outChannels))
+                    narrowCount = max(narrowCount, inSlot.count, p.out.count)
+                    plans.append(p)
+                    previous = .swishOf(p.out)
+                }
+            }
+            wideCount = max(wideCount, narrowCount)
+            self.fullCount = fullCount; self.halfCount = halfCount; self.sideCount = sideCount
+            // Wide: the materialised input, the block's wide work, its wide gradient, the concat's
+            // gradient. Narrow: the block's narrow work and gradient, two gradients that alternate
+            // between stages. With mixed precision, three Float32 copies of Float16 slots.
+            let gradient = training ? 1 : 0
+            wideCounts = [wideCount, wideCount, wideCount * gradient, wideCount * gradient]
+            narrowCounts = [narrowCount, narrowCount * gradient, narrowCount * gradient, narrowCount * gradient]
+            halfTempCounts = [Int](repeating: mixedPrecision ? narrowCount : 0, count: 3)
+            skipGradCount = gradient * skips.reduce(0) { $0 + $1.count }
+            // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16, the
+            // weight gradient of short rows takes an im2col chunk; packed weights and per-thread
+            // partial sums are at most a few weight tensors.
+            let largestWeight = net.layout.params.map(\.count).max() ?? 0
+            let scratch = 4 * (gradient * (N * height * width * 16 + Conv2D.columnFloats) + (2 + Parallel.threadCount) * largestWeight)
+            let work = 4 * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
+                            + 2 * imageCount + N * net.config.embeddingDims)
+            memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
+                                parameterBytes: 20 * net.parameterCount)
+        }
     }
 
     // MARK: saved slots
