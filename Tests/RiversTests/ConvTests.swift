@@ -118,6 +118,34 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    func testWinogradMatchesNaive() {
+        // F(2x2, 3x3) on odd and even sizes (partial tiles at the edges), several tile chunks
+        // (2 x 41 x 40 = 840 tiles > 768 per chunk), channels in SIMD8 vectors.
+        // Tolerance: each output is the direct sum's 9 Cin products regrouped through the
+        // transforms, whose coefficients are 0, +-1 and +-1/2 and which add at most 4 values at
+        // each of three stages: rounding grows by at most 4^2 over the direct sum's bound.
+        for (n, h, w, cin, cout) in [(1, 5, 7, 8, 16), (2, 6, 4, 24, 8), (1, 1, 1, 8, 8), (2, 82, 80, 8, 8)] {
+            let g = ConvGeometry(batch: n, height: h, width: w, inChannels: cin, outChannels: cout, kernel: 3)
+            XCTAssertTrue(Winograd.applies(g))
+            let x = randomArray(g.inputCount, seed: 1), wt = randomArray(g.weightCount, seed: 2), b = randomArray(cout, seed: 3)
+            let dy = randomArray(g.outputCount, seed: 4)
+            let label = g.label
+            var y = [Float](repeating: 0.5, count: g.outputCount), ref = y
+            Conv2D.forward(&y, x, wt, b, g, scratch: ConvScratch())
+            Conv2D.forwardNaive(&ref, x, wt, b, g)
+            assertClose(y, ref, atol: 16 * sumTolerance(terms: 9 * cin + 1), "forward " + label)
+            // Accumulating adds to what is there (0.5).
+            Conv2D.forward(&y, x, wt, nil, g, scratch: ConvScratch(), accumulate: true)
+            var refNoBias = ref
+            Conv2D.forwardNaive(&refNoBias, x, wt, nil, g)
+            assertClose(y, zip(ref, refNoBias).map { $0 + $1 }, atol: 32 * sumTolerance(terms: 9 * cin + 1), "accumulate " + label)
+            var dx = [Float](repeating: 0.5, count: g.inputCount), refDx = dx
+            Conv2D.backwardInput(&dx, dy, wt, g, scratch: ConvScratch())
+            Conv2D.backwardInputNaive(&refDx, dy, wt, g)
+            assertClose(dx, refDx.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: 9 * cout) + 1e-6, "backward input " + label)
+        }
+    }
+
     func testDeterministicAcrossRuns() {
         let g = ConvGeometry(batch: 2, height: 9, width: 14, inChannels: 24, outChannels: 32, kernel: 3, stride: 1)
         let x = randomArray(g.inputCount, seed: 1), w = randomArray(g.weightCount, seed: 2), dy = randomArray(g.outputCount, seed: 3)

@@ -51,6 +51,17 @@ public enum Conv2D {
     /// With `accumulate`, the result is added to `out` (bias still added once).
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
+        if Winograd.applies(g) {
+            Winograd.convolve(out, input, weight, bias, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,
+                              outChannels: g.outChannels, flipped: false, accumulate: accumulate, scratch: scratch)
+            return
+        }
+        direct(out, input, weight, bias, g, scratch: scratch, accumulate: accumulate)
+    }
+
+    /// `forward` as an implicit GEMM over the taps: every convolution Winograd does not take.
+    static func direct(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                       _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         let K = k * k * Cin
@@ -102,6 +113,11 @@ public enum Conv2D {
     /// dinput[N, H, W, Cin] += the gradient of `forward` for dout[N, Ho, Wo, Cout].
     public static func backwardInput(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                      _ g: ConvGeometry, scratch: ConvScratch) {
+        if Winograd.applies(g) {
+            Winograd.convolve(dinput, dout, weight, nil, batch: g.batch, height: g.height, width: g.width, inChannels: g.outChannels,
+                              outChannels: g.inChannels, flipped: true, accumulate: true, scratch: scratch)
+            return
+        }
         transposed(dinput, dout, weight, g, bias: nil, scratch: scratch, accumulate: true)
     }
 

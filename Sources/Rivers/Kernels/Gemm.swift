@@ -11,6 +11,9 @@ public final class GemmScratch: @unchecked Sendable {
     let partial = Scratch()
     let padded = Scratch()
     let columns = Scratch()
+    let winograd = Scratch()
+    /// One scratch per thread, for kernels that split work over threads themselves.
+    var threadScratch: [GemmScratch] = []
     var segments: [(k0: Int, count: Int)] = []
     var segmentTaps: [(dy: Int, dx: Int, c0: Int)] = []
     var taps: [(ky: Int, kx: Int, dy: Int, dx: Int)] = []
@@ -132,11 +135,12 @@ public enum Gemm {
     /// The first segment overwrites C unless `accumulate`, and adds `bias` either way.
     public static func drive(M: Int, N: Int, segments: [(k0: Int, count: Int)], aStep: Int,
                              fillA: FillA, rowC: (Int) -> UnsafeMutablePointer<Float>?,
-                             packedB: UnsafePointer<Float>, K: Int, bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch) {
+                             packedB: UnsafePointer<Float>, K: Int, bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch,
+                             maxThreads: Int? = nil) {
         if M == 0 || N == 0 { return }
         let strips = (N + nr - 1) / nr
         let blocks = (M + mc - 1) / mc
-        let threads = max(1, min(Parallel.threadCount, blocks))
+        let threads = max(1, min(maxThreads ?? Parallel.threadCount, blocks))
         let stride = ((mc + mr - 1) / mr) * mr
         let tableSize = max(segments.count, 1) * stride
         let tables = scratch.aRows.elements(threads * tableSize), cTables = scratch.cRows.elements(threads * stride)
@@ -204,6 +208,20 @@ public enum Gemm {
                 for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * rowStep + segs[si].k0 * kStep }
             }
         }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
+    }
+
+    /// C = A B (+ C when `accumulate`) for row-major A (M x K, leading dimension lda) and B
+    /// already packed by `packB`, on the calling thread only: for callers that split the work
+    /// over threads themselves.
+    public static func multiplySerial(M: Int, N: Int, K: Int, a: UnsafePointer<Float>, lda: Int, packedB: UnsafePointer<Float>,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, scratch: GemmScratch) {
+        segments(K: K, into: &scratch.segments)
+        let segs = scratch.segments
+        drive(M: M, N: N, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
+            for si in 0..<segs.count {
+                for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * lda + segs[si].k0 }
+            }
+        }, rowC: { c + $0 * ldc }, packedB: packedB, K: K, bias: nil, accumulate: accumulate, scratch: scratch, maxThreads: 1)
     }
 
     /// The naive twin: three loops, sums in Double. Tests compare the fast path against it.
