@@ -143,6 +143,14 @@ final class ConvTests: XCTestCase {
             Conv2D.backwardInput(&dx, dy, wt, g, scratch: ConvScratch())
             Conv2D.backwardInputNaive(&refDx, dy, wt, g)
             assertClose(dx, refDx.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: 9 * cout) + 1e-6, "backward input " + label)
+            // The weight gradient sums over every pixel: the same regrouping argument over
+            // n h w terms per weight.
+            var dw = [Float](repeating: 0.5, count: g.weightCount), db = [Float](repeating: 0.5, count: cout)
+            var refDw = dw, refDb = db
+            Conv2D.backwardWeights(&dw, &db, x, dy, g, scratch: ConvScratch())
+            Conv2D.backwardWeightsNaive(&refDw, &refDb, x, dy, g)
+            assertClose(dw, refDw.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: n * h * w) + 1e-6, "backward weights " + label)
+            assertClose(db, refDb.map { $0 + 0.5 }, atol: sumTolerance(terms: n * h * w) + 1e-6, "backward bias " + label)
         }
     }
 

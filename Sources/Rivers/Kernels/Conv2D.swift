@@ -169,6 +169,14 @@ public enum Conv2D {
     public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                                        _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
                                        scratch: ConvScratch) {
+        if Winograd.applies(g) {
+            Winograd.weightGradient(dweight, input, dout, batch: g.batch, height: g.height, width: g.width,
+                                    inChannels: g.inChannels, outChannels: g.outChannels, scratch: scratch)
+            if let dbias {
+                Elementwise.columnSums(dbias, dout, rows: g.batch * g.height * g.width, columns: g.outChannels, partial: scratch.padded.elements(16 * g.outChannels))
+            }
+            return
+        }
         // The row-by-row kernel adds one output row (Wo pixels of K) into per-thread partial sums
         // of the whole weight gradient. With short rows and a gradient larger than L2 (512 KiB)
         // that traffic dominates: there, im2col in pixel chunks and one GEMM over all pixels

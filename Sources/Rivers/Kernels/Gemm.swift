@@ -196,7 +196,7 @@ public enum Gemm {
                                 a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                                 c: UnsafeMutablePointer<Float>, ldc: Int,
-                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: GemmScratch) {
+                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: GemmScratch, maxThreads: Int? = nil) {
         let packed = scratch.packed.elements(packedSize(K: K, N: N))
         packB(packed, b, K: K, N: N, ldb: ldb, transposed: transposeB)
         segments(K: K, into: &scratch.segments)
@@ -207,7 +207,7 @@ public enum Gemm {
             for si in 0..<segs.count {
                 for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * rowStep + segs[si].k0 * kStep }
             }
-        }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
+        }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch, maxThreads: maxThreads)
     }
 
     /// C = A B (+ C when `accumulate`) for row-major A (M x K, leading dimension lda) and B

@@ -20,6 +20,92 @@ public enum Winograd {
             + threads * 16 * chunkTiles * (g.inChannels + g.outChannels)
     }
 
+    /// dweight[3, 3, Cin, Cout] += the weight gradient of the 3x3 "same" convolution, through
+    /// F(2x2, 3x3): the output is linear in U = G w G^T, Y = A^T (U . V) A per tile, so
+    /// dL/dU[xi] = sum over tiles of V[xi] (A dY A^T)[xi], 16 GEMMs over the tiles of each chunk
+    /// (per-thread sums added in thread order), and dweight += G^T dU G.
+    static func weightGradient(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                               batch N: Int, height H: Int, width W: Int, inChannels Ci: Int, outChannels Co: Int, scratch: GemmScratch) {
+        let Th = (H + 1) / 2, Tw = (W + 1) / 2, tiles = N * Th * Tw
+        let chunks = (tiles + chunkTiles - 1) / chunkTiles
+        let threads = max(1, min(Parallel.threadCount, chunks))
+        let perThread = 16 * chunkTiles * (Ci + Co) + 16 * Ci * Co
+        let base = scratch.winograd.elements(threads * perThread)
+        while scratch.threadScratch.count < threads { scratch.threadScratch.append(GemmScratch()) }
+        let threadScratch = scratch.threadScratch
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            let v = base + thread * perThread, m = v + 16 * chunkTiles * Ci, dU = m + 16 * chunkTiles * Co
+            dU.initialize(repeating: 0, count: 16 * Ci * Co)
+            var chunk = thread
+            while chunk < chunks {
+                let t0 = chunk * chunkTiles, T = min(chunkTiles, tiles - t0)
+                chunk += threads
+                transformInputs(v, input, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Ci)
+                transformOutputGradients(m, dout, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Co)
+                for xi in 0..<16 {
+                    Gemm.multiply(M: Ci, N: Co, K: T, a: v + xi * T * Ci, lda: Ci, transposeA: true, b: m + xi * T * Co, ldb: Co, transposeB: false,
+                                  c: dU + xi * Ci * Co, ldc: Co, accumulate: true, scratch: threadScratch[thread], maxThreads: 1)
+                }
+            }
+        }
+        // dweight[ky, kx, ci, co] += (G^T dU G)[ky, kx], the threads' sums added in order;
+        // G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1] on both sides.
+        Parallel.forChunks(Ci, minimumChunk: 4) { r in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) { buffer in
+                let u = buffer.baseAddress!, t = u + 16
+                for ci in r {
+                    for co in 0..<Co {
+                        for xi in 0..<16 {
+                            var sum: Float = 0
+                            for thread in 0..<threads { sum += (base + thread * perThread + 16 * chunkTiles * (Ci + Co))[(xi * Ci + ci) * Co + co] }
+                            u[xi] = sum
+                        }
+                        for x in 0..<4 {
+                            let (a, b, c, d) = (u[x], u[4 + x], u[8 + x], u[12 + x])
+                            t[x] = a + 0.5 * (b + c); t[4 + x] = 0.5 * (b - c); t[8 + x] = 0.5 * (b + c) + d
+                        }
+                        for y in 0..<3 {
+                            let (a, b, c, d) = (t[y * 4], t[y * 4 + 1], t[y * 4 + 2], t[y * 4 + 3])
+                            dweight[((y * 3 + 0) * Ci + ci) * Co + co] += a + 0.5 * (b + c)
+                            dweight[((y * 3 + 1) * Ci + ci) * Co + co] += 0.5 * (b - c)
+                            dweight[((y * 3 + 2) * Ci + ci) * Co + co] += 0.5 * (b + c) + d
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// M[xi, t, c] = (A dY A^T)[xi] for the 2x2 output-gradient tile of each of T tiles from t0
+    /// (zeros past an odd edge), A = [1 0; 1 1; 1 -1; 0 -1].
+    static func transformOutputGradients(_ m: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int, Tw: Int, C Co: Int) {
+        let zero = SIMD8<Float>()
+        for t in 0..<T {
+            let tile = t0 + t
+            let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
+            var c = 0
+            while c < Co {
+                func g(_ dy: Int, _ dx: Int) -> SIMD8<Float> {
+                    let oy = 2 * ty + dy, ox = 2 * tx + dx
+                    return oy < H && ox < W ? load(dout + ((n * H + oy) * W + ox) * Co + c) : zero
+                }
+                let (g00, g01, g10, g11) = (g(0, 0), g(0, 1), g(1, 0), g(1, 1))
+                // A applied down the columns (2 rows -> 4), then along each row (2 -> 4).
+                let rows = ((g00, g01), (g00 + g10, g01 + g11), (g00 - g10, g01 - g11), (zero - g10, zero - g11))
+                let dst = m + t * Co + c
+                func put(_ y: Int, _ row: (SIMD8<Float>, SIMD8<Float>)) {
+                    let (a, b) = row
+                    store(dst + (y * 4 + 0) * T * Co, a)
+                    store(dst + (y * 4 + 1) * T * Co, a + b)
+                    store(dst + (y * 4 + 2) * T * Co, a - b)
+                    store(dst + (y * 4 + 3) * T * Co, zero - b)
+                }
+                put(0, rows.0); put(1, rows.1); put(2, rows.2); put(3, rows.3)
+                c += 8
+            }
+        }
+    }
+
     /// U[xi, ci, co] = (G w G^T)[xi] for w = weight[., ., ci, co], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
     /// With `flipped`, the kernel of the backward-input pass: w'[ky, kx, co, ci] = w[2-ky, 2-kx, ci, co],
     /// so U[xi, co, ci] (its input channels are the convolution's outputs).
@@ -83,11 +169,9 @@ public enum Winograd {
         }
     }
 
-    /// One chunk of T tiles from tile t0: input transform into v, 16 GEMMs into m, output transform.
-    static func transformChunk(_ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ packedCount: Int,
-                               _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                               t0: Int, T: Int, N: Int, H: Int, W: Int, Th: Int, Tw: Int, Ci: Int, Co: Int, accumulate: Bool, scratch: GemmScratch) {
-    // Input transform: V[xi, t, c] = (B^T d B)[xi], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+    /// V[xi, t, c] = (B^T d B)[xi] for the 4x4 input tile d of each of T tiles from t0 (zeros
+    /// outside the image), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+    static func transformInputs(_ v: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int, Tw: Int, C Ci: Int) {
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { buffer in
             let d = buffer.baseAddress!, zero = SIMD8<Float>()
             for t in 0..<T {
@@ -119,6 +203,13 @@ public enum Winograd {
                 }
             }
         }
+    }
+
+    /// One chunk of T tiles from tile t0: input transform into v, 16 GEMMs into m, output transform.
+    static func transformChunk(_ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ packedCount: Int,
+                               _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               t0: Int, T: Int, N: Int, H: Int, W: Int, Th: Int, Tw: Int, Ci: Int, Co: Int, accumulate: Bool, scratch: GemmScratch) {
+        transformInputs(v, input, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Ci)
         for xi in 0..<16 {
             Gemm.multiplySerial(M: T, N: Co, K: Ci, a: v + xi * T * Ci, lda: Ci, packedB: u + xi * packedCount, c: m + xi * T * Co, ldc: Co, scratch: scratch)
         }
