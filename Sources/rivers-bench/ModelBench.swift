@@ -28,6 +28,7 @@ func benchSteps(_ title: String, model m: ModelOptions, parameters: Int, gflopPe
     let c = m.config
     print("\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")")
     print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first)")
+    print("GFLOP count the direct convolutions (Winograd does fewer multiplies) and skip the embedding's per-image share")
     print(table([
         ["figure", "value"],
         ["parameters", String(parameters)],

@@ -16,6 +16,15 @@ let common = [
     Option(name: "threads", help: "worker threads", value: "N", defaultValue: String(Parallel.threadCount)),
     Option(name: "json", help: "print the figures as one JSON object on the last line", arity: .flag),
 ]
+/// `rivers train`'s model options with some defaults changed, plus `--steps` and the common ones.
+func modelOptions(defaults: [String: String], without: String? = nil) -> [Option] {
+    ModelOptions.options.filter { $0.name != without }.map { o in
+        var o = o
+        if let d = defaults[o.name] { o.defaultValue = d }
+        return o
+    } + [Option(name: "steps", help: "timed steps after one warm-up (the median is reported)", value: "K", defaultValue: "3")] + common
+}
+
 let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
     (Command(name: "balance", summary: "augmented 600x200 JPEGs per second (decode, rotate-zoom-crop, encode, write)",
              options: [Option(name: "in_dir", help: "folder of images", value: "DIR", defaultValue: "../shared/data/river_samples")] + common) { _ in 0 },
@@ -26,19 +35,9 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
                        Option(name: "repeats", help: "timed runs per pass (the best is kept)", value: "N", defaultValue: "3")] + common) { _ in 0 },
      benchKernels),
     (Command(name: "train-step", summary: "one training step of the U-Net (forward, backward, AdamW, EMA): seconds, GFLOP/s, memory",
-             options: ModelOptions.options.map { o in
-                 var o = o
-                 if o.name == "image_size" { o.defaultValue = "64 192" }
-                 return o
-             } + [Option(name: "steps", help: "timed steps after one warm-up (the median is reported)", value: "K", defaultValue: "3")] + common) { _ in 0 },
-     benchTrainStep),
+             options: modelOptions(defaults: ["image_size": "64 192"])) { _ in 0 }, benchTrainStep),
     (Command(name: "sample-step", summary: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory",
-             options: ModelOptions.options.map { o in
-                 var o = o
-                 if o.name == "batch_size" { o.defaultValue = "1" }
-                 return o
-             }.filter { $0.name != "use_mix_precision" } + [Option(name: "steps", help: "timed steps after one warm-up (the median is reported)", value: "K", defaultValue: "3")] + common) { _ in 0 },
-     benchSampleStep),
+             options: modelOptions(defaults: ["batch_size": "1"], without: "use_mix_precision")) { _ in 0 }, benchSampleStep),
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())

@@ -124,6 +124,17 @@ public enum GroupNorm {
             let f = UnsafeMutableRawPointer(base + 3 * uc).bindMemory(to: Float.self, capacity: 4 * nc)
             centre = f; rs = f + nc; a = f + 2 * nc; b = f + 3 * nc
         }
+
+        /// centre[n, c] = mean of c's group, rs[n, c] = its rstd (times gamma[c] when given).
+        func spread(_ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, _ s: GroupNormShape) {
+            let (Ct, G, cg) = (s.totalChannels, s.groups, s.groupSize)
+            for n in 0..<s.N {
+                for c in 0..<Ct {
+                    centre[n * Ct + c] = mean[n * G + c / cg]
+                    rs[n * Ct + c] = rstd[n * G + c / cg] * (gamma?[c] ?? 1)
+                }
+            }
+        }
     }
 
     /// out[N, HW, C] = output((input(x) - mean) rstd gamma + beta), per image n and group of
@@ -205,11 +216,8 @@ public enum GroupNorm {
         let L = Layout(scratch, s)
         let (pre, post) = (s.input, s.output)
         // centre and scale = rstd gamma per image and channel.
+        L.spread(mean, rstd, gamma: gamma, s)
         for n in 0..<s.N {
-            for c in 0..<Ct {
-                L.centre[n * Ct + c] = mean[n * G + c / cg]
-                L.rs[n * Ct + c] = rstd[n * G + c / cg] * gamma[c]
-            }
             for c in C..<Ct {
                 let v = (pre(constants![n * Cc + c - C]) - L.centre[n * Ct + c]) * L.rs[n * Ct + c] + beta[c]
                 constantOut![n * Cc + c - C] = post(v)
@@ -248,9 +256,7 @@ public enum GroupNorm {
         let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
         let L = Layout(scratch, s)
         let (pre, post) = (s.input, s.output)
-        for n in 0..<s.N {
-            for c in 0..<Ct { L.centre[n * Ct + c] = mean[n * G + c / cg]; L.rs[n * Ct + c] = rstd[n * G + c / cg] }
-        }
+        L.spread(mean, rstd, gamma: nil, s)
         Parallel.forEach(s.units) { u in
             let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, dn = dout + n * HW * C

@@ -20,32 +20,27 @@ public enum Half {
     /// `channels` values: a tensor expanded into (part of) a wider one, e.g. one side of a concat.
     public static func expand(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float16>, channels: Int, pixels: Int,
                               activation: Activation = .identity) {
-        Parallel.forChunks(pixels, minimumChunk: max(1, Elementwise.grain / max(channels, 1))) { r in
-            for p in r {
-                let s = src + p * channels, d = dst + p * dstStride
-                var c = 0
-                while c + 8 <= channels {
-                    let v = SIMD8<Float>(UnsafeRawPointer(s + c).loadUnaligned(as: SIMD8<Float16>.self))
-                    UnsafeMutableRawPointer(d + c).storeBytes(of: activation(v), as: SIMD8<Float>.self)
-                    c += 8
-                }
-                while c < channels { d[c] = activation(Float(s[c])); c += 1 }
-            }
-        }
+        strided(dst, dstStride, src, channels, pixels, activation, { SIMD8<Float>(UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float16>.self)) }, { Float($0) })
     }
 
     /// The Float32 twin of `expand`: strided copy with an activation.
     public static func copy(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>, channels: Int, pixels: Int,
                             activation: Activation = .identity) {
+        strided(dst, dstStride, src, channels, pixels, activation, { UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float>.self) }, { $0 })
+    }
+
+    @inline(__always)
+    static func strided<T>(_ dst: UnsafeMutablePointer<Float>, _ dstStride: Int, _ src: UnsafePointer<T>, _ channels: Int, _ pixels: Int,
+                           _ activation: Activation, _ load8: (UnsafePointer<T>) -> SIMD8<Float>, _ load1: (T) -> Float) {
         Parallel.forChunks(pixels, minimumChunk: max(1, Elementwise.grain / max(channels, 1))) { r in
             for p in r {
                 let s = src + p * channels, d = dst + p * dstStride
                 var c = 0
                 while c + 8 <= channels {
-                    UnsafeMutableRawPointer(d + c).storeBytes(of: activation(UnsafeRawPointer(s + c).loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(d + c).storeBytes(of: activation(load8(s + c)), as: SIMD8<Float>.self)
                     c += 8
                 }
-                while c < channels { d[c] = activation(s[c]); c += 1 }
+                while c < channels { d[c] = activation(load1(s[c])); c += 1 }
             }
         }
     }

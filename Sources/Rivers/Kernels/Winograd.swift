@@ -173,18 +173,30 @@ public enum Winograd {
     /// outside the image), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
     static func transformInputs(_ v: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int, Tw: Int, C Ci: Int) {
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { buffer in
-            let d = buffer.baseAddress!, zero = SIMD8<Float>()
+          withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { sources in
+            let d = buffer.baseAddress!, src = sources.baseAddress!, zero = SIMD8<Float>()
+            let zeros = UnsafePointer(zeroRow.pointer)
             for t in 0..<T {
                 let tile = t0 + t
                 let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
+                // The tile's 16 input pixels, found once for all its channels; the padding reads
+                // `zeroRow` (4096 zeros; a wider input tests each pointer instead).
+                var inside = true
+                for y in 0..<4 {
+                    let iy = 2 * ty - 1 + y
+                    for x in 0..<4 {
+                        let ix = 2 * tx - 1 + x
+                        let valid = iy >= 0 && iy < H && ix >= 0 && ix < W
+                        inside = inside && valid
+                        src[y * 4 + x] = valid ? input + ((n * H + iy) * W + ix) * Ci : zeros
+                    }
+                }
                 var c = 0
                 while c < Ci {
-                    for y in 0..<4 {
-                        let iy = 2 * ty - 1 + y
-                        for x in 0..<4 {
-                            let ix = 2 * tx - 1 + x
-                            d[y * 4 + x] = iy >= 0 && iy < H && ix >= 0 && ix < W ? load(input + ((n * H + iy) * W + ix) * Ci + c) : zero
-                        }
+                    if inside || Ci <= zeroRow.count {
+                        for i in 0..<16 { d[i] = load(src[i] + c) }
+                    } else {
+                        for i in 0..<16 { d[i] = src[i] == zeros ? zero : load(src[i] + c) }
                     }
                     // Columns: B^T applied down each column, then along each row.
                     for x in 0..<4 {
@@ -202,6 +214,7 @@ public enum Winograd {
                     c += 8
                 }
             }
+          }
         }
     }
 

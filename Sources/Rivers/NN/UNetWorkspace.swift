@@ -179,9 +179,11 @@ public final class UNetWorkspace: @unchecked Sendable {
             skipGradCount = gradient * skips.reduce(0) { $0 + $1.count }
             // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16, the
             // weight gradient of short rows takes an im2col chunk; packed weights and per-thread
-            // partial sums are at most a few weight tensors.
+            // partial sums are at most a few weight tensors; Winograd's largest convolution.
             let largestWeight = net.layout.params.map(\.count).max() ?? 0
-            let scratch = 4 * (gradient * (N * height * width * 16 + Conv2D.columnFloats) + (2 + Parallel.threadCount) * largestWeight)
+            let widest = 2 * (net.config.widths.max() ?? 0) + net.config.embeddingDims
+            let winograd = Winograd.scratchCount(ConvGeometry(batch: 1, height: 3, width: 3, inChannels: widest, outChannels: widest, kernel: 3))
+            let scratch = 4 * (gradient * (N * height * width * 16 + Conv2D.columnFloats) + (2 + Parallel.threadCount) * largestWeight + winograd)
             let work = 4 * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
                             + 2 * imageCount + N * net.config.embeddingDims)
             memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
