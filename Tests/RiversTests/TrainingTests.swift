@@ -142,6 +142,28 @@ final class TrainingTests: XCTestCase {
         let before = trainer.slab.values.pointer[0]
         assertFileError(try Checkpoint.load(path, into: trainer), path: path, reason: "another network configuration")
         XCTAssertEqual(trainer.slab.values.pointer[0], before)
+        // A file of the right configuration missing one tensor is refused before anything is copied.
+        let (donor, _) = try tinyTrainer(seed: 7)
+        let good = try SafeTensors.decode(try Checkpoint.encode(donor, epoch: 1), path: "x")
+        var entries: [SafeTensors.Entry] = []
+        var keep: [FloatBuffer] = []
+        for (name, t) in good.tensors.sorted(by: { $0.key < $1.key }) where name != "adam_v/head.bias" {
+            let buffer = FloatBuffer(count: t.values.count)
+            buffer.pointer.update(from: t.values, count: t.values.count)
+            keep.append(buffer)
+            entries.append(.init(name: name, shape: t.shape, pointer: buffer.pointer))
+        }
+        let partial = dir + "/partial.safetensors"
+        writeFile(partial, try withExtendedLifetime(keep) { try SafeTensors.encode(entries, metadata: good.metadata) })
+        assertFileError(try Checkpoint.load(partial, into: trainer), path: partial, reason: "adam_v/head.bias")
+        XCTAssertEqual(trainer.slab.values.pointer[0], before)
+        // A header claiming an absurd shape is an error, not a crash.
+        let header = Data(#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#.utf8)
+        var bogus = Data()
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { bogus.append(contentsOf: $0) }
+        bogus.append(header)
+        bogus.append(Data(count: 16))
+        XCTAssertThrowsError(try SafeTensors.decode(bogus, path: "bogus")) { XCTAssertTrue("\($0)".contains("larger than the file"), "\($0)") }
     }
 
     func testSafeTensorsLayoutIsReadableByOtherTools() throws {

@@ -73,13 +73,12 @@ public enum Checkpoint {
             throw RiversError.file(path: path, reason: "was trained with another network configuration (\(state.config))")
         }
         let slab = trainer.slab
-        for (prefix, keyPath) in prefixes {
-            let buffer = slab[keyPath: keyPath]
+        // Everything is checked before anything is copied: a bad file leaves the trainer as it was.
+        for (prefix, _) in prefixes {
             for p in slab.layout.params {
                 guard let t = file.tensors["\(prefix)/\(p.name)"], t.shape == p.shape else {
                     throw RiversError.file(path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
                 }
-                t.values.withUnsafeBufferPointer { (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
             }
         }
         guard let mean = file.tensors["normalizer/mean"], let variance = file.tensors["normalizer/variance"],
@@ -88,6 +87,12 @@ public enum Checkpoint {
         }
         guard let words = file.metadata["rng"]?.split(separator: " ").compactMap({ UInt64($0) }), let rng = SeededGenerator(state: words) else {
             throw RiversError.file(path: path, reason: "generator state is missing or invalid")
+        }
+        for (prefix, keyPath) in prefixes {
+            let buffer = slab[keyPath: keyPath]
+            for p in slab.layout.params {
+                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer { (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
+            }
         }
         trainer.normalizer = Normalizer(mean: mean.values, variance: variance.values)
         trainer.optimizer.step = state.step

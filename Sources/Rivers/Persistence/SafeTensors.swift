@@ -64,8 +64,14 @@ public enum SafeTensors {
                 throw bad("entry \(name) lacks dtype, shape or data_offsets")
             }
             guard dtype == "F32" else { throw bad("tensor \(name) is \(dtype); only F32 is read") }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), range[0] >= 0, range[1] - range[0] == count * 4, start + range[1] <= data.count else {
+            // The element count, refusing shapes whose product overflows.
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: max(d, 0))
+                guard !overflow, product <= data.count else { throw bad("tensor \(name)'s shape \(shape) is larger than the file") }
+                count = product
+            }
+            guard shape.allSatisfy({ $0 >= 0 }), range[0] >= 0, range[0] <= range[1], range[1] - range[0] == count * 4, range[1] <= data.count - start else {
                 throw bad("tensor \(name)'s byte range does not match its shape \(shape)")
             }
             let values = data.subdata(in: (start + range[0])..<(start + range[1])).withUnsafeBytes { raw in
