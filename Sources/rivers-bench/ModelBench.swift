@@ -56,9 +56,20 @@ func randomImages(_ count: Int) -> [Float] {
     return (0..<count).map { _ in rng.uniform() }
 }
 
+/// Refuses a run whose planned memory exceeds the machine's, naming both.
+func checkMemory(_ net: UNet, _ m: ModelOptions, training: Bool) throws {
+    let planned = try UNetWorkspace.plannedMemory(net, batch: m.batch, height: m.height, width: m.width,
+                                                  mixedPrecision: m.mixedPrecision, training: training).totalBytes
+    let physical = Int(ProcessInfo.processInfo.physicalMemory)
+    if planned > physical {
+        throw UsageError(description: "the run needs \(planned >> 20) MiB (planned) and this machine has \(physical >> 20) MiB; use a smaller --batch_size or --image_size\(training && !m.mixedPrecision ? ", or --use_mix_precision" : "")")
+    }
+}
+
 func benchTrainStep(_ args: ParsedArguments) throws -> [String: Any] {
     let m = try ModelOptions(args)
     let steps = max(1, try args.int("steps"))
+    try checkMemory(try UNet(m.config), m, training: true)
     let trainer = try DiffusionTrainer(config: m.config, batch: m.batch, height: m.height, width: m.width, mixedPrecision: m.mixedPrecision)
     let images = randomImages(m.batch * m.height * m.width * 3)
     return benchSteps("training step", model: m, parameters: trainer.net.parameterCount, gflopPerStep: trainer.flopsPerStep / 1e9,
@@ -71,6 +82,7 @@ func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
     let m = try ModelOptions(args)
     let steps = max(1, try args.int("steps"))
     let net = try UNet(m.config)
+    try checkMemory(net, m, training: false)
     let slab = ParameterSlab(layout: net.layout)
     var rng = SeededGenerator(seed: 42)
     slab.initialize(using: &rng)

@@ -74,6 +74,24 @@ final class UNetTests: XCTestCase {
         XCTAssertTrue(message { try config.validate(height: 0, width: 8) }.contains("positive"))
     }
 
+    func testMemoryIsPlannedWithoutAllocatingAndAbsurdSizesAreRefused() throws {
+        let net = try UNet(UNetConfig())
+        // The original's default run: planned, not allocated (this test would not fit otherwise).
+        let f32 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: false)
+        let f16 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: true)
+        XCTAssertGreaterThan(f32.totalBytes, 8 << 30)
+        XCTAssertLessThan(f16.savedBytes, f32.savedBytes * 6 / 10)
+        let inference = try UNetWorkspace.plannedMemory(net, batch: 1, height: 200, width: 600, mixedPrecision: false, training: false)
+        XCTAssertLessThan(inference.totalBytes, f32.totalBytes / 4)
+        XCTAssertThrowsError(try UNetWorkspace.plannedMemory(net, batch: 1_000_000_000, height: 100_000_000, width: 80_000_000, mixedPrecision: false)) {
+            XCTAssertTrue("\($0)".contains("far too large"))
+        }
+        let attention = try UNet(UNetConfig(attentionInUpDownSample: true))
+        XCTAssertThrowsError(try UNetWorkspace.plannedMemory(attention, batch: 1, height: 80_000, width: 80_000, mixedPrecision: false)) {
+            XCTAssertTrue("\($0)".contains("attention"))
+        }
+    }
+
     func testForwardShapesOnTheOriginalsImageSizeArithmetic() throws {
         // 200 -> 100 -> 50 -> 25 and back up to exactly 200 (odd 25 at the bottom), on a narrow net.
         let tiny = try TinyNet(UNetConfig(widths: [8, 8, 8, 8], blockDepth: 1, embeddingDims: 8), batch: 1, height: 200, width: 24)
