@@ -200,11 +200,14 @@ final class UNetTests: XCTestCase {
     }
 
     func testFloat16StorageGradientsAreCloseToFloat32() throws {
-        let config = UNetConfig(widths: [8, 16], blockDepth: 2, embeddingDims: 8)
+        // Attention on: its input is read back through a Float32 stand-in in the backward pass.
+        let config = UNetConfig(widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true)
         let (N, H, W) = (2, 8, 12)
         let f32 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: false)
         let f16 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: true)
-        XCTAssertLessThan(f16.ws.memory.savedBytes, f32.ws.memory.savedBytes * 6 / 10)
+        // Float16 slots take half; attention outputs stay Float32 (beside their caches), so the
+        // whole is a little over half.
+        XCTAssertLessThan(f16.ws.memory.savedBytes, f32.ws.memory.savedBytes * 2 / 3)
         let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8], r = randomArray(N * H * W * 3, seed: 3)
         let a = f32.gradients(images, variances, r).params, b = f16.gradients(images, variances, r).params
         // Float16 keeps 11 significant bits: each saved activation is off by up to 2^-11

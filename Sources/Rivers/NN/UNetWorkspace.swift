@@ -93,7 +93,10 @@ public final class UNetWorkspace: @unchecked Sendable {
         side = FloatBuffer(count: layout.sideCount)
         wide = layout.wideCounts.map { FloatBuffer(count: $0) }
         narrow = layout.narrowCounts.map { FloatBuffer(count: $0) }
-        halfTemps = layout.halfTempCounts.map { FloatBuffer(count: $0) }
+        // The third stand-in (a block's output in forward, attention's input in backward) is never
+        // live at the same time as the gradient buffer narrow[1], which it shares when training.
+        let own = layout.halfTempCounts.map { FloatBuffer(count: $0) }
+        halfTemps = training ? [own[0], own[1], narrow[1]] : own
         skipGrads = FloatBuffer(count: layout.skipGradCount)
         attentionWork = FloatBuffer(count: layout.attentionWork)
         input = FloatBuffer(count: layout.imageCount)
@@ -188,7 +191,7 @@ public final class UNetWorkspace: @unchecked Sendable {
             let gradient = training ? 1 : 0
             wideCounts = [wideCount, wideCount, wideCount * gradient, wideCount * gradient]
             narrowCounts = [narrowCount, narrowCount * gradient, narrowCount * gradient, narrowCount * gradient]
-            halfTempCounts = [Int](repeating: mixedPrecision ? narrowCount : 0, count: 3)
+            halfTempCounts = [mixedPrecision ? narrowCount : 0, mixedPrecision ? narrowCount : 0, mixedPrecision && !training ? narrowCount : 0]
             skipGradCount = gradient * skips.reduce(0) { $0 + $1.count }
             // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16, the
             // weight gradient of short rows takes an im2col chunk; packed weights and per-thread
