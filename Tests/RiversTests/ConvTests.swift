@@ -6,11 +6,12 @@ import Rivers
 final class ConvTests: XCTestCase {
     /// Awkward shapes: odd sizes, 1x1 images, channels not a multiple of 8 or 16, batch 1,
     /// stride 2 on even and odd sizes, a channel count over the GEMM's K block; the last two
-    /// have weights over 512 KiB and short rows, whose gradient takes the im2col + GEMM path.
+    /// have weights over 512 KiB and short rows, whose gradient takes the im2col + GEMM path;
+    /// the 1x1 one with 3 input channels (the stem) takes the pointwise weight-gradient kernel.
     let shapes: [(n: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int)] = [
         (1, 5, 7, 3, 5, 3, 1), (2, 6, 8, 13, 17, 3, 2), (1, 7, 5, 16, 32, 3, 2), (1, 1, 1, 9, 7, 3, 1),
         (1, 1, 1, 4, 6, 3, 2), (2, 4, 3, 20, 19, 1, 1), (1, 3, 4, 200, 8, 3, 1), (1, 2, 9, 8, 33, 1, 2),
-        (1, 5, 6, 128, 120, 3, 1), (2, 5, 7, 72, 250, 3, 2),
+        (1, 5, 6, 128, 120, 3, 1), (2, 5, 7, 72, 250, 3, 2), (2, 40, 30, 3, 24, 1, 1),
     ]
 
     func testSamePaddingRule() {

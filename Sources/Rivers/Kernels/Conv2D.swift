@@ -177,6 +177,10 @@ public enum Conv2D {
             }
             return
         }
+        if g.kernel == 1 && g.stride == 1 && g.inChannels < Gemm.nr {
+            pointwiseWeights(dweight, dbias, input, dout, g, scratch: scratch)
+            return
+        }
         // The row-by-row kernel adds one output row (Wo pixels of K) into per-thread partial sums
         // of the whole weight gradient. With short rows and a gradient larger than L2 (512 KiB)
         // that traffic dominates: there, im2col in pixel chunks and one GEMM over all pixels
@@ -252,6 +256,42 @@ public enum Conv2D {
         }
         if let dbias {
             Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.elements(16 * Cout))
+        }
+    }
+
+    /// The weight gradient of a 1x1 convolution with fewer than 16 input channels (the stem's 3):
+    /// dweight[ci, co] += sum_p input[p, ci] dout[p, co], as per-chunk float sums over fixed pixel
+    /// chunks added in order in Double (deterministic), without the row kernel's copy of the
+    /// input padded to 16 channels (61 MB at 200x600, batch 8).
+    static func pointwiseWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                                 _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry, scratch: ConvScratch) {
+        let (Cin, Cout, P) = (g.inChannels, g.outChannels, g.batch * g.height * g.width)
+        let chunks = max(1, min(64, P / 1024))
+        let partial = scratch.partial.elements(chunks * Cin * Cout)
+        Parallel.forEach(chunks) { k in
+            let acc = partial + k * Cin * Cout
+            acc.initialize(repeating: 0, count: Cin * Cout)
+            for p in (P * k / chunks)..<(P * (k + 1) / chunks) {
+                let x = input + p * Cin, d = dout + p * Cout
+                for ci in 0..<Cin {
+                    let v = x[ci], row = acc + ci * Cout
+                    var co = 0
+                    while co + 8 <= Cout {
+                        let r = UnsafeMutableRawPointer(row + co)
+                        r.storeBytes(of: r.loadUnaligned(as: SIMD8<Float>.self).addingProduct(SIMD8(repeating: v), UnsafeRawPointer(d + co).loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
+                        co += 8
+                    }
+                    while co < Cout { row[co] += v * d[co]; co += 1 }
+                }
+            }
+        }
+        for i in 0..<(Cin * Cout) {
+            var s = 0.0
+            for k in 0..<chunks { s += Double(partial[k * Cin * Cout + i]) }
+            dweight[i] += Float(s)
+        }
+        if let dbias {
+            Elementwise.columnSums(dbias, dout, rows: P, columns: Cout, partial: scratch.padded.elements(16 * Cout))
         }
     }
 

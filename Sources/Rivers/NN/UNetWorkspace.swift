@@ -193,13 +193,16 @@ public final class UNetWorkspace: @unchecked Sendable {
             narrowCounts = [narrowCount, narrowCount * gradient, narrowCount * gradient, narrowCount * gradient]
             halfTempCounts = [mixedPrecision ? narrowCount : 0, mixedPrecision ? narrowCount : 0, mixedPrecision && !training ? narrowCount : 0]
             skipGradCount = gradient * skips.reduce(0) { $0 + $1.count }
-            // Kernel scratch: the stem's weight gradient pads its 3 input channels to 16, the
-            // weight gradient of short rows takes an im2col chunk; packed weights and per-thread
-            // partial sums are at most a few weight tensors; Winograd's largest convolution.
+            // Kernel scratch: the weight gradient of short rows takes an im2col chunk (and pads
+            // channels to 16 on those rows); packed weights and per-thread partial sums are at
+            // most a few weight tensors; Winograd's largest convolution.
             let largestWeight = net.layout.params.map(\.count).max() ?? 0
             let widest = 2 * (net.config.widths.max() ?? 0) + net.config.embeddingDims
             let winograd = Winograd.scratchCount(ConvGeometry(batch: 1, height: 3, width: 3, inChannels: widest, outChannels: widest, kernel: 3))
-            let scratch = 4 * (gradient * (N * height * width * 16 + Conv2D.columnFloats) + (2 + Parallel.threadCount) * largestWeight + winograd)
+            // Widths that are not multiples of 16 make the row kernel copy its input padded to 16.
+            let maxWidth = net.config.widths.max() ?? 0
+            let padded = net.config.widths.allSatisfy { $0 % 16 == 0 } ? 0 : N * height * width * ((2 * maxWidth + 15) / 16 * 16)
+            let scratch = 4 * (gradient * (Conv2D.columnFloats + padded) + (2 + Parallel.threadCount) * largestWeight + winograd)
             let work = 4 * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
                             + 2 * imageCount + N * net.config.embeddingDims)
             memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
