@@ -169,27 +169,31 @@ public enum Conv2D {
     public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                                        _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
                                        scratch: ConvScratch) {
+        if let dbias {
+            Elementwise.columnSums(dbias, dout, rows: g.batch * g.outHeight * g.outWidth, columns: g.outChannels,
+                                   partial: scratch.padded.elements(16 * g.outChannels))
+        }
         if Winograd.applies(g) {
             Winograd.weightGradient(dweight, input, dout, batch: g.batch, height: g.height, width: g.width,
                                     inChannels: g.inChannels, outChannels: g.outChannels, scratch: scratch)
-            if let dbias {
-                Elementwise.columnSums(dbias, dout, rows: g.batch * g.height * g.width, columns: g.outChannels, partial: scratch.padded.elements(16 * g.outChannels))
-            }
-            return
+        } else if g.kernel == 1 && g.stride == 1 && g.inChannels < Gemm.nr {
+            pointwiseWeights(dweight, input, dout, g, scratch: scratch)
+        } else if g.outWidth <= 48 && g.outChannels * g.kernel * g.kernel * g.inChannels * 4 > 512 * 1024 {
+            // The row-by-row kernel adds one output row (Wo pixels of K) into per-thread partial
+            // sums of the whole weight gradient. With short rows and a gradient larger than L2
+            // (512 KiB) that traffic dominates: there, im2col in pixel chunks and one GEMM over
+            // all pixels (measured before Winograd took the stride-1 3x3 shapes: 51% of peak
+            // against 43-46% on 8x24 256->256; on long rows the copy costs more than it saves,
+            // 33% against 74% on 64x192 320->64).
+            backwardWeightsByColumns(dweight, input, dout, g, scratch: scratch)
+        } else {
+            backwardWeightsByRows(dweight, input, dout, g, scratch: scratch)
         }
-        if g.kernel == 1 && g.stride == 1 && g.inChannels < Gemm.nr {
-            pointwiseWeights(dweight, dbias, input, dout, g, scratch: scratch)
-            return
-        }
-        // The row-by-row kernel adds one output row (Wo pixels of K) into per-thread partial sums
-        // of the whole weight gradient. With short rows and a gradient larger than L2 (512 KiB)
-        // that traffic dominates: there, im2col in pixel chunks and one GEMM over all pixels
-        // (measured: 51% of peak against 43-46% on 8x24 256->256; on long rows the copy costs
-        // more than it saves, 33% against 74% on 64x192 320->64).
-        if g.outWidth <= 48 && g.outChannels * g.kernel * g.kernel * g.inChannels * 4 > 512 * 1024 {
-            backwardWeightsByColumns(dweight, dbias, input, dout, g, scratch: scratch)
-            return
-        }
+    }
+
+    /// The row-by-row weight gradient (see `backwardWeights`).
+    static func backwardWeightsByRows(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                                      _ g: ConvGeometry, scratch: ConvScratch) {
         let (H, W, Cout, k, s) = (g.height, g.width, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         // The B loads read 16 channels at a time: pad the channels to a multiple of 16 when needed.
@@ -254,17 +258,14 @@ public enum Conv2D {
                 }
             }
         }
-        if let dbias {
-            Elementwise.columnSums(dbias, dout, rows: g.batch * Ho * Wo, columns: Cout, partial: scratch.padded.elements(16 * Cout))
-        }
     }
 
     /// The weight gradient of a 1x1 convolution with fewer than 16 input channels (the stem's 3):
     /// dweight[ci, co] += sum_p input[p, ci] dout[p, co], as per-chunk float sums over fixed pixel
     /// chunks added in order in Double (deterministic), without the row kernel's copy of the
     /// input padded to 16 channels (61 MB at 200x600, batch 8).
-    static func pointwiseWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
-                                 _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry, scratch: ConvScratch) {
+    static func pointwiseWeights(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                                 _ g: ConvGeometry, scratch: ConvScratch) {
         let (Cin, Cout, P) = (g.inChannels, g.outChannels, g.batch * g.height * g.width)
         let chunks = max(1, min(64, P / 1024))
         let partial = scratch.partial.elements(chunks * Cin * Cout)
@@ -290,9 +291,6 @@ public enum Conv2D {
             for k in 0..<chunks { s += Double(partial[k * Cin * Cout + i]) }
             dweight[i] += Float(s)
         }
-        if let dbias {
-            Elementwise.columnSums(dbias, dout, rows: P, columns: Cout, partial: scratch.padded.elements(16 * Cout))
-        }
     }
 
     /// Floats of one im2col chunk: at least a few K blocks of pixels, at most ~16 MiB.
@@ -302,8 +300,8 @@ public enum Conv2D {
     /// col[p, (tap, ci)] the input under tap at pixel p (0 in the padding): the GEMM keeps each
     /// output tile in registers over a K block of many pixels, where the row-by-row kernel would
     /// stream a weight-sized partial sum per image row. Deterministic per thread count.
-    static func backwardWeightsByColumns(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
-                                         _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry, scratch: ConvScratch) {
+    static func backwardWeightsByColumns(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                                         _ g: ConvGeometry, scratch: ConvScratch) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         let K9 = k * k * Cin, P = g.batch * Ho * Wo
@@ -331,9 +329,6 @@ public enum Conv2D {
             Gemm.multiply(M: K9, N: Cout, K: p1 - p0, a: col, lda: K9, transposeA: true, b: dout + p0 * Cout, ldb: Cout, transposeB: false,
                           c: dweight, ldc: Cout, accumulate: true, scratch: scratch)
             p0 = p1
-        }
-        if let dbias {
-            Elementwise.columnSums(dbias, dout, rows: P, columns: Cout, partial: scratch.padded.elements(16 * Cout))
         }
     }
 

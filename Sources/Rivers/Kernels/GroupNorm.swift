@@ -212,7 +212,7 @@ public enum GroupNorm {
                              _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
                              _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
                              _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
-        let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
+        let (C, Cc, Ct, HW) = (s.C, s.constantChannels, s.totalChannels, s.HW)
         let L = Layout(scratch, s)
         let (pre, post) = (s.input, s.output)
         // centre and scale = rstd gamma per image and channel.

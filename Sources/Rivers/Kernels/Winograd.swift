@@ -126,8 +126,8 @@ public enum Winograd {
                     }
                     for y in 0..<4 {
                         let (a, b, c) = (t[y * 3], t[y * 3 + 1], t[y * 3 + 2])
-                        let row = [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c]
-                        for x in 0..<4 { u[((y * 4 + x) * inC + i) * outC + o] = row[x] }
+                        let dst = u + ((y * 4) * inC + i) * outC + o, step = inC * outC
+                        dst[0] = a; dst[step] = 0.5 * (a + b + c); dst[2 * step] = 0.5 * (a - b + c); dst[3 * step] = c
                     }
                 }
             }
