@@ -4,29 +4,8 @@ import XCTest
 import Rivers
 
 final class CommandLineTests: XCTestCase {
-    /// The `rivers` executable built beside the test bundle.
-    var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0])
-        while !dir.path.isEmpty && dir.path != "/" {
-            dir.deleteLastPathComponent()
-            let candidate = dir.appendingPathComponent("rivers")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) && !FileOps.isDirectory(candidate.path) { return candidate }
-        }
-        return URL(fileURLWithPath: "rivers-not-found")
-    }
-
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try runRivers(args) }
+    var executable: URL { riversExecutable }
 
     func makeRaw() throws -> String {
         let root = try makeTempDir(self) + "/raw"

@@ -53,9 +53,11 @@ public final class DiffusionTrainer: @unchecked Sendable {
 
     public var batch: Int { workspace.batch }
 
-    /// Draws noise and diffusion times and forms the noisy images from `batch` ([N, H, W, 3]
-    /// in [0, 1]); runs the network with the given weights; returns the metrics.
-    func predict(_ batchImages: UnsafePointer<Float>, weights: UnsafeMutablePointer<Float>, training: Bool) -> StepMetrics {
+    /// Draws noise and diffusion times from `rng` and forms the noisy images from `batch` ([N, H,
+    /// W, 3] in [0, 1]); runs the network with the given weights; returns the metrics over the
+    /// first `valid` images (the rest pad a short batch and do not count: images do not interact).
+    func predict(_ batchImages: UnsafePointer<Float>, weights: UnsafeMutablePointer<Float>, training: Bool,
+                 rng: inout SeededGenerator, valid: Int) -> StepMetrics {
         let N = workspace.batch, count = images.count, perImage = count / N
         images.pointer.update(from: batchImages, count: count)
         normalizer.normalise(images.pointer, pixels: count / 3)
@@ -71,22 +73,23 @@ public final class DiffusionTrainer: @unchecked Sendable {
         ctx.weights = weights
         net.forward(workspace, ctx, images: noisy.pointer, variances: variances, training: training, rng: &rng)
         let predicted = workspace.output.pointer
-        let nLoss = Elementwise.meanAbsoluteError(predicted, noises.pointer, count)
+        let counted = valid * perImage
+        let nLoss = Elementwise.meanAbsoluteError(predicted, noises.pointer, counted)
         // pred_images = (noisy - n pred_noise) / s
         var iSum = 0.0
-        for n in 0..<N {
+        for n in 0..<valid {
             let (nr, sr) = (noiseRates[n], signalRates[n])
             for i in (n * perImage)..<((n + 1) * perImage) {
                 iSum += Double(abs((noisy.pointer[i] - nr * predicted[i]) / sr - images.pointer[i]))
             }
         }
-        return StepMetrics(nLoss: nLoss, iLoss: Float(iSum / Double(count)))
+        return StepMetrics(nLoss: nLoss, iLoss: Float(iSum / Double(counted)))
     }
 
     /// One training step on `batch` ([N, H, W, 3] floats in [0, 1]): loss, gradients, AdamW, EMA.
     @discardableResult
     public func step(_ batch: UnsafePointer<Float>) -> StepMetrics {
-        let metrics = predict(batch, weights: slab.values.pointer, training: true)
+        let metrics = predict(batch, weights: slab.values.pointer, training: true, rng: &rng, valid: workspace.batch)
         slab.zeroGradients()
         dPrediction.pointer.update(repeating: 0, count: dPrediction.count)
         Elementwise.meanAbsoluteErrorBackward(dPrediction.pointer, workspace.output.pointer, noises.pointer, dPrediction.count)
@@ -96,9 +99,11 @@ public final class DiffusionTrainer: @unchecked Sendable {
         return metrics
     }
 
-    /// The losses of the EMA network on `batch`, without any update (validation).
-    public func evaluate(_ batch: UnsafePointer<Float>) -> StepMetrics {
-        predict(batch, weights: slab.ema.pointer, training: false)
+    /// The losses of the EMA network on the first `valid` images of `batch` (the rest pad a short
+    /// batch), without any update (validation). Noise and times come from `rng`, not the
+    /// trainer's generator, so validating does not change the training draws.
+    public func evaluate(_ batch: UnsafePointer<Float>, valid: Int? = nil, rng: inout SeededGenerator) -> StepMetrics {
+        predict(batch, weights: slab.ema.pointer, training: false, rng: &rng, valid: min(max(valid ?? workspace.batch, 1), workspace.batch))
     }
 
     /// Forward + backward FLOPs of one step (2 per multiply-add; the backward pass is two

@@ -14,16 +14,24 @@ public struct BalanceOptions: Equatable, Sendable {
     public var multiplier: Int
     public var seed: UInt64
 
-    public init(inDir: String, outDir: String = ".", labels: Int = 3, theta: Double = 5, fact: Double = 1.3, multiplier: Int = 6, seed: UInt64 = 42) {
+    public init(inDir: String, outDir: String = BalanceConfig().outDir, labels: Int = BalanceConfig().labels, theta: Double = BalanceConfig().theta,
+                fact: Double = BalanceConfig().fact, multiplier: Int = BalanceConfig().multiplier, seed: UInt64 = BalanceConfig().seed) {
         self.inDir = inDir; self.outDir = outDir; self.labels = labels; self.theta = theta
         self.fact = fact; self.multiplier = multiplier; self.seed = seed
     }
 
+    /// The options of a run of `config` over `inDir`.
+    public init(inDir: String, config: BalanceConfig) {
+        self.init(inDir: inDir, outDir: config.outDir, labels: config.labels, theta: config.theta, fact: config.fact,
+                  multiplier: config.multiplier, seed: config.seed)
+    }
+
+    /// The configuration's range checks (a usage error naming the option).
     public func validate() throws {
-        guard labels == 3 || labels == 6 else { throw RiversError.invalidArgument("--labels must be 3 or 6, got \(labels)") }
-        guard theta.isFinite && theta != 0 else { throw RiversError.invalidArgument("--theta must be a non-zero number of degrees, got \(theta)") }
-        guard fact.isFinite && fact > 0 else { throw RiversError.invalidArgument("--fact must be a positive zoom factor, got \(fact)") }
-        guard multiplier >= 1 else { throw RiversError.invalidArgument("--multiplier must be at least 1, got \(multiplier)") }
+        var config = BalanceConfig()
+        config.outDir = outDir; config.labels = labels; config.theta = theta; config.fact = fact
+        config.multiplier = multiplier; config.seed = seed
+        try config.validate()
     }
 }
 

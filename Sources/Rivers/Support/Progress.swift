@@ -11,6 +11,8 @@ public final class ProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private let interactive: Bool
     private let enabled: Bool
+    /// Text after the rate and ETA (losses, the run's ETA), set with `advance(by:note:)`.
+    private var note = ""
 
     /// `enabled: false` makes every call a no-op (tests, --quiet).
     public init(title: String, total: Int, unit: String = "img", enabled: Bool = true) {
@@ -21,10 +23,11 @@ public final class ProgressBar: @unchecked Sendable {
         self.interactive = isatty(2) != 0
     }
 
-    public func advance(by n: Int = 1) {
+    public func advance(by n: Int = 1, note: String? = nil) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         done += n
+        if let note { self.note = note }
         let now = Date()
         // A terminal redraws ten times a second; a log file gets a line every ten seconds.
         let interval = interactive ? 0.1 : 10
@@ -34,9 +37,15 @@ public final class ProgressBar: @unchecked Sendable {
         }
     }
 
-    public func finish() {
+    /// Draws the final state; `clearing` removes the bar from a terminal instead (a summary line
+    /// takes its place), and a log file gets its last line either way.
+    public func finish(clearing: Bool = false) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
+        if interactive && clearing {
+            FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+            return
+        }
         if done != total || total == 0 { draw(Date()) }
         if interactive { FileHandle.standardError.write("\n".data(using: .utf8)!) }
     }
@@ -48,7 +57,7 @@ public final class ProgressBar: @unchecked Sendable {
         let width = 24
         let filled = total > 0 ? min(width, done * width / total) : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\(title) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))"
+        let line = "\(title) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))" + (note.isEmpty ? "" : "  " + note)
         let text = interactive ? "\r\u{1B}[K" + line : line + "\n"
         FileHandle.standardError.write(text.data(using: .utf8)!)
     }

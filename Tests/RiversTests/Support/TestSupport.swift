@@ -143,3 +143,41 @@ func finiteDifferenceGradient(_ f: ([Double]) -> Double, at x: [Double], eps: Do
 
 /// Weighted sum sum_i r_i y_i: a scalar loss whose gradient with respect to y is r.
 func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+/// The `rivers` executable built beside the test bundle.
+var riversExecutable: URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0])
+    while !dir.path.isEmpty && dir.path != "/" {
+        dir.deleteLastPathComponent()
+        let candidate = dir.appendingPathComponent("rivers")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) && !FileOps.isDirectory(candidate.path) { return candidate }
+    }
+    return URL(fileURLWithPath: "rivers-not-found")
+}
+
+/// Runs `rivers` with `args` to completion: exit status, standard output and error.
+func runRivers(_ args: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = riversExecutable
+    process.arguments = args
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    // Standard error goes to a file, so that neither stream can fill a pipe and block the child.
+    let errPath = NSTemporaryDirectory() + "rivers-stderr-" + UUID().uuidString
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errPath) }
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try err.close()
+    let e = FileManager.default.contents(atPath: errPath) ?? Data()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// Every file below `dir` (relative paths, sorted): to check that a command wrote nothing.
+func listing(_ dir: String) -> [String] {
+    ((FileManager.default.enumerator(atPath: dir)?.allObjects as? [String]) ?? []).sorted()
+}

@@ -1,0 +1,99 @@
+// The training images of one label: found below a folder, decoded once, centre-cropped to the
+// model's aspect ratio and resized (Keras' crop_to_aspect_ratio), held in memory as 8-bit.
+import Foundation
+
+public struct TrainingImages: Sendable {
+    public let height: Int, width: Int
+    /// The source of each image, in the order of `pixels`.
+    public let paths: [String]
+    /// count x height x width x 3 bytes.
+    public let pixels: [UInt8]
+    public var count: Int { paths.count }
+
+    /// The image files below `dir` (recursively, sorted, so runs see the same order), and the
+    /// other files, which are skipped (hidden files such as .DS_Store or temporary files silently).
+    public static func scan(_ dir: String) throws -> (images: [String], ignored: [SkippedFile]) {
+        var isDir: ObjCBool = false
+        guard !dir.isEmpty, FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw RiversError.file(path: dir, reason: "does not exist")
+        }
+        guard isDir.boolValue else { throw RiversError.file(path: dir, reason: "is not a folder") }
+        guard let walker = FileManager.default.enumerator(atPath: dir) else { throw RiversError.file(path: dir, reason: "cannot be read") }
+        var images: [String] = [], ignored: [SkippedFile] = []
+        while let relative = walker.nextObject() as? String {
+            let path = (dir as NSString).appendingPathComponent(relative)
+            let name = (relative as NSString).lastPathComponent
+            if FileOps.isDirectory(path) { continue }
+            if name.hasPrefix(".") { continue }
+            if ImageFile.isImageName(name) { images.append(path) } else { ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped")) }
+        }
+        if images.isEmpty { throw RiversError.file(path: dir, reason: "has no .jpg, .jpeg or .png images (searched every subfolder)") }
+        return (images.sorted(), ignored)
+    }
+
+    /// Decodes `paths` on every thread, crops each to the aspect ratio of `width`:`height` and
+    /// resizes it bilinearly (TensorFlow's half-pixel rule). Files that cannot be decoded are
+    /// returned, not thrown, and left out.
+    public static func load(_ paths: [String], height: Int, width: Int, progress: ProgressBar? = nil) -> (images: TrainingImages, failures: [SkippedFile]) {
+        let perImage = height * width * 3
+        var slots = [[UInt8]?](repeating: nil, count: paths.count)
+        var errors = [String?](repeating: nil, count: paths.count)
+        let lock = NSLock()
+        Parallel.forEach(paths.count) { i in
+            var bytes: [UInt8]? = nil, failure: String? = nil
+            do {
+                let image = try ImageFile.read(paths[i])
+                let cropped = Geometry.cropToAspectRatio(image, width: width, height: height)
+                bytes = Geometry.resizeBilinear(cropped, width: width, height: height).pixels
+            } catch let e as RiversError {
+                if case .file(_, let reason) = e { failure = reason } else { failure = e.description }
+            } catch {
+                failure = "\(error)"
+            }
+            lock.lock(); slots[i] = bytes; errors[i] = failure; lock.unlock()
+            progress?.advance()
+        }
+        progress?.finish()
+        var kept: [String] = [], pixels: [UInt8] = [], failures: [SkippedFile] = []
+        pixels.reserveCapacity(paths.count * perImage)
+        for i in paths.indices {
+            if let bytes = slots[i] { kept.append(paths[i]); pixels += bytes } else { failures.append(SkippedFile(path: paths[i], reason: errors[i] ?? "cannot be decoded")) }
+        }
+        return (TrainingImages(height: height, width: width, paths: kept, pixels: pixels), failures)
+    }
+
+    /// Per-channel statistics of every image (MODEL.md's normaliser).
+    public func normalizer() -> Normalizer {
+        var statistics = Normalizer.Accumulator()
+        pixels.withUnsafeBufferPointer { statistics.add($0.baseAddress!, pixels: count * height * width) }
+        return statistics.finish()
+    }
+
+    /// Keras' validation_split: the images in a seeded shuffled order, the last
+    /// floor(fraction x count) held out for validation.
+    public func split(validation fraction: Double, seed: UInt64) -> (train: [Int], validation: [Int]) {
+        var order = Array(0..<count)
+        guard fraction > 0 else { return (order, []) }
+        var rng = SeededGenerator(seed: seed, stream: ["validation split"])
+        order.shuffle(using: &rng)
+        let held = Int(fraction * Double(count))
+        return (Array(order[..<(count - held)]), Array(order[(count - held)...]))
+    }
+
+    /// Writes the images `indices` as floats in [0, 1] into `batch` ([indices.count, H, W, 3]).
+    public func fill(_ batch: UnsafeMutablePointer<Float>, indices: ArraySlice<Int>) {
+        let perImage = height * width * 3
+        pixels.withUnsafeBufferPointer { src in
+            for (b, i) in indices.enumerated() {
+                for j in 0..<perImage { batch[b * perImage + j] = Float(src[i * perImage + j]) * (1 / 255) }
+            }
+        }
+    }
+
+    /// The training order of 0-based `epoch`: `train` shuffled by (seed, epoch) alone, so a
+    /// resumed run sees the same order as one that never stopped.
+    public static func epochOrder(_ train: [Int], epoch: Int, seed: UInt64) -> [Int] {
+        var rng = SeededGenerator(seed: seed, stream: ["shuffle", String(epoch)])
+        return train.shuffled(using: &rng)
+    }
+}

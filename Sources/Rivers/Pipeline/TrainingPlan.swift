@@ -1,0 +1,88 @@
+// What a training run will take before it starts: parameters, work per step, memory, steps per
+// epoch. `--dry_run` prints it; a run that will not fit in memory is refused with it.
+import Foundation
+
+public struct TrainingPlan: Sendable {
+    public let config: TrainConfig
+    public let label: Int
+    public let inDir: String
+    /// Image files found (not yet decoded).
+    public let images: Int
+    public let parameters: Int
+    public let flopsPerStep: Double
+    /// The training workspace, parameters and optimizer state.
+    public let training: MemoryPlan
+    /// The decoded images held in memory (8-bit).
+    public let dataBytes: Int
+    /// The inference workspace of sample grids and final images (0 when none are generated).
+    public let generationBytes: Int
+
+    public var totalBytes: Int { training.totalBytes + dataBytes + generationBytes }
+    public var validationImages: Int { Int(config.validationSplit * Double(images)) }
+    public var stepsPerEpoch: Int { (images - validationImages) / config.batchSize }
+
+    public init(config: TrainConfig, label: Int, inDir: String, images: Int) throws {
+        self.config = config; self.label = label; self.inDir = inDir; self.images = images
+        let net = try UNet(config.network)
+        parameters = net.parameterCount
+        flopsPerStep = 3 * net.forwardFlops(batch: config.batchSize, height: config.height, width: config.width)
+        training = try UNetWorkspace.plannedMemory(net, batch: config.batchSize, height: config.height, width: config.width,
+                                                   mixedPrecision: config.useMixPrecision, training: true)
+        dataBytes = images * config.height * config.width * 3
+        if config.imagesToGenerate > 0 {
+            let inference = try UNetWorkspace.plannedMemory(net, batch: min(config.imagesToGenerate, config.batchSize), height: config.height,
+                                                            width: config.width, mixedPrecision: false, training: false)
+            generationBytes = inference.totalBytes - inference.parameterBytes // it uses the trainer's EMA weights
+        } else {
+            generationBytes = 0
+        }
+    }
+
+    /// The flow label of a training folder named `L2` or `2` (labels 1 to 6), else nil.
+    public static func label(fromFolder path: String) -> Int? {
+        var name = ((path as NSString).standardizingPath as NSString).lastPathComponent
+        if name.hasPrefix("L") || name.hasPrefix("l") { name.removeFirst() }
+        guard let n = Int(name), (1...6).contains(n), name.allSatisfy(\.isNumber) else { return nil }
+        return n
+    }
+
+    /// Why the run cannot start with `available` bytes of memory, with the figures and what to
+    /// change; nil when it fits.
+    public func memoryRefusal(available: Int) -> String? {
+        guard totalBytes > available else { return nil }
+        var hints = ["a smaller --batch_size", "a smaller --image_size"]
+        if !config.useMixPrecision { hints.append("--use_mix_precision") }
+        return "the run needs \(mebibytes(totalBytes)) of memory (training \(mebibytes(training.totalBytes)), images \(mebibytes(dataBytes)), generation \(mebibytes(generationBytes))) and \(mebibytes(available)) is available; try \(hints.joined(separator: ", or "))"
+    }
+
+    /// Seconds of one training step of this configuration on random images: a first step (which
+    /// also grows the kernels' scratch), then a second one when the first took under 30 s.
+    /// Returns the last measured time and whether it is the first, warm-up, step.
+    public func measureStep() throws -> (seconds: Double, firstStepOnly: Bool) {
+        let trainer = try DiffusionTrainer(config: config.network, batch: config.batchSize, height: config.height, width: config.width,
+                                           mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate), seed: config.seed)
+        var rng = SeededGenerator(seed: 7)
+        let images = (0..<(config.batchSize * config.height * config.width * 3)).map { _ in rng.uniform() }
+        func timed() -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            trainer.step(images)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        let first = timed()
+        return first < 30 ? (timed(), false) : (first, true)
+    }
+}
+
+/// Bytes as a whole number of MiB with thousands separators.
+public func mebibytes(_ bytes: Int) -> String { grouped(bytes >> 20) + " MiB" }
+
+/// 8335939 -> "8,335,939".
+public func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (k, c) in digits.enumerated() {
+        if k > 0 && (digits.count - k) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}

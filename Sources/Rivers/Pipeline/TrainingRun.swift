@@ -1,0 +1,276 @@
+// `rivers train`'s loop: epochs of shuffled batches, per-epoch log and validation, best and last
+// checkpoints, early stopping, sample grids, exact resume from any step, and a clean stop.
+import Foundation
+
+/// Where a run is inside its epochs, saved in every checkpoint, so that a resumed run continues
+/// from the same step with the same numbers as one that never stopped.
+public struct TrainingProgress: Codable, Equatable, Sendable {
+    /// Completed epochs.
+    public var epoch = 0
+    /// Steps done in the epoch after those, and the sums of their losses.
+    public var epochStep = 0
+    public var nLossSum = 0.0, iLossSum = 0.0
+    /// Wall time spent in that partial epoch (for the log's seconds column only).
+    public var epochSeconds = 0.0
+    /// The best epoch n_loss so far (best.safetensors holds that epoch's state).
+    public var bestNLoss: Double?
+    public var earlyStopping: EarlyStopping
+    public var stoppedEarly = false
+
+    public init(earlyStopping: EarlyStopping) { self.earlyStopping = earlyStopping }
+
+    static let metadataKey = "training"
+}
+
+/// How a call of `TrainingRun.train` ended.
+public enum TrainingOutcome: Equatable, Sendable {
+    /// Every epoch of the configuration ran.
+    case finished
+    /// Early stopping ended the run after this many epochs.
+    case stoppedEarly(epochs: Int)
+    /// `shouldStop` asked to stop; `last.safetensors` holds the state after (epoch, step).
+    case interrupted(epoch: Int, step: Int)
+}
+
+/// What the loop tells its caller (progress bars, logs); every member may be left out.
+public struct TrainingEvents {
+    /// After each step: 0-based epoch, steps done in it, steps per epoch, that step's metrics.
+    public var step: (_ epoch: Int, _ done: Int, _ steps: Int, _ metrics: StepMetrics) -> Void = { _, _, _, _ in }
+    /// At the start of each epoch (or of the rest of a partial one): 0-based epoch, steps done, steps.
+    public var epochStart: (_ epoch: Int, _ done: Int, _ steps: Int) -> Void = { _, _, _ in }
+    /// After each epoch: its log row, and whether it is the best so far.
+    public var epoch: (_ row: EpochLog, _ best: Bool) -> Void = { _, _ in }
+    /// Polled before every step; true stops the run after checkpointing (Ctrl-C).
+    public var shouldStop: () -> Bool = { false }
+    /// Each DDIM step of a sample grid or of the final images.
+    public var generationStep: () -> Void = {}
+    public init() {}
+}
+
+public final class TrainingRun {
+    public let directory: RunDirectory
+    public private(set) var record: RunRecord
+    public let data: TrainingImages
+    public let trainer: DiffusionTrainer
+    public private(set) var progress: TrainingProgress
+    public private(set) var log: [EpochLog]
+    public let split: (train: [Int], validation: [Int])
+    /// A mid-epoch `last.safetensors` is written when this much time passed since the last one,
+    /// so a kill -9 during a long epoch loses at most this much work.
+    public var checkpointInterval: TimeInterval = 15 * 60
+    private let batch: FloatBuffer
+
+    var config: TrainConfig { record.train }
+    public var stepsPerEpoch: Int { split.train.count / config.batchSize }
+
+    private init(directory: RunDirectory, record: RunRecord, data: TrainingImages, trainer: DiffusionTrainer,
+                 progress: TrainingProgress, log: [EpochLog]) {
+        self.directory = directory; self.record = record; self.data = data; self.trainer = trainer
+        self.progress = progress; self.log = log
+        split = data.split(validation: record.train.validationSplit, seed: record.train.seed)
+        batch = FloatBuffer(count: record.train.batchSize * data.height * data.width * 3)
+    }
+
+    /// The images a configuration can train on: at least one batch after the validation split.
+    public static func checkData(_ data: TrainingImages, _ config: TrainConfig, inDir: String) throws {
+        let held = Int(config.validationSplit * Double(data.count))
+        if data.count - held < config.batchSize {
+            let detail = held > 0 ? " (\(data.count) readable, \(held) held out by --validation_split \(formatNumber(config.validationSplit)))" : ""
+            throw RiversError.file(path: inDir, reason: "has \(data.count - held) training images\(detail), fewer than one batch of \(config.batchSize); lower --batch_size")
+        }
+    }
+
+    static func makeTrainer(_ config: TrainConfig) throws -> DiffusionTrainer {
+        try DiffusionTrainer(config: config.network, batch: config.batchSize, height: config.height, width: config.width,
+                             mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate),
+                             emaDecay: Float(config.ema), schedule: config.schedule, seed: config.seed)
+    }
+
+    /// A new run in `directory` (already created, empty): writes `config.json` first.
+    public static func start(in directory: RunDirectory, record: RunRecord, data: TrainingImages) throws -> TrainingRun {
+        try checkData(data, record.train, inDir: record.inDir)
+        let trainer = try makeTrainer(record.train)
+        trainer.normalizer = data.normalizer()
+        try directory.write(record)
+        let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
+        return TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: TrainingProgress(earlyStopping: early), log: [])
+    }
+
+    /// Continues the run in `directory` from `last.safetensors` with `record` (the saved one,
+    /// possibly with a new epoch total); the log is cut back to the checkpoint's epoch.
+    public static func resume(_ directory: RunDirectory, record: RunRecord, data: TrainingImages) throws -> TrainingRun {
+        try checkData(data, record.train, inDir: record.inDir)
+        directory.removeStaleTemporaries()
+        let trainer = try makeTrainer(record.train)
+        guard FileManager.default.fileExists(atPath: directory.lastCheckpoint) else {
+            throw RiversError.file(path: directory.lastCheckpoint, reason: "missing: the run has no checkpoint to resume from")
+        }
+        let state = try Checkpoint.load(directory.lastCheckpoint, into: trainer)
+        var progress = try progress(of: state, path: directory.lastCheckpoint)
+        if !record.train.earlyStopping { progress.stoppedEarly = false }
+        // A new epoch total moves early stopping's start and patience as the original derives them.
+        let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
+        progress.earlyStopping.startEpoch = early.startEpoch
+        progress.earlyStopping.patience = early.patience
+        let log = try directory.readLog().filter { $0.epoch <= progress.epoch }
+        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log)
+        try directory.write(record)
+        try directory.writeLog(log, validation: !run.split.validation.isEmpty)
+        return run
+    }
+
+    /// Where the run of `directory` stands, from its `last.safetensors`.
+    public static func savedProgress(_ directory: RunDirectory) throws -> TrainingProgress {
+        let path = directory.lastCheckpoint
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RiversError.file(path: path, reason: "missing: the run has no checkpoint to resume from")
+        }
+        return try progress(of: try Checkpoint.state(of: try SafeTensors.read(path), path: path), path: path)
+    }
+
+    static func progress(of state: Checkpoint.State, path: String) throws -> TrainingProgress {
+        guard let text = state.extra[TrainingProgress.metadataKey],
+              let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(text.utf8)) else {
+            throw RiversError.file(path: path, reason: "has no training progress: not written by rivers train")
+        }
+        return progress
+    }
+
+    /// The checkpoint's bytes for the current state.
+    func checkpointData() throws -> Data {
+        let text = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
+        return try Checkpoint.encode(trainer, epoch: progress.epoch, extra: [TrainingProgress.metadataKey: text, "label": String(record.label)])
+    }
+
+    /// Runs epochs until the configuration's total, early stopping, or `events.shouldStop`.
+    public func train(_ events: TrainingEvents = TrainingEvents()) throws -> TrainingOutcome {
+        let B = config.batchSize
+        var lastSave = Date()
+        while progress.epoch < config.numEpochs && !progress.stoppedEarly {
+            let epoch = progress.epoch, steps = stepsPerEpoch
+            let order = TrainingImages.epochOrder(split.train, epoch: epoch, seed: config.seed)
+            let started = Date().addingTimeInterval(-progress.epochSeconds)
+            events.epochStart(epoch, progress.epochStep, steps)
+            while progress.epochStep < steps {
+                if events.shouldStop() {
+                    progress.epochSeconds = Date().timeIntervalSince(started)
+                    try FileOps.replaceAtomically(try checkpointData(), at: directory.lastCheckpoint)
+                    return .interrupted(epoch: epoch, step: progress.epochStep)
+                }
+                let first = progress.epochStep * B
+                data.fill(batch.pointer, indices: order[first..<(first + B)])
+                let metrics = trainer.step(batch.pointer)
+                guard metrics.nLoss.isFinite && metrics.iLoss.isFinite else {
+                    throw RiversError.invalidArgument("the loss became \(metrics.nLoss) at epoch \(epoch + 1), step \(progress.epochStep + 1); nothing after the last checkpoint was saved. Lower --learning_rate and resume or start again")
+                }
+                progress.nLossSum += Double(metrics.nLoss)
+                progress.iLossSum += Double(metrics.iLoss)
+                progress.epochStep += 1
+                events.step(epoch, progress.epochStep, steps, metrics)
+                if Date().timeIntervalSince(lastSave) >= checkpointInterval && progress.epochStep < steps {
+                    progress.epochSeconds = Date().timeIntervalSince(started)
+                    try FileOps.replaceAtomically(try checkpointData(), at: directory.lastCheckpoint)
+                    lastSave = Date()
+                }
+            }
+            let validation = split.validation.isEmpty ? nil : validate(epoch: epoch)
+            let row = EpochLog(epoch: epoch + 1, nLoss: progress.nLossSum / Double(steps), iLoss: progress.iLossSum / Double(steps),
+                               validation: validation, seconds: Date().timeIntervalSince(started), learningRate: config.learningRate)
+            // The log first: a kill before the checkpoint below re-runs this epoch on resume, which
+            // cuts the log back and gives the same row again.
+            log.append(row)
+            try directory.writeLog(log, validation: validation != nil)
+            progress.epoch += 1
+            progress.epochStep = 0; progress.nLossSum = 0; progress.iLossSum = 0; progress.epochSeconds = 0
+            let best = progress.bestNLoss.map { row.nLoss < $0 } ?? true
+            if best { progress.bestNLoss = row.nLoss }
+            if config.earlyStopping && progress.earlyStopping.update(epoch: epoch, loss: row.nLoss) { progress.stoppedEarly = true }
+            let bytes = try checkpointData()
+            // best before last: a kill between the two leaves `last` at the previous epoch, which
+            // re-runs this one and writes the same `best` again.
+            if best { try FileOps.replaceAtomically(bytes, at: directory.bestCheckpoint) }
+            try FileOps.replaceAtomically(bytes, at: directory.lastCheckpoint)
+            lastSave = Date()
+            if config.generateOnEpoch > 0 && progress.epoch % config.generateOnEpoch == 0 && config.imagesToGenerate > 0 {
+                try writeSampleGrid(events)
+            }
+            events.epoch(row, best)
+        }
+        return progress.stoppedEarly ? .stoppedEarly(epochs: progress.epoch) : .finished
+    }
+
+    /// Mean losses of the EMA network over the validation images, with noise drawn from a stream
+    /// of (seed, epoch), so validation never changes the training draws.
+    func validate(epoch: Int) -> (nLoss: Double, iLoss: Double) {
+        let B = config.batchSize, images = split.validation
+        var rng = SeededGenerator(seed: config.seed, stream: ["validation", String(epoch)])
+        var nSum = 0.0, iSum = 0.0
+        var first = 0
+        while first < images.count {
+            let valid = min(B, images.count - first)
+            // A short last batch is padded with its first image; the padding does not count.
+            let indices = images[first..<(first + valid)] + Array(repeating: images[first], count: B - valid)
+            data.fill(batch.pointer, indices: indices[...])
+            let m = trainer.evaluate(batch.pointer, valid: valid, rng: &rng)
+            nSum += Double(m.nLoss) * Double(valid); iSum += Double(m.iLoss) * Double(valid)
+            first += valid
+        }
+        return (nSum / Double(images.count), iSum / Double(images.count))
+    }
+
+    /// `count` images from the EMA weights, in batches of at most the training batch. Image k
+    /// draws its noise from (seed, stream, k): every grid of a run starts from the same noise.
+    public func generate(count: Int, stream: String, onStep: () -> Void = {}) throws -> [Image] {
+        let ws = try UNetWorkspace(trainer.net, batch: min(count, config.batchSize), height: config.height, width: config.width,
+                                   mixedPrecision: false, training: false)
+        let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
+        return Generation.images(count: count, net: trainer.net, weights: trainer.slab.ema.pointer, workspace: ws,
+                                 normalizer: trainer.normalizer, sampler: sampler, seed: config.seed, stream: stream, onStep: onStep)
+    }
+
+    /// `samples/epoch_NNNN.png`: the configured number of images from the same noise each time.
+    func writeSampleGrid(_ events: TrainingEvents) throws {
+        let images = try generate(count: config.imagesToGenerate, stream: "samples", onStep: events.generationStep)
+        guard let grid = Generation.grid(images, columns: config.width >= 2 * config.height ? 1 : 4) else { return }
+        try FileOps.makeDirectory(directory.samplesDir)
+        let path = (directory.samplesDir as NSString).appendingPathComponent(String(format: "epoch_%04d.png", progress.epoch))
+        try FileOps.replaceAtomically(try ImageFile.encode(grid, path: path), at: path)
+    }
+
+    /// The final images into `generated_images/`, named as `rivers infer` names them, each at the
+    /// next free index (nothing is overwritten). Returns the paths written.
+    public func writeGeneratedImages(_ events: TrainingEvents = TrainingEvents(), date: Date = Date()) throws -> [String] {
+        guard config.imagesToGenerate > 0 else { return [] }
+        let images = try generate(count: config.imagesToGenerate, stream: "generation", onStep: events.generationStep)
+        try FileOps.makeDirectory(directory.generatedDir)
+        var written: [String] = []
+        var index = 0
+        for image in images {
+            while true {
+                let path = (directory.generatedDir as NSString).appendingPathComponent(GeneratedNames.pure(label: record.label, index: index, date: date))
+                index += 1
+                do {
+                    try ImageFile.write(image, to: path)
+                    written.append(path)
+                    break
+                } catch RiversError.exists(_) {
+                    continue
+                }
+            }
+        }
+        return written
+    }
+}
+
+/// File names of generated images (PIPELINE.md section 4): site id `S0` marks synthetic images.
+public enum GeneratedNames {
+    /// `S0_D<mmddyy>_<mmddyy>_0_<index>_DM_AUG_L<label>.JPG`.
+    public static func pure(label: Int, index: Int, date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "MMddyy"
+        let d = formatter.string(from: date)
+        return "S0_D\(d)_\(d)_0_\(index)_DM_AUG_L\(label).JPG"
+    }
+}

@@ -1,0 +1,218 @@
+// `rivers train`: one diffusion model for one label's images, and the pieces `train-all` shares.
+import Foundation
+import Rivers
+
+/// Options of both training commands besides `--in_dir`.
+let sharedTrainOptions: [Option] = [
+    Option(name: "config", help: "a JSON file of settings laid over the built-in defaults (sections as config.default.json)", value: "FILE"),
+] + TrainConfig.options() + [
+    threadsOption,
+    Option(name: "gpu_index", help: "accepted for the original's scripts and ignored: rivers runs on the CPU", value: "N"),
+    Option(name: "dry_run", help: "print the configuration, parameters, GFLOP, memory and the time of one measured step; write nothing", arity: .flag),
+    Option(name: "quiet", help: "no progress bars", arity: .flag),
+]
+
+let trainCommand = Command(
+    name: "train",
+    summary: """
+    Trains the DDIM diffusion model (U-Net) on every image below --in_dir (e.g. diffusion_data/L2), into
+    a new run directory <out_dir>/L<label>_<time>/ holding config.json, best and last checkpoints,
+    log.csv, loss.svg, sample grids and generated images. --load_and_train --model_dir RUN resumes a run
+    exactly where it stopped. Ctrl-C checkpoints and stops; the message says how to resume.
+    """,
+    options: [
+        Option(name: "in_dir", help: "training images (any folder depth); required unless resuming", value: "DIR"),
+        Option(name: "label", help: "the flow label 1-6 the images show (default: from the folder name L2 or 2)", value: "N"),
+        Option(name: "load_and_train", help: "continue the run --model_dir from its last checkpoint", arity: .flag),
+        Option(name: "model_dir", help: "the run directory to continue", value: "RUN"),
+    ] + sharedTrainOptions,
+    run: runTrain
+)
+
+/// The configuration of a new run: built-in defaults, then --config, then flags; checked.
+func resolveTrainConfig(_ args: ParsedArguments) throws -> TrainConfig {
+    var config = try args.string("config").map { try RiversConfig.load($0).train } ?? TrainConfig()
+    try config.apply(args)
+    try config.validate()
+    return config
+}
+
+/// Settings that a resumed run may change: the epoch total and what is generated.
+let resumableSettings: Set<String> = ["num_epochs", "early_stopping", "images_to_generate", "generate_diffusion_steps", "eta", "generate_on_epoch"]
+
+/// The thread count, the --gpu_index notice; shared by both training commands.
+func prepareTraining(_ args: ParsedArguments) throws {
+    try applyThreads(args)
+    if args.has("gpu_index") { note("--gpu_index is ignored: rivers has no GPU code and trains on the CPU (\(Parallel.threadCount) threads)") }
+}
+
+func runTrain(_ args: ParsedArguments) throws -> Int32 {
+    try prepareTraining(args)
+    if args.has("load_and_train") {
+        guard let runPath = args.string("model_dir") else { throw UsageError(description: "--load_and_train needs --model_dir RUN, the run directory to continue") }
+        if args.has("config") { throw UsageError(description: "--config applies to new runs; a resumed run keeps the configuration saved in \(runPath)/config.json") }
+        let directory = RunDirectory(runPath)
+        var record = try directory.record()
+        let changed = try record.train.conflicts(with: args).filter { !resumableSettings.contains($0) }
+        if let name = changed.first {
+            throw UsageError(description: "--\(name) cannot change when resuming (the run has \(record.train.shown(name) ?? "")); only \(resumableSettings.sorted().map { "--" + $0 }.joined(separator: ", ")) can")
+        }
+        if let label = args.string("label"), Int(label) != record.label {
+            throw UsageError(description: "--label \(label) differs from the run's label \(record.label)")
+        }
+        try record.train.apply(args, only: resumableSettings)
+        try record.train.validate()
+        if let inDir = args.string("in_dir"), FileOps.canonicalPath(inDir) != record.inDir {
+            note("training images now come from \(inDir) (the run started on \(record.inDir)); losses will differ from an uninterrupted run")
+            record.inDir = FileOps.canonicalPath(inDir)
+        }
+        if let threads = record.threads, threads != Parallel.threadCount {
+            note("the run used \(threads) threads and this one \(Parallel.threadCount): losses stay close but not bit-identical to an uninterrupted run (use --threads \(threads))")
+        }
+        let saved = try TrainingRun.savedProgress(directory)
+        if saved.epoch >= record.train.numEpochs || (saved.stoppedEarly && record.train.earlyStopping) {
+            let why = saved.stoppedEarly && saved.epoch < record.train.numEpochs ? "stopped early after epoch \(saved.epoch) (pass --early_stopping false to train on)"
+                : "has trained \(saved.epoch) of \(record.train.numEpochs) epochs (pass a larger --num_epochs to train on)"
+            print("\(directory.path) \(why); nothing to do.")
+            return 0
+        }
+        return try trainLabel(record.train, inDir: record.inDir, label: record.label, resume: (directory, record), args: args).status
+    }
+    if args.has("model_dir") { throw UsageError(description: "--model_dir continues a run only with --load_and_train") }
+    guard let inDir = args.string("in_dir") else { throw UsageError(description: "missing required option --in_dir (or --load_and_train --model_dir RUN)") }
+    let config = try resolveTrainConfig(args)
+    let label = try trainingLabel(args.string("label"), inDir: inDir)
+    return try trainLabel(config, inDir: inDir, label: label, resume: nil, args: args).status
+}
+
+/// The label from --label, else from the folder's name.
+func trainingLabel(_ given: String?, inDir: String) throws -> Int {
+    if let given {
+        guard let n = Int(given), (1...6).contains(n) else { throw UsageError(description: "--label must be 1 to 6, got '\(given)'") }
+        return n
+    }
+    guard let n = TrainingPlan.label(fromFolder: inDir) else {
+        throw UsageError(description: "cannot tell the label from the folder name '\((inDir as NSString).lastPathComponent)' (expected L1..L6 or 1..6); pass --label N")
+    }
+    return n
+}
+
+/// How one label's training ended, for the exit status and train-all's summary.
+struct LabelResult {
+    var label: Int
+    var run: String?
+    var epochs = 0
+    var bestNLoss: Double?
+    var seconds = 0.0
+    var outcome: String
+    var status: Int32
+}
+
+/// Plans, checks memory, loads the images and trains one label (new or resumed); prints as it goes.
+func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDirectory, RunRecord)?, args: ParsedArguments) throws -> LabelResult {
+    let quiet = args.has("quiet")
+    let started = Date()
+    let scan = try TrainingImages.scan(inDir)
+    for skipped in scan.ignored { warn("\(skipped)") }
+    let plan = try TrainingPlan(config: config, label: label, inDir: inDir, images: scan.images.count)
+    if args.has("dry_run") {
+        printDryRun(plan, resume: resume?.0)
+        return LabelResult(label: label, outcome: "dry run", status: 0)
+    }
+    if let refusal = plan.memoryRefusal(available: ResourceUsage.availableBytes()) { throw UsageError(description: refusal) }
+    let load = TrainingImages.load(scan.images, height: config.height, width: config.width,
+                                   progress: ProgressBar(title: "loading L\(label)", total: scan.images.count, enabled: !quiet))
+    for failure in load.failures { warn("\(failure.path): \(failure.reason); skipped") }
+    Interrupt.install()
+    let run: TrainingRun
+    if let (directory, record) = resume {
+        run = try TrainingRun.resume(directory, record: record, data: load.images)
+        print("resuming \(directory.path) after epoch \(run.progress.epoch)\(run.progress.epochStep > 0 ? ", step \(run.progress.epochStep)" : "") of \(config.numEpochs)")
+    } else {
+        try TrainingRun.checkData(load.images, config, inDir: inDir)
+        let directory = try RunDirectory.create(in: config.outDir, label: label)
+        run = try TrainingRun.start(in: directory, record: RunRecord(label: label, inDir: FileOps.canonicalPath(inDir), train: config),
+                                    data: load.images)
+        print("training label \(label) on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)")
+    }
+    let outcome = try run.train(trainingEvents(run, quiet: quiet))
+    var result = LabelResult(label: label, run: run.directory.path, epochs: run.progress.epoch, bestNLoss: run.progress.bestNLoss,
+                             seconds: Date().timeIntervalSince(started), outcome: "", status: 0)
+    switch outcome {
+    case .interrupted(let epoch, let step):
+        print("interrupted \(step == 0 ? "after epoch \(epoch)" : "at epoch \(epoch + 1), step \(step)"): \(run.directory.lastCheckpoint) holds this state.")
+        print("resume with: rivers train --load_and_train --model_dir \(run.directory.path)")
+        result.outcome = "interrupted"; result.status = 130
+        return result
+    case .stoppedEarly(let epochs):
+        print("early stopping after epoch \(epochs): n_loss improved by less than \(formatNumber(config.learningRate / 10)) for \(run.progress.earlyStopping.patience) epochs")
+        result.outcome = "stopped early"
+    case .finished:
+        result.outcome = "finished"
+    }
+    if config.imagesToGenerate > 0 {
+        let bar = ProgressBar(title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + config.batchSize - 1) / config.batchSize),
+                              unit: "step", enabled: !quiet)
+        var events = TrainingEvents()
+        events.generationStep = { bar.advance() }
+        let written = try run.writeGeneratedImages(events)
+        bar.finish()
+        print("\(written.count) images generated with the EMA weights into \(run.directory.generatedDir)")
+    }
+    print("run directory: \(run.directory.path) (best n_loss \(run.progress.bestNLoss.map { String(format: "%.5f", $0) } ?? "-"), peak memory \(mebibytes(ResourceUsage.peakResidentBytes())))")
+    return result
+}
+
+/// Progress bars per epoch (step, loss, images/s, ETA of the epoch and of the run) and a line per epoch.
+func trainingEvents(_ run: TrainingRun, quiet: Bool) -> TrainingEvents {
+    var events = TrainingEvents()
+    let total = run.record.train.numEpochs, B = run.record.train.batchSize
+    var bar: ProgressBar?
+    var runStart = Date(), stepsTimed = 0
+    events.epochStart = { epoch, done, steps in
+        bar = ProgressBar(title: "epoch \(epoch + 1)/\(total)", total: (steps - done) * B, unit: "img", enabled: !quiet)
+        if stepsTimed == 0 { runStart = Date() }
+    }
+    events.step = { epoch, done, steps, metrics in
+        stepsTimed += 1
+        let perStep = Date().timeIntervalSince(runStart) / Double(stepsTimed)
+        let remaining = Double((total - epoch - 1) * steps + (steps - done)) * perStep
+        bar?.advance(by: B, note: String(format: "n_loss %.4f  run ETA %@", metrics.nLoss, ProgressBar.clock(remaining)))
+    }
+    events.epoch = { row, best in
+        bar?.finish(clearing: true)
+        var line = String(format: "epoch %d/%d: n_loss %.5f  i_loss %.5f", row.epoch, total, row.nLoss, row.iLoss)
+        if let v = row.validation { line += String(format: "  val_n_loss %.5f  val_i_loss %.5f", v.nLoss, v.iLoss) }
+        line += String(format: "  %.1f s", row.seconds) + (best ? "  (best)" : "")
+        print(line)
+        fflush(stdout)
+    }
+    events.shouldStop = {
+        guard Interrupt.requested else { return false }
+        bar?.finish()
+        return true
+    }
+    return events
+}
+
+func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
+    let c = plan.config
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print("configuration (resolved):")
+    print(String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self))
+    print("label: \(plan.label)")
+    print("images: \(plan.images) found below \(plan.inDir)\(plan.validationImages > 0 ? ", \(plan.validationImages) held out for validation" : "") (not decoded in a dry run)")
+    print("parameters: \(grouped(plan.parameters))")
+    print(String(format: "GFLOP per step: %.1f (batch %d of %dx%d)", plan.flopsPerStep / 1e9, c.batchSize, c.height, c.width))
+    let available = ResourceUsage.availableBytes()
+    print("planned memory: \(mebibytes(plan.totalBytes)) (training \(mebibytes(plan.training.totalBytes)), images \(mebibytes(plan.dataBytes)), generation \(mebibytes(plan.generationBytes))); available: \(mebibytes(available))")
+    if let refusal = plan.memoryRefusal(available: available) {
+        print("would not start: \(refusal)")
+    } else if let measured = try? plan.measureStep() {
+        let steps = plan.stepsPerEpoch
+        print(String(format: "one step: %.3f s (measured on %d threads%@)", measured.seconds, Parallel.threadCount, measured.firstStepOnly ? ", the first step, which includes warm-up" : ""))
+        print("per epoch: \(steps) steps, about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)")
+    }
+    print("dry run: nothing was written\(resume.map { " (would resume \($0.path))" } ?? "").")
+}
