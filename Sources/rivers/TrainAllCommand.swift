@@ -31,6 +31,7 @@ func labelFolders(_ dir: String) throws -> [(label: Int, path: String)] {
 func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
     try prepareTraining(args)
     let config = try resolveTrainConfig(args)
+    try checkOutputOutside(config, inDir: args.string("in_dir")!)
     let folders = try labelFolders(args.string("in_dir")!)
     print("labels to train: \(folders.map { "L\($0.label)" }.joined(separator: " "))")
     var results: [LabelResult] = []

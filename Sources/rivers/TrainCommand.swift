@@ -81,8 +81,16 @@ func runTrain(_ args: ParsedArguments) throws -> Int32 {
     if args.has("model_dir") { throw UsageError(description: "--model_dir continues a run only with --load_and_train") }
     guard let inDir = args.string("in_dir") else { throw UsageError(description: "missing required option --in_dir (or --load_and_train --model_dir RUN)") }
     let config = try resolveTrainConfig(args)
+    try checkOutputOutside(config, inDir: inDir)
     let label = try trainingLabel(args.string("label"), inDir: inDir)
     return try trainLabel(config, inDir: inDir, label: label, resume: nil, args: args).status
+}
+
+/// Refuses an --out_dir inside the training images: its generated images would be trained on.
+func checkOutputOutside(_ config: TrainConfig, inDir: String) throws {
+    if FileOps.isSameOrInside(config.outDir, inDir) {
+        throw UsageError(description: "--out_dir \(config.outDir) is inside --in_dir \(inDir): the run's generated images would become training images; choose an --out_dir outside it")
+    }
 }
 
 /// The label from --label, else from the folder's name.
@@ -151,7 +159,8 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
         result.outcome = "finished"
     }
     if config.imagesToGenerate > 0 {
-        let bar = ProgressBar(title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + config.batchSize - 1) / config.batchSize),
+        let batch = try TrainingPlan.generationBatch(run.trainer.net, config).batch
+        let bar = ProgressBar(title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + batch - 1) / batch),
                               unit: "step", enabled: !quiet)
         var events = TrainingEvents()
         events.generationStep = { bar.advance() }

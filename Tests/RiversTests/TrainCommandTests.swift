@@ -87,6 +87,7 @@ final class TrainCommandTests: XCTestCase {
             (["--label", "9"], "--label must be 1 to 6"),
             (["--model_dir", root], "--model_dir continues a run only with --load_and_train"),
             (["--block_depth", "-3"], "--block_depth must be positive"),
+            (["--out_dir", root + "/L1/models"], "is inside --in_dir"),
         ]
         for (flags, message) in cases {
             for dry in [false, true] {
@@ -96,7 +97,8 @@ final class TrainCommandTests: XCTestCase {
                 XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
             }
         }
-        let noLabel = try runRivers(["train", "--in_dir", root, "--out_dir", root + "/models"])
+        try writeTrainingImages(root + "/images", count: 4)
+        let noLabel = try runRivers(["train", "--in_dir", root + "/images", "--out_dir", root + "/models"])
         XCTAssertEqual(noLabel.status, 2)
         XCTAssertTrue(noLabel.err.contains("pass --label N"), noLabel.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/models"))

@@ -113,7 +113,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(again.map { ($0 as NSString).lastPathComponent }, ["S0_D010170_010170_0_2_DM_AUG_L2.JPG", "S0_D010170_010170_0_3_DM_AUG_L2.JPG"])
         let dir = run.directory
         XCTAssertEqual(listing(dir.path).filter { !$0.contains("/") }.sorted(),
-                       ["best.safetensors", "config.json", "generated_images", "last.safetensors", "log.csv", "loss.svg", "samples"])
+                       [".lock", "best.safetensors", "config.json", "generated_images", "last.safetensors", "log.csv", "loss.svg", "samples"])
         XCTAssertEqual(listing(dir.samplesDir), ["epoch_0002.png"])
         let grid = try ImageFile.read(dir.samplesDir + "/epoch_0002.png")
         XCTAssertEqual([grid.width, grid.height], [16, 8 * 2 + 2], "two 8x16 images in a column with a 2-pixel gap")
@@ -133,6 +133,21 @@ final class TrainingRunTests: XCTestCase {
         let resumed = try TrainingRun.resume(dir, record: more, data: data)
         XCTAssertEqual(resumed.log.map(\.epoch), [1, 2])
         XCTAssertEqual(try dir.readLog().map(\.epoch), [1, 2])
+    }
+
+    /// Two trainings of one run directory at once are refused; the lock goes with the training.
+    func testARunIsTrainedByOneProcessAtATime() throws {
+        let root = try makeTempDir(self)
+        try writeTrainingImages(root + "/data/2", count: 4)
+        var c = tinyTrainConfig()
+        c.numEpochs = 1
+        let data = try loadImages(root + "/data", c)
+        let run = try newRun(root, data, c, name: "run")
+        assertFileError(try TrainingRun.resume(run.directory, record: run.record, data: data), path: run.directory.path, reason: "another rivers process")
+        XCTAssertEqual(try run.train(), .finished)
+        var more = run.record
+        more.train.numEpochs = 2
+        XCTAssertEqual(try TrainingRun.resume(run.directory, record: more, data: data).train(), .finished)
     }
 
     func testBestCheckpointHoldsTheBestEpoch() throws {

@@ -140,6 +140,19 @@ public struct RunDirectory: Sendable {
         try FileOps.replaceAtomically(Data(LossPlot.svg(rows).utf8), at: plotPath)
     }
 
+    /// Takes the run's lock (flock on `.lock`), so that two processes never train the same run
+    /// at once; an error names the run when another one holds it. Returns the descriptor that
+    /// holds the lock: closing it releases the lock.
+    public func lock() throws -> Int32 {
+        let fd = open(file(".lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RiversError.file(path: path, reason: "cannot be locked: \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw RiversError.file(path: path, reason: "is being trained by another rivers process; wait for it or stop it first")
+        }
+        return fd
+    }
+
     /// Removes temporary files that a killed writer left behind (`.<name>.<pid>.<n>.tmp`).
     public func removeStaleTemporaries() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }

@@ -29,13 +29,23 @@ public struct TrainingPlan: Sendable {
         training = try UNetWorkspace.plannedMemory(net, batch: config.batchSize, height: config.height, width: config.width,
                                                    mixedPrecision: config.useMixPrecision, training: true)
         dataBytes = images * config.height * config.width * 3
-        if config.imagesToGenerate > 0 {
-            let inference = try UNetWorkspace.plannedMemory(net, batch: min(config.imagesToGenerate, config.batchSize), height: config.height,
-                                                            width: config.width, mixedPrecision: false, training: false)
-            generationBytes = inference.totalBytes - inference.parameterBytes // it uses the trainer's EMA weights
-        } else {
-            generationBytes = 0
+        generationBytes = config.imagesToGenerate > 0
+            ? try TrainingPlan.generationBatch(net, config).memory : 0
+    }
+
+    /// The batch of the sample grids and final images: as many images at once as the
+    /// configuration generates and trains with, while the inference workspace stays within
+    /// 2 GiB (it lives beside the training workspace), at least 1. Returns it with its memory
+    /// (without parameters: it uses the trainer's EMA weights).
+    public static func generationBatch(_ net: UNet, _ config: TrainConfig) throws -> (batch: Int, memory: Int) {
+        var best = (batch: 1, memory: 0)
+        for b in 1...max(1, min(config.imagesToGenerate, config.batchSize)) {
+            let plan = try UNetWorkspace.plannedMemory(net, batch: b, height: config.height, width: config.width, mixedPrecision: false, training: false)
+            let bytes = plan.totalBytes - plan.parameterBytes
+            if b > 1 && bytes > 2 << 30 { break }
+            best = (b, bytes)
         }
+        return best
     }
 
     /// The flow label of a training folder named `L2` or `2` (labels 1 to 6), else nil.
@@ -56,7 +66,7 @@ public struct TrainingPlan: Sendable {
     }
 
     /// Seconds of one training step of this configuration on random images: a first step (which
-    /// also grows the kernels' scratch), then a second one when the first took under 30 s.
+    /// also grows the kernels' scratch), then a second one when the first took under 90 s.
     /// Returns the last measured time and whether it is the first, warm-up, step.
     public func measureStep() throws -> (seconds: Double, firstStepOnly: Bool) {
         let trainer = try DiffusionTrainer(config: config.network, batch: config.batchSize, height: config.height, width: config.width,
@@ -69,7 +79,7 @@ public struct TrainingPlan: Sendable {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         let first = timed()
-        return first < 30 ? (timed(), false) : (first, true)
+        return first < 90 ? (timed(), false) : (first, true)
     }
 }
 

@@ -59,6 +59,15 @@ public final class TrainingRun {
     /// so a kill -9 during a long epoch loses at most this much work.
     public var checkpointInterval: TimeInterval = 15 * 60
     private let batch: FloatBuffer
+    /// Holds the run directory's lock from `start`/`resume` to the end of `train`.
+    private var lockDescriptor: Int32 = -1
+
+    deinit { releaseLock() }
+
+    func releaseLock() {
+        if lockDescriptor >= 0 { close(lockDescriptor) }
+        lockDescriptor = -1
+    }
 
     var config: TrainConfig { record.train }
     public var stepsPerEpoch: Int { split.train.count / config.batchSize }
@@ -89,17 +98,23 @@ public final class TrainingRun {
     /// A new run in `directory` (already created, empty): writes `config.json` first.
     public static func start(in directory: RunDirectory, record: RunRecord, data: TrainingImages) throws -> TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
+        let lock = try directory.lock()
+        defer { close(lock) } // the run keeps its own duplicate
         let trainer = try makeTrainer(record.train)
         trainer.normalizer = data.normalizer()
-        try directory.write(record)
         let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
-        return TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: TrainingProgress(earlyStopping: early), log: [])
+        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: TrainingProgress(earlyStopping: early), log: [])
+        run.lockDescriptor = dup(lock)
+        try directory.write(record)
+        return run
     }
 
     /// Continues the run in `directory` from `last.safetensors` with `record` (the saved one,
     /// possibly with a new epoch total); the log is cut back to the checkpoint's epoch.
     public static func resume(_ directory: RunDirectory, record: RunRecord, data: TrainingImages) throws -> TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
+        let lock = try directory.lock()
+        defer { close(lock) } // the run keeps its own duplicate
         directory.removeStaleTemporaries()
         let trainer = try makeTrainer(record.train)
         guard FileManager.default.fileExists(atPath: directory.lastCheckpoint) else {
@@ -114,6 +129,7 @@ public final class TrainingRun {
         progress.earlyStopping.patience = early.patience
         let log = try directory.readLog().filter { $0.epoch <= progress.epoch }
         let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log)
+        run.lockDescriptor = dup(lock)
         try directory.write(record)
         try directory.writeLog(log, validation: !run.split.validation.isEmpty)
         return run
@@ -144,6 +160,7 @@ public final class TrainingRun {
 
     /// Runs epochs until the configuration's total, early stopping, or `events.shouldStop`.
     public func train(_ events: TrainingEvents = TrainingEvents()) throws -> TrainingOutcome {
+        defer { releaseLock() }
         let B = config.batchSize
         var lastSave = Date()
         while progress.epoch < config.numEpochs && !progress.stoppedEarly {
@@ -221,8 +238,8 @@ public final class TrainingRun {
     /// `count` images from the EMA weights, in batches of at most the training batch. Image k
     /// draws its noise from (seed, stream, k): every grid of a run starts from the same noise.
     public func generate(count: Int, stream: String, onStep: () -> Void = {}) throws -> [Image] {
-        let ws = try UNetWorkspace(trainer.net, batch: min(count, config.batchSize), height: config.height, width: config.width,
-                                   mixedPrecision: false, training: false)
+        let ws = try UNetWorkspace(trainer.net, batch: try TrainingPlan.generationBatch(trainer.net, config).batch, height: config.height,
+                                   width: config.width, mixedPrecision: false, training: false)
         let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
         return Generation.images(count: count, net: trainer.net, weights: trainer.slab.ema.pointer, workspace: ws,
                                  normalizer: trainer.normalizer, sampler: sampler, seed: config.seed, stream: stream, onStep: onStep)
