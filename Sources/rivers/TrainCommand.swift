@@ -128,10 +128,14 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
         return LabelResult(label: label, outcome: "dry run", status: 0)
     }
     if let refusal = plan.memoryRefusal(available: ResourceUsage.availableBytes()) { throw UsageError(description: refusal) }
+    Interrupt.install()
     let load = TrainingImages.load(scan.images, height: config.height, width: config.width,
                                    progress: ProgressBar(title: "loading L\(label)", total: scan.images.count, enabled: !quiet))
     for failure in load.failures { warn("\(failure.path): \(failure.reason); skipped") }
-    Interrupt.install()
+    if Interrupt.requested {
+        print("interrupted before training started; nothing was written.")
+        return LabelResult(label: label, outcome: "interrupted", status: 130)
+    }
     let run: TrainingRun
     if let (directory, record) = resume {
         run = try TrainingRun.resume(directory, record: record, data: load.images)
@@ -153,7 +157,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
         result.outcome = "interrupted"; result.status = 130
         return result
     case .stoppedEarly(let epochs):
-        print("early stopping after epoch \(epochs): n_loss improved by less than \(formatNumber(config.learningRate / 10)) for \(run.progress.earlyStopping.patience) epochs")
+        print("early stopping after epoch \(epochs): n_loss improved by less than \(String(format: "%g", config.learningRate / 10)) for \(run.progress.earlyStopping.patience) epochs")
         result.outcome = "stopped early"
     case .finished:
         result.outcome = "finished"
@@ -164,9 +168,15 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
                               unit: "step", enabled: !quiet)
         var events = TrainingEvents()
         events.generationStep = { bar.advance() }
+        events.shouldStop = { Interrupt.requested }
         let written = try run.writeGeneratedImages(events)
         bar.finish()
         print("\(written.count) images generated with the EMA weights into \(run.directory.generatedDir)")
+        if written.count < config.imagesToGenerate {
+            print("interrupted: training is complete; \(written.count) of \(config.imagesToGenerate) images were generated.")
+            result.outcome = "interrupted"; result.status = 130
+            return result
+        }
     }
     print("run directory: \(run.directory.path) (best n_loss \(run.progress.bestNLoss.map { String(format: "%.5f", $0) } ?? "-"), peak memory \(mebibytes(ResourceUsage.peakResidentBytes())))")
     return result

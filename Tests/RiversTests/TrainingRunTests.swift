@@ -207,6 +207,11 @@ final class TrainingRunTests: XCTestCase {
         let source = try ImageFile.read(root + "/a/S1_img0.png")
         let expected = Geometry.resizeBilinear(Geometry.crop(source, x: 10, y: 0, width: 20, height: 10), width: 16, height: 8)
         XCTAssertEqual(Array(load.images.pixels[0..<(8 * 16 * 3)]), expected.pixels)
+        // Links to folders are followed (the top folder too), and a link loop ends.
+        try FileManager.default.createSymbolicLink(atPath: root + "/a/deeper/up", withDestinationPath: "..")
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/a")
+        XCTAssertEqual(try TrainingImages.scan(root + "/link").images.map { String($0.dropFirst(root.count)) },
+                       ["/link/S1_img0.png", "/link/S1_img1.png", "/link/broken.jpg", "/link/deeper/S1_img0.png"])
         assertFileError(try TrainingImages.scan(root + "/missing"), path: root + "/missing", reason: "does not exist")
         try FileManager.default.createDirectory(atPath: root + "/empty/sub", withIntermediateDirectories: true)
         assertFileError(try TrainingImages.scan(root + "/empty"), path: root + "/empty", reason: "no .jpg, .jpeg or .png images")

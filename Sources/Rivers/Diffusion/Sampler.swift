@@ -63,9 +63,10 @@ public struct DDIMSampler: Sendable {
 /// Generating finished images with a trained network.
 public enum Generation {
     /// `count` images from pure noise with the weights `weights` points at (the EMA copy), in
-    /// batches of `ws.batch`. Image k draws all its noise from its own generator (seed, "image",
-    /// k), so an image does not depend on the batch it was generated in.
-    public static func images(count: Int, net: UNet, weights: UnsafeMutablePointer<Float>, workspace ws: UNetWorkspace,
+    /// batches of `ws.batch`: images `firstIndex` ..< `firstIndex + count` of the stream. Image k
+    /// draws all its noise from its own generator (seed, stream, "image", k), so an image does
+    /// not depend on the batch it was generated in.
+    public static func images(count: Int, first firstIndex: Int = 0, net: UNet, weights: UnsafeMutablePointer<Float>, workspace ws: UNetWorkspace,
                               normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
                               onStep: () -> Void = {}) -> [Image] {
         let N = ws.batch, H = ws.height, W = ws.width, perImage = H * W * 3
@@ -75,7 +76,7 @@ public enum Generation {
         var first = 0
         while first < count {
             let real = min(N, count - first)
-            var rngs = (0..<N).map { SeededGenerator(seed: seed, stream: [stream, "image", String(first + $0)]) }
+            var rngs = (0..<N).map { SeededGenerator(seed: seed, stream: [stream, "image", String(firstIndex + first + $0)]) }
             for b in 0..<N {
                 for j in 0..<perImage { x.pointer[b * perImage + j] = b < real ? rngs[b].normal() : 0 }
             }

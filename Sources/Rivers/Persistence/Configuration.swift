@@ -268,7 +268,9 @@ public struct RiversConfig: Codable, Equatable, Sendable {
     /// and keys; an unknown section or key, or a value of the wrong type, is an error naming it.
     public static func load(_ path: String) throws -> RiversConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RiversError.file(path: path, reason: FileOps.isDirectory(path) ? "is a folder, not a configuration file" : "cannot be read")
+            let reason = FileOps.isDirectory(path) ? "is a folder, not a configuration file"
+                : FileManager.default.fileExists(atPath: path) ? "cannot be read (permission denied?)" : "does not exist"
+            throw RiversError.file(path: path, reason: reason)
         }
         guard let user = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw RiversError.file(path: path, reason: "not a JSON object of sections")

@@ -77,7 +77,9 @@ public struct RunDirectory: Sendable {
 
     /// Reads `config.json`; a folder that is not a run is an error naming it.
     public func record() throws -> RunRecord {
-        guard FileOps.isDirectory(path) else { throw RiversError.file(path: path, reason: "is not a run directory (no such folder)") }
+        guard FileOps.isDirectory(path) else {
+            throw RiversError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "is a file, not a run directory" : "does not exist")
+        }
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw RiversError.file(path: configPath, reason: "missing: \(path) is not a run directory of rivers train")
         }

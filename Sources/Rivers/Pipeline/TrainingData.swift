@@ -10,25 +10,35 @@ public struct TrainingImages: Sendable {
     public let pixels: [UInt8]
     public var count: Int { paths.count }
 
-    /// The image files below `dir` (recursively, sorted, so runs see the same order), and the
-    /// other files, which are skipped (hidden files such as .DS_Store or temporary files silently).
+    /// The image files below `dir` (recursively, in name order, so runs see the same order), and
+    /// the other files, which are skipped (hidden files such as .DS_Store or temporary files
+    /// silently).
     public static func scan(_ dir: String) throws -> (images: [String], ignored: [SkippedFile]) {
         var isDir: ObjCBool = false
         guard !dir.isEmpty, FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
             throw RiversError.file(path: dir, reason: "does not exist")
         }
         guard isDir.boolValue else { throw RiversError.file(path: dir, reason: "is not a folder") }
-        guard let walker = FileManager.default.enumerator(atPath: dir) else { throw RiversError.file(path: dir, reason: "cannot be read") }
         var images: [String] = [], ignored: [SkippedFile] = []
-        while let relative = walker.nextObject() as? String {
-            let path = (dir as NSString).appendingPathComponent(relative)
-            let name = (relative as NSString).lastPathComponent
-            if FileOps.isDirectory(path) { continue }
-            if name.hasPrefix(".") { continue }
-            if ImageFile.isImageName(name) { images.append(path) } else { ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped")) }
+        // Folders are walked in name order, following symbolic links to folders (a label folder
+        // may be a link to the raw data), each real folder once, so a link loop ends.
+        var visited: Set<String> = []
+        func walk(_ folder: String) {
+            guard visited.insert(URL(fileURLWithPath: folder).resolvingSymlinksInPath().path).inserted else { return }
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+                ignored.append(SkippedFile(path: folder, reason: "folder cannot be read, skipped"))
+                return
+            }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let path = (folder as NSString).appendingPathComponent(name)
+                if FileOps.isDirectory(path) { walk(path) }
+                else if ImageFile.isImageName(name) { images.append(path) }
+                else { ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped")) }
+            }
         }
+        walk(dir)
         if images.isEmpty { throw RiversError.file(path: dir, reason: "has no .jpg, .jpeg or .png images (searched every subfolder)") }
-        return (images.sorted(), ignored)
+        return (images, ignored)
     }
 
     /// Decodes `paths` on every thread, crops each to the aspect ratio of `width`:`height` and

@@ -201,7 +201,10 @@ public final class TrainingRun {
             progress.epochStep = 0; progress.nLossSum = 0; progress.iLossSum = 0; progress.epochSeconds = 0
             let best = progress.bestNLoss.map { row.nLoss < $0 } ?? true
             if best { progress.bestNLoss = row.nLoss }
-            if config.earlyStopping && progress.earlyStopping.update(epoch: epoch, loss: row.nLoss) { progress.stoppedEarly = true }
+            // Stopping counts only before the last epoch: a run that reaches its total has finished.
+            if config.earlyStopping && progress.earlyStopping.update(epoch: epoch, loss: row.nLoss) && progress.epoch < config.numEpochs {
+                progress.stoppedEarly = true
+            }
             let bytes = try checkpointData()
             // best before last: a kill between the two leaves `last` at the previous epoch, which
             // re-runs this one and writes the same `best` again.
@@ -235,45 +238,54 @@ public final class TrainingRun {
         return (nSum / Double(images.count), iSum / Double(images.count))
     }
 
-    /// `count` images from the EMA weights, in batches of at most the training batch. Image k
-    /// draws its noise from (seed, stream, k): every grid of a run starts from the same noise.
-    public func generate(count: Int, stream: String, onStep: () -> Void = {}) throws -> [Image] {
+    /// A generator of images from the EMA weights: `count` images from `first` of `stream`, in
+    /// batches that keep inference memory bounded (`TrainingPlan.generationBatch`). Image k
+    /// draws its noise from (seed, stream, k): every sample grid of a run starts from the same noise.
+    func generator(onStep: @escaping () -> Void) throws -> (batch: Int, generate: (_ count: Int, _ first: Int, _ stream: String) -> [Image]) {
         let ws = try UNetWorkspace(trainer.net, batch: try TrainingPlan.generationBatch(trainer.net, config).batch, height: config.height,
                                    width: config.width, mixedPrecision: false, training: false)
         let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
-        return Generation.images(count: count, net: trainer.net, weights: trainer.slab.ema.pointer, workspace: ws,
-                                 normalizer: trainer.normalizer, sampler: sampler, seed: config.seed, stream: stream, onStep: onStep)
+        return (ws.batch, { count, first, stream in
+            Generation.images(count: count, first: first, net: self.trainer.net, weights: self.trainer.slab.ema.pointer, workspace: ws,
+                              normalizer: self.trainer.normalizer, sampler: sampler, seed: self.config.seed, stream: stream, onStep: onStep)
+        })
     }
 
     /// `samples/epoch_NNNN.png`: the configured number of images from the same noise each time.
     func writeSampleGrid(_ events: TrainingEvents) throws {
-        let images = try generate(count: config.imagesToGenerate, stream: "samples", onStep: events.generationStep)
+        let images = try generator(onStep: events.generationStep).generate(config.imagesToGenerate, 0, "samples")
         guard let grid = Generation.grid(images, columns: config.width >= 2 * config.height ? 1 : 4) else { return }
         try FileOps.makeDirectory(directory.samplesDir)
         let path = (directory.samplesDir as NSString).appendingPathComponent(String(format: "epoch_%04d.png", progress.epoch))
         try FileOps.replaceAtomically(try ImageFile.encode(grid, path: path), at: path)
     }
 
-    /// The final images into `generated_images/`, named as `rivers infer` names them, each at the
-    /// next free index (nothing is overwritten). Returns the paths written.
+    /// The final images into `generated_images/`, batch by batch, named as `rivers infer` names
+    /// them, each at the next free index (nothing is overwritten). `events.shouldStop` is polled
+    /// between batches. Returns the paths written.
     public func writeGeneratedImages(_ events: TrainingEvents = TrainingEvents(), date: Date = Date()) throws -> [String] {
-        guard config.imagesToGenerate > 0 else { return [] }
-        let images = try generate(count: config.imagesToGenerate, stream: "generation", onStep: events.generationStep)
+        let count = config.imagesToGenerate
+        guard count > 0 else { return [] }
+        let generator = try generator(onStep: events.generationStep)
         try FileOps.makeDirectory(directory.generatedDir)
         var written: [String] = []
-        var index = 0
-        for image in images {
-            while true {
-                let path = (directory.generatedDir as NSString).appendingPathComponent(GeneratedNames.pure(label: record.label, index: index, date: date))
-                index += 1
-                do {
-                    try ImageFile.write(image, to: path)
-                    written.append(path)
-                    break
-                } catch RiversError.exists(_) {
-                    continue
+        var index = 0, first = 0
+        while first < count && !events.shouldStop() {
+            let images = generator.generate(min(generator.batch, count - first), first, "generation")
+            for image in images {
+                while true {
+                    let path = (directory.generatedDir as NSString).appendingPathComponent(GeneratedNames.pure(label: record.label, index: index, date: date))
+                    index += 1
+                    do {
+                        try ImageFile.write(image, to: path)
+                        written.append(path)
+                        break
+                    } catch RiversError.exists(_) {
+                        continue
+                    }
                 }
             }
+            first += images.count
         }
         return written
     }
