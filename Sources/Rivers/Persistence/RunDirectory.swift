@@ -62,11 +62,7 @@ public struct RunDirectory: Sendable {
     /// second exists). mkdir is atomic, so two runs never share a directory.
     public static func create(in outDir: String, label: Int, date: Date = Date()) throws -> RunDirectory {
         try FileOps.makeDirectory(outDir)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let base = (outDir as NSString).appendingPathComponent("L\(label)_\(formatter.string(from: date))")
+        let base = (outDir as NSString).appendingPathComponent("L\(label)_\(utcDate(date, "yyyyMMdd-HHmmss"))")
         for k in 1...1000 {
             let candidate = k == 1 ? base : "\(base)-\(k)"
             if mkdir(candidate, 0o755) == 0 { return RunDirectory(candidate) }
@@ -160,4 +156,13 @@ public struct RunDirectory: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") { unlink(file(name)) }
     }
+}
+
+/// `date` in UTC with a fixed (POSIX) format, for file names.
+func utcDate(_ date: Date, _ format: String) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = format
+    return formatter.string(from: date)
 }

@@ -295,11 +295,7 @@ public final class TrainingRun {
 public enum GeneratedNames {
     /// `S0_D<mmddyy>_<mmddyy>_0_<index>_DM_AUG_L<label>.JPG`.
     public static func pure(label: Int, index: Int, date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "MMddyy"
-        let d = formatter.string(from: date)
+        let d = utcDate(date, "MMddyy")
         return "S0_D\(d)_\(d)_0_\(index)_DM_AUG_L\(label).JPG"
     }
 }
