@@ -1,23 +1,64 @@
-// DDIM sampling with eta (MODEL.md; Song et al. 2020, "Denoising Diffusion Implicit Models").
+// DDIM sampling with eta (MODEL.md; Song et al. 2020, "Denoising Diffusion Implicit Models"):
+// the step as the paper writes it, a noise predictor to plug in, and the loop as a Sequence.
 import Foundation
 
-/// The DDIM sampler of MODEL.md: S steps from diffusion time 1 down to 0 with the EMA network.
+/// Predicts the noise of `x` ([N, H, W, 3], normalised noisy images at one diffusion time whose
+/// noise variance is `variance`) into `out`. The U-Net with the EMA weights in generation; any
+/// function in tests.
+public protocol NoisePredictor: AnyObject {
+    var batch: Int { get }
+    var height: Int { get }
+    var width: Int { get }
+    func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float)
+}
+
+/// The network as a noise predictor: inference forward passes (no activations kept for a
+/// backward pass, dropout off) over one workspace planned once for the batch.
+public final class NetworkPredictor: NoisePredictor {
+    public let net: UNet
+    public let workspace: UNetWorkspace
+    let ctx: LayerContext
+    public var batch: Int { workspace.batch }
+    public var height: Int { workspace.height }
+    public var width: Int { workspace.width }
+
+    /// `weights` points at the parameters (the EMA copy) in `net.layout`'s order and must stay alive.
+    public init(net: UNet, weights: UnsafeMutablePointer<Float>, batch: Int, height: Int, width: Int) throws {
+        self.net = net
+        workspace = try UNetWorkspace(net, batch: batch, height: height, width: width, mixedPrecision: false, training: false)
+        ctx = LayerContext(weights: weights)
+    }
+
+    public func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float) {
+        var unused = SeededGenerator(seed: 0) // dropout draws only in training
+        let variances = [Float](repeating: variance, count: batch)
+        net.forward(workspace, ctx, images: x, variances: variances, training: false, rng: &unused)
+        out.update(from: workspace.output.pointer, count: workspace.output.count)
+    }
+}
+
+/// The DDIM sampler of MODEL.md: `steps` steps from diffusion time `start` (1: pure noise) to 0.
 public struct DDIMSampler: Sendable {
     public var schedule: CosineSchedule
     public var steps: Int
     /// 0: deterministic DDIM; 1: DDPM-like noise at every step.
     public var eta: Double
+    /// The diffusion time of the first step: 1 for generation from noise, the strength for an
+    /// image-to-image variation (SDEdit, Meng et al. 2021).
+    public var start: Double
 
-    public init(schedule: CosineSchedule = CosineSchedule(), steps: Int, eta: Double = 0) {
+    public init(schedule: CosineSchedule = CosineSchedule(), steps: Int, eta: Double = 0, start: Double = 1) {
         precondition(steps > 0 && eta.isFinite && (0...1).contains(eta), "DDIM needs steps > 0 and eta in [0, 1]")
-        self.schedule = schedule; self.steps = steps; self.eta = eta
+        precondition(start.isFinite && start > 0 && start <= 1, "DDIM starts at a diffusion time in (0, 1]")
+        self.schedule = schedule; self.steps = steps; self.eta = eta; self.start = start
     }
 
-    /// Step i goes from t = 1 - i/S to t' = max(t - 1/S, 0).
+    /// Step i goes from t = start - i step to t' = max(t - step, 0), step = start / steps
+    /// (MODEL.md: t = 1 - i/S for generation); the last step ends at 0 exactly.
     public func times(_ i: Int) -> (t: Double, next: Double) {
-        let step = 1 / Double(steps)
-        let t = 1 - Double(i) * step
-        return (t, max(t - step, 0))
+        let step = start / Double(steps)
+        let t = start - Double(i) * step
+        return (t, i >= steps - 1 ? 0 : max(t - step, 0))
     }
 
     /// Song et al. 2020, eq. 16 (the sigma of eq. 12) in signal rates:
@@ -27,68 +68,117 @@ public struct DDIMSampler: Sendable {
         eta * ((1 - s2 * s2) / (1 - s * s)).squareRoot() * max(1 - (s * s) / (s2 * s2), 0).squareRoot()
     }
 
-    /// Runs every step on `x` ([N, H, W, 3] normalised noisy images at t = 1, N = `ws.batch`), in
-    /// place, with the weights `ctx` points at; image n draws its noise from `rngs[n]`. On return
-    /// `x` holds the last step's predicted images (still normalised). `onStep(i)` follows step i.
-    public func sample(_ net: UNet, _ ws: UNetWorkspace, _ ctx: LayerContext, x: UnsafeMutablePointer<Float>,
-                       rngs: inout [SeededGenerator], onStep: (Int) -> Void = { _ in }) {
-        let N = ws.batch, perImage = ws.height * ws.width * 3
-        precondition(rngs.count == N, "one generator per image")
-        var unused = SeededGenerator(seed: 0) // no dropout outside training
-        for i in 0..<steps {
-            let (t, next) = times(i)
-            let (n, s) = schedule.rates(t), (n2, s2) = schedule.rates(next)
-            let variances = [Float](repeating: Float(n * n), count: N)
-            net.forward(ws, ctx, images: x, variances: variances, training: false, rng: &unused)
-            let predictedNoise = ws.output.pointer
-            let sigma = sigma(signal: s, nextSignal: s2)
-            let last = i == steps - 1
-            let (fn, fs, fs2) = (Float(n), Float(s), Float(s2))
-            let direction = Float(max(n2 * n2 - sigma * sigma, 0).squareRoot()), fsigma = Float(sigma)
-            for b in 0..<N {
-                for j in (b * perImage)..<((b + 1) * perImage) {
-                    // (1) the predicted x0 of eq. 12: (x_t - n eps) / s
-                    let image = (x[j] - fn * predictedNoise[j]) / fs
-                    if last { x[j] = image; continue }
-                    // (2) x_{t'} = s' x0 + sqrt(n'^2 - sigma^2) eps + sigma z
-                    let z: Float = sigma > 0 ? rngs[b].normal() : 0
-                    x[j] = fs2 * image + direction * predictedNoise[j] + fsigma * z
-                }
+    /// One step of eq. 12 on `count` values per image of `images` images, given the predicted
+    /// noise `eps` of `x` at (n, s): writes the predicted images into `predicted` and, unless
+    /// `last`, the next state into `x`. Image b draws its noise z from `rngs[b]` (only when
+    /// sigma > 0). `predicted` may be `eps` (it is read before it is written, value by value).
+    public func update(_ x: UnsafeMutablePointer<Float>, predicted: UnsafeMutablePointer<Float>, eps: UnsafePointer<Float>,
+                       images: Int, count: Int, rates: (n: Double, s: Double), next: (n: Double, s: Double),
+                       last: Bool, rngs: inout [SeededGenerator]) {
+        let sigma = sigma(signal: rates.s, nextSignal: next.s)
+        let (fn, fs, fs2) = (Float(rates.n), Float(rates.s), Float(next.s))
+        let direction = Float(max(next.n * next.n - sigma * sigma, 0).squareRoot()), fsigma = Float(sigma)
+        for b in 0..<images {
+            for j in (b * count)..<((b + 1) * count) {
+                let e = eps[j]
+                // (1) the "predicted x0" of eq. 12: (x_t - n eps) / s
+                let image = (x[j] - fn * e) / fs
+                predicted[j] = image
+                if last { continue }
+                // (2) x_t' = s' x0 + sqrt(n'^2 - sigma^2) eps + sigma z  (the direction pointing
+                // to x_t, then random noise; eq. 12 with alpha = s^2)
+                let z: Float = sigma > 0 ? rngs[b].normal() : 0
+                x[j] = fs2 * image + direction * e + fsigma * z
             }
-            onStep(i)
         }
+    }
+
+    /// The sampling loop over `x` (the state at `start`, [N, H, W, 3] normalised) as a sequence:
+    /// each element is one finished step, after which `x` holds the next state and
+    /// `predictedImages` the step's predicted images. A caller may change `x` between steps
+    /// (inpainting). Image n draws its noise from `rngs[n]`.
+    public func run(_ predictor: NoisePredictor, x: UnsafeMutablePointer<Float>, rngs: [SeededGenerator]) -> DDIMRun {
+        DDIMRun(sampler: self, predictor: predictor, x: x, rngs: rngs)
+    }
+}
+
+/// One finished step of a sampling loop.
+public struct SamplingStep: Sendable {
+    /// 0-based step and the step count.
+    public let index: Int, count: Int
+    /// The step went from diffusion time `t` to `next`.
+    public let t: Double, next: Double
+    public var isLast: Bool { index == count - 1 }
+}
+
+/// A DDIM loop in progress (see `DDIMSampler.run`).
+public final class DDIMRun: Sequence, IteratorProtocol {
+    public let sampler: DDIMSampler
+    let predictor: NoisePredictor
+    public let x: UnsafeMutablePointer<Float>
+    var rngs: [SeededGenerator]
+    private let predicted: FloatBuffer
+    private var index = 0
+
+    init(sampler: DDIMSampler, predictor: NoisePredictor, x: UnsafeMutablePointer<Float>, rngs: [SeededGenerator]) {
+        precondition(rngs.count == predictor.batch, "one generator per image")
+        self.sampler = sampler; self.predictor = predictor; self.x = x; self.rngs = rngs
+        predicted = FloatBuffer(count: predictor.batch * predictor.height * predictor.width * 3)
+    }
+
+    /// The predicted images of the last finished step (normalised); after the last step, the result.
+    public var predictedImages: UnsafePointer<Float> { UnsafePointer(predicted.pointer) }
+
+    public func next() -> SamplingStep? {
+        guard index < sampler.steps else { return nil }
+        let (t, next) = sampler.times(index)
+        let rates = sampler.schedule.rates(t), nextRates = sampler.schedule.rates(next)
+        predictor.predictNoise(predicted.pointer, x, variance: Float(rates.noise * rates.noise))
+        let last = index == sampler.steps - 1
+        sampler.update(x, predicted: predicted.pointer, eps: predicted.pointer, images: predictor.batch,
+                       count: predictor.height * predictor.width * 3, rates: (rates.noise, rates.signal),
+                       next: (nextRates.noise, nextRates.signal), last: last, rngs: &rngs)
+        defer { index += 1 }
+        return SamplingStep(index: index, count: sampler.steps, t: t, next: next)
+    }
+
+    /// Runs every remaining step.
+    public func finish(onStep: (SamplingStep) -> Void = { _ in }) {
+        while let step = next() { onStep(step) }
     }
 }
 
 /// Generating finished images with a trained network.
 public enum Generation {
-    /// `count` images from pure noise with the weights `weights` points at (the EMA copy), in
-    /// batches of `ws.batch`: images `firstIndex` ..< `firstIndex + count` of the stream. Image k
-    /// draws all its noise from its own generator (seed, stream, "image", k), so an image does
-    /// not depend on the batch it was generated in.
-    public static func images(count: Int, first firstIndex: Int = 0, net: UNet, weights: UnsafeMutablePointer<Float>, workspace ws: UNetWorkspace,
-                              normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
-                              onStep: () -> Void = {}) -> [Image] {
-        let N = ws.batch, H = ws.height, W = ws.width, perImage = H * W * 3
-        let ctx = LayerContext(weights: weights)
-        let x = FloatBuffer(count: N * perImage)
+    /// Images `first` ..< `first + count` of a stream, from pure noise, in batches of the
+    /// predictor's batch. Image k draws all its noise from its own generator (seed, stream,
+    /// "image", k), so an image does not depend on the batch it was generated in.
+    public static func images(count: Int, first firstIndex: Int = 0, predictor: NoisePredictor, normalizer: Normalizer,
+                              sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
+                              onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
+        let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
+        let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
         var result: [Image] = []
-        var first = 0
-        while first < count {
-            let real = min(N, count - first)
-            var rngs = (0..<N).map { SeededGenerator(seed: seed, stream: [stream, "image", String(firstIndex + first + $0)]) }
+        var done = 0
+        while done < count {
+            let real = min(N, count - done)
+            var rngs = (0..<N).map { SeededGenerator(seed: seed, stream: [stream, "image", String(firstIndex + done + $0)]) }
             for b in 0..<N {
                 for j in 0..<perImage { x.pointer[b * perImage + j] = b < real ? rngs[b].normal() : 0 }
             }
-            sampler.sample(net, ws, ctx, x: x.pointer, rngs: &rngs) { _ in onStep() }
-            normalizer.denormalise(x.pointer, pixels: N * H * W)
-            for b in 0..<real {
-                let bytes = (0..<perImage).map { UInt8((x.pointer[b * perImage + $0] * 255).rounded()) }
-                result.append(Image(width: W, height: H, pixels: bytes))
-            }
-            first += real
+            let loop = sampler.run(predictor, x: x.pointer, rngs: rngs)
+            loop.finish(onStep: onStep)
+            out.pointer.update(from: loop.predictedImages, count: N * perImage)
+            normalizer.denormalise(out.pointer, pixels: N * H * W)
+            for b in 0..<real { result.append(image(out.pointer + b * perImage, width: W, height: H)) }
+            done += real
         }
         return result
+    }
+
+    /// An image from HWC floats in [0, 1].
+    public static func image(_ values: UnsafePointer<Float>, width: Int, height: Int) -> Image {
+        Image(width: width, height: height, pixels: (0..<(width * height * 3)).map { UInt8((min(max(values[$0], 0), 1) * 255).rounded()) })
     }
 
     /// The images side by side in rows of `columns`, with a 2-pixel white gap.

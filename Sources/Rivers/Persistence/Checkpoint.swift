@@ -63,6 +63,31 @@ public enum Checkpoint {
         return State(config: config, epoch: epoch, step: step, extra: m.filter { !["format", "config", "epoch", "step", "rng"].contains($0.key) })
     }
 
+    /// The EMA weights (in `layout`'s order) and the normaliser of a checkpoint, for generation:
+    /// one buffer, not the five of training. Every tensor is checked before any is copied; a
+    /// configuration other than `config` is an error naming the file.
+    public static func loadEMA(_ path: String, config: UNetConfig, layout: ParameterLayout) throws -> (weights: FloatBuffer, normalizer: Normalizer, state: State) {
+        let file = try SafeTensors.read(path)
+        let state = try state(of: file, path: path)
+        guard state.config == config else {
+            throw RiversError.file(path: path, reason: "was trained with another network configuration than its run's config.json (\(state.config))")
+        }
+        for p in layout.params {
+            guard let t = file.tensors["ema/\(p.name)"], t.shape == p.shape else {
+                throw RiversError.file(path: path, reason: "tensor ema/\(p.name) is missing or has another shape")
+            }
+        }
+        guard let mean = file.tensors["normalizer/mean"], let variance = file.tensors["normalizer/variance"],
+              mean.values.count == 3, variance.values.count == 3 else {
+            throw RiversError.file(path: path, reason: "normaliser statistics are missing")
+        }
+        let weights = FloatBuffer(count: layout.count)
+        for p in layout.params {
+            file.tensors["ema/\(p.name)"]!.values.withUnsafeBufferPointer { (weights.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
+        }
+        return (weights, Normalizer(mean: mean.values, variance: variance.values), state)
+    }
+
     /// Restores every slab buffer, the normaliser, the optimizer's step and the generator of
     /// `trainer` (built with the same configuration) from `path`. Returns the saved state.
     @discardableResult

@@ -242,12 +242,13 @@ public final class TrainingRun {
     /// batches that keep inference memory bounded (`TrainingPlan.generationBatch`). Image k
     /// draws its noise from (seed, stream, k): every sample grid of a run starts from the same noise.
     func generator(onStep: @escaping () -> Void) throws -> (batch: Int, generate: (_ count: Int, _ first: Int, _ stream: String) -> [Image]) {
-        let ws = try UNetWorkspace(trainer.net, batch: try TrainingPlan.generationBatch(trainer.net, config).batch, height: config.height,
-                                   width: config.width, mixedPrecision: false, training: false)
+        let predictor = try NetworkPredictor(net: trainer.net, weights: trainer.slab.ema.pointer,
+                                             batch: try TrainingPlan.generationBatch(trainer.net, config).batch,
+                                             height: config.height, width: config.width)
         let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
-        return (ws.batch, { count, first, stream in
-            Generation.images(count: count, first: first, net: self.trainer.net, weights: self.trainer.slab.ema.pointer, workspace: ws,
-                              normalizer: self.trainer.normalizer, sampler: sampler, seed: self.config.seed, stream: stream, onStep: onStep)
+        return (predictor.batch, { count, first, stream in
+            Generation.images(count: count, first: first, predictor: predictor, normalizer: self.trainer.normalizer,
+                              sampler: sampler, seed: self.config.seed, stream: stream) { _ in onStep() }
         })
     }
 
@@ -273,17 +274,11 @@ public final class TrainingRun {
         while first < count && !events.shouldStop() {
             let images = generator.generate(min(generator.batch, count - first), first, "generation")
             for image in images {
-                while true {
-                    let path = (directory.generatedDir as NSString).appendingPathComponent(GeneratedNames.pure(label: record.label, index: index, date: date))
-                    index += 1
-                    do {
-                        try ImageFile.write(image, to: path)
-                        written.append(path)
-                        break
-                    } catch RiversError.exists(_) {
-                        continue
-                    }
+                let path: String
+                (path, index) = try GeneratedNames.writeAtNextFreeIndex(image, in: directory.generatedDir, from: index) {
+                    GeneratedNames.pure(label: self.record.label, index: $0, date: date)
                 }
+                written.append(path)
             }
             first += images.count
         }
@@ -297,5 +292,24 @@ public enum GeneratedNames {
     public static func pure(label: Int, index: Int, date: Date) -> String {
         let d = utcDate(date, "MMddyy")
         return "S0_D\(d)_\(d)_0_\(index)_DM_AUG_L\(label).JPG"
+    }
+
+    /// Writes `image` under the first name `name(i)`, i = `from`, `from + 1`, ..., that is free in
+    /// `dir`. link(2) claims a name atomically, so two processes writing into one folder never
+    /// replace each other's images. Returns the path and the index after the one used.
+    public static func writeAtNextFreeIndex(_ image: Image, in dir: String, from: Int, jpegQuality: Int = 95,
+                                            name: (Int) -> String) throws -> (path: String, next: Int) {
+        var index = from
+        let data = try ImageFile.encode(image, path: name(index), jpegQuality: jpegQuality)
+        while true {
+            let path = (dir as NSString).appendingPathComponent(name(index))
+            index += 1
+            do {
+                try FileOps.writeNew(data, to: path)
+                return (path, index)
+            } catch RiversError.exists(_) {
+                continue
+            }
+        }
     }
 }

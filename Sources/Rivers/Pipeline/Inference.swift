@@ -1,0 +1,125 @@
+// `rivers infer`: a trained run's EMA weights, a plan of what to generate (batch, indices,
+// memory), generation into never-overwritten files, and the memorisation check.
+import Foundation
+
+/// A trained run ready to generate: its record, one checkpoint's EMA weights and normaliser.
+public final class TrainedModel {
+    public let directory: RunDirectory
+    public let record: RunRecord
+    public let net: UNet
+    public let weights: FloatBuffer
+    public let normalizer: Normalizer
+    public let checkpointPath: String
+    public let epoch: Int
+
+    /// Loads `best` or `last` of the run at `path`; a folder that is not a run, a missing or
+    /// corrupt checkpoint, or one that does not match the run's configuration is an error
+    /// naming the file.
+    public init(run path: String, checkpoint: String = "best") throws {
+        directory = RunDirectory(path)
+        record = try directory.record()
+        guard ["best", "last"].contains(checkpoint) else { throw UsageError(description: "--checkpoint must be best or last, got '\(checkpoint)'") }
+        checkpointPath = checkpoint == "best" ? directory.bestCheckpoint : directory.lastCheckpoint
+        guard FileManager.default.fileExists(atPath: checkpointPath) else {
+            throw RiversError.file(path: checkpointPath, reason: "missing: the run has no \(checkpoint) checkpoint yet (it saves one after its first epoch)")
+        }
+        do {
+            net = try UNet(record.train.network)
+        } catch let error as RiversError {
+            throw RiversError.file(path: directory.configPath, reason: "describes a network that cannot be built: \(error.description)")
+        }
+        let loaded = try Checkpoint.loadEMA(checkpointPath, config: record.train.network, layout: net.layout)
+        weights = loaded.weights
+        normalizer = loaded.normalizer
+        epoch = loaded.state.epoch
+    }
+
+    public var height: Int { record.train.height }
+    public var width: Int { record.train.width }
+
+    public func predictor(batch: Int) throws -> NetworkPredictor {
+        try NetworkPredictor(net: net, weights: weights.pointer, batch: batch, height: height, width: width)
+    }
+
+    /// Inference memory of a batch (the EMA weights counted once).
+    public func memory(batch: Int) throws -> Int {
+        let plan = try UNetWorkspace.plannedMemory(net, batch: batch, height: height, width: width, mixedPrecision: false, training: false)
+        return plan.totalBytes - plan.parameterBytes + 4 * net.parameterCount
+    }
+}
+
+/// What `rivers infer` will do: a value, printed by `--dry_run`.
+public struct InferencePlan: Sendable {
+    public var count: Int
+    public var sampler: DDIMSampler
+    public var seed: UInt64
+    public var batch: Int
+    public var outDir: String
+    public var label: Int
+    /// The first file index: one past the largest index of a generated image already in `outDir`.
+    public var firstIndex: Int
+    public var memoryBytes: Int
+
+    public init(count: Int, sampler: DDIMSampler, seed: UInt64, batch: Int, outDir: String, label: Int, firstIndex: Int, memoryBytes: Int) {
+        self.count = count; self.sampler = sampler; self.seed = seed; self.batch = batch
+        self.outDir = outDir; self.label = label; self.firstIndex = firstIndex; self.memoryBytes = memoryBytes
+    }
+
+    /// The largest batch up to 8 (more does not help a CPU) and up to `count` whose memory stays
+    /// within half of `available`, at least 1.
+    public static func automaticBatch(_ model: TrainedModel, count: Int, available: Int) throws -> Int {
+        var batch = 1
+        for b in 1...max(1, min(count, 8)) where try model.memory(batch: b) <= available / 2 { batch = b }
+        return batch
+    }
+
+    /// The indices already used in `dir` by generated images of `label`: `..._0_<n>_DM_..._L<label>.JPG`.
+    public static func nextIndex(in dir: String, label: Int) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        var next = 0
+        for name in names where name.hasPrefix("S0_") && name.hasSuffix("_L\(label).JPG") {
+            let parts = name.split(separator: "_")
+            if parts.count >= 6, let n = Int(parts[4]) { next = max(next, n + 1) }
+        }
+        return next
+    }
+}
+
+/// The memorisation check: how close each generated image is to its nearest training image.
+public enum Memorisation {
+    /// Images are compared at this height (width from the aspect ratio), RGB in [0, 1].
+    public static let compareHeight = 24
+    /// A generated image whose root-mean-square distance to a training image is below this is
+    /// flagged as a near copy. At 24 pixels high, the same photo re-encoded as a JPEG, or moved by
+    /// a pixel or two, stays well below it (about 0.01-0.03); two photos of one site at different
+    /// times differ by more (texture, light, water).
+    public static let nearCopyThreshold: Float = 0.04
+
+    /// A small copy of `image` for comparison: centre crop to the aspect, area resize.
+    public static func thumbnail(_ image: Image, height: Int, width: Int) -> [Float] {
+        let h = compareHeight, w = max(1, Int((Double(compareHeight) * Double(width) / Double(height)).rounded()))
+        let small = Geometry.resizeArea(Geometry.cropToAspectRatio(image, width: width, height: height), width: w, height: h)
+        return small.pixels.map { Float($0) / 255 }
+    }
+
+    public struct Match: Sendable {
+        public let generated: Int
+        public let training: Int
+        public let distance: Float
+        public var nearCopy: Bool { distance < Memorisation.nearCopyThreshold }
+    }
+
+    /// For each generated thumbnail, the nearest training thumbnail and their RMS distance.
+    public static func nearest(_ generated: [[Float]], among training: [[Float]]) -> [Match] {
+        generated.enumerated().map { g, a in
+            var best = (index: -1, distance: Float.infinity)
+            for (t, b) in training.enumerated() {
+                var sum: Float = 0
+                for i in 0..<min(a.count, b.count) { let d = a[i] - b[i]; sum += d * d }
+                let distance = (sum / Float(max(a.count, 1))).squareRoot()
+                if distance < best.distance { best = (t, distance) }
+            }
+            return Match(generated: g, training: best.index, distance: best.distance)
+        }
+    }
+}
