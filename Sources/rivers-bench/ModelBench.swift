@@ -33,6 +33,7 @@ func benchSteps(_ title: String, model m: ModelOptions, parameters: Int, gflopPe
         ["figure", "value"],
         ["parameters", String(parameters)],
         ["seconds per step (median of \(steps))", fmt(seconds, 3)],
+        ["seconds per image per step", fmt(seconds / Double(m.batch), 3)],
         ["steps (s)", times.map { fmt($0, 3) }.joined(separator: " ") + " (warm-up \(fmt(warmSeconds, 3)))"],
         ["GFLOP per step", fmt(gflopPerStep, 1)],
         ["GFLOP/s", fmt(gflops, 1)],
@@ -44,7 +45,7 @@ func benchSteps(_ title: String, model m: ModelOptions, parameters: Int, gflopPe
         ["  parameters and optimizer", fmt(Double(memory.parameterBytes) / 1048576, 1)],
         ["peak resident memory (MiB)", fmt(Double(rss) / 1048576, 1)],
     ]))
-    return ["seconds_per_step": seconds, "step_seconds": times, "gflop_per_step": gflopPerStep, "gflops": gflops,
+    return ["seconds_per_step": seconds, "seconds_per_image": seconds / Double(m.batch), "step_seconds": times, "gflop_per_step": gflopPerStep, "gflops": gflops,
             "percent_of_peak": 100 * gflops / peak, "parameters": parameters, "peak_rss_bytes": rss, "planned_bytes": memory.totalBytes,
             "peak_gflops": peak, "peak_gflops_end": peakEnd, "threads": Parallel.threadCount,
             "batch_size": m.batch, "image_size": [m.height, m.width], "mixed_precision": m.mixedPrecision]

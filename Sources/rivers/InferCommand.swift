@@ -16,7 +16,7 @@ let inferCommand = Command(
         Option(name: "images_to_generate", help: "how many images", value: "N", defaultValue: "5"),
         Option(name: "generate_diffusion_steps", help: "DDIM steps per image", value: "N", defaultValue: "30"),
         Option(name: "eta", help: "0: deterministic DDIM (what the original produced); 1: DDPM-like noise", value: "X", defaultValue: "0"),
-        Option(name: "seed", help: "seed of the noise (image n of a folder draws from (seed, n))", value: "N", defaultValue: "42"),
+        Option(name: "seed", help: "seed of the noise (image n of a folder draws from (seed, n), so a rerun adds new images)", value: "N", defaultValue: "42"),
         Option(name: "batch_size", help: "images per batch (default: up to 8, as memory allows)", value: "N"),
         Option(name: "out_dir", help: "where the images go (default: RUN/generated_images)", value: "DIR"),
         Option(name: "checkpoint", help: "best or last", value: "NAME", defaultValue: "best"),
@@ -69,22 +69,24 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     let bar = ProgressBar(title: "infer", total: batches * steps, unit: "step", enabled: !args.has("quiet"))
     let started = Date()
     var written: [(path: String, image: Image)] = []
-    var index = plan.firstIndex
+    let name = { (n: Int) in GeneratedNames.pure(label: plan.label, index: n, date: started) }
+    let claims = try IndexClaims(dir: outDir, label: plan.label, count: count, imageName: name)
+    defer { claims.releaseAll() }
+    let indices = claims.indices
     var done = 0, stepsDone = 0
     while done < count && !Interrupt.requested {
         let n = min(plan.batch, count - done)
-        let images = Generation.images(count: n, first: plan.firstIndex + done, predictor: predictor, normalizer: model.normalizer,
+        let batchIndices = Array(indices[done..<(done + n)])
+        let images = Generation.images(indices: batchIndices, predictor: predictor, normalizer: model.normalizer,
                                        sampler: plan.sampler, seed: seed, stream: "infer") { _ in
             stepsDone += 1
             // Images' worth of finished steps per second (a batch of n takes `steps` steps).
             let rate = Double(done) + Double(stepsDone % steps == 0 ? steps : stepsDone % steps) / Double(steps) * Double(n)
             bar.advance(note: String(format: "%.2f img/s", rate / max(Date().timeIntervalSince(started), 1e-9)))
         }
-        for image in images {
-            let path: String
-            (path, index) = try GeneratedNames.writeAtNextFreeIndex(image, in: outDir, from: index) {
-                GeneratedNames.pure(label: plan.label, index: $0, date: started)
-            }
+        for (k, image) in zip(batchIndices, images) {
+            let (path, _) = try GeneratedNames.writeAtNextFreeIndex(image, in: outDir, from: k, name: name)
+            claims.release(k)
             written.append((path, image))
         }
         done += n

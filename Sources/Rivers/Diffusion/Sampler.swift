@@ -150,19 +150,21 @@ public final class DDIMRun: Sequence, IteratorProtocol {
 
 /// Generating finished images with a trained network.
 public enum Generation {
-    /// Images `first` ..< `first + count` of a stream, from pure noise, in batches of the
-    /// predictor's batch. Image k draws all its noise from its own generator (seed, stream,
-    /// "image", k), so an image does not depend on the batch it was generated in.
-    public static func images(count: Int, first firstIndex: Int = 0, predictor: NoisePredictor, normalizer: Normalizer,
+    /// The images `indices` of a stream, from pure noise, in batches of the predictor's batch.
+    /// Image k draws all its noise from its own generator (seed, stream, "image", k), so an image
+    /// does not depend on the batch it was generated in.
+    public static func images(indices: [Int], predictor: NoisePredictor, normalizer: Normalizer,
                               sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
                               onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
         let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
         let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
         var result: [Image] = []
-        var done = 0
-        while done < count {
-            let real = min(N, count - done)
-            var rngs = (0..<N).map { SeededGenerator(seed: seed, stream: [stream, "image", String(firstIndex + done + $0)]) }
+        for batchStart in stride(from: 0, to: indices.count, by: N) {
+            let real = min(N, indices.count - batchStart)
+            // Padding slots of a short batch get their own (unused) streams.
+            var rngs = (0..<N).map { b in
+                SeededGenerator(seed: seed, stream: b < real ? [stream, "image", String(indices[batchStart + b])] : [stream, "padding"])
+            }
             for b in 0..<N {
                 for j in 0..<perImage { x.pointer[b * perImage + j] = b < real ? rngs[b].normal() : 0 }
             }
@@ -171,7 +173,6 @@ public enum Generation {
             out.pointer.update(from: loop.predictedImages, count: N * perImage)
             normalizer.denormalise(out.pointer, pixels: N * H * W)
             for b in 0..<real { result.append(image(out.pointer + b * perImage, width: W, height: H)) }
-            done += real
         }
         return result
     }

@@ -137,6 +137,21 @@ public final class UNetWorkspace: @unchecked Sendable {
                 throw RiversError.invalidArgument("attention over \(Int(length)) pixels of batch \(N) is far too large to plan; attention at this image size needs smaller images")
             }
             var fullCount = 0, halfCount = 0, sideCount = 0
+            // Without training nothing is kept for a backward pass: every block writes its two
+            // convolutions' outputs (c1, c2) into the same two regions at the start of the Float32
+            // arena, so only the stage outputs (skips and the next stage's input) take memory.
+            var transient = 0
+            if !training {
+                for stage in net.stages {
+                    if case .block(let block, _, let level, _, _) = stage {
+                        transient = max(transient, N * (height >> level) * (width >> level) * block.width)
+                    }
+                }
+                fullCount = 2 * transient
+            }
+            func transientSlot(_ k: Int, _ level: Int, _ channels: Int) -> Slot {
+                Slot(offset: k * transient, count: N * (height >> level) * (width >> level) * channels, channels: channels, half: false)
+            }
             func slot(_ level: Int, _ channels: Int, keepFull: Bool = false) -> Slot {
                 let count = N * (height >> level) * (width >> level) * channels
                 let isHalf = mixedPrecision && !keepFull
@@ -157,8 +172,10 @@ public final class UNetWorkspace: @unchecked Sendable {
                     var skip: Int? = nil
                     if pops { skip = stack.removeLast(); input = .concat(previous, skips[skip!]) }
                     precondition(input.channels == block.inChannels, "stage input has \(input.channels) channels, block expects \(block.inChannels)")
+                    let c1 = training ? slot(level, block.width) : transientSlot(0, level, block.width)
+                    let c2 = training ? slot(level, block.width) : transientSlot(1, level, block.width)
                     var p = StagePlan(stage: stage, input: input, inHeight: h, inWidth: w, height: h, width: w,
-                                      c1: slot(level, block.width), c2: slot(level, block.width), out: slot(level, block.width))
+                                      c1: c1, c2: c2, out: slot(level, block.width))
                     p.stats = sideCount; sideCount += block.statsCount(batch: N) + block.sliceCount
                     if pushes { skip = skips.count; skips.append(p.out); stack.append(skip!) }
                     p.skip = skip

@@ -73,16 +73,63 @@ public struct InferencePlan: Sendable {
         return batch
     }
 
-    /// The indices already used in `dir` by generated images of `label`: `..._0_<n>_DM_..._L<label>.JPG`.
+    /// One past the largest index used in `dir` by a generated image of `label`
+    /// (`S0_..._0_<n>_DM_..._L<label>.JPG`) or claimed by a running process.
     public static func nextIndex(in dir: String, label: Int) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var next = 0
-        for name in names where name.hasPrefix("S0_") && name.hasSuffix("_L\(label).JPG") {
-            let parts = name.split(separator: "_")
-            if parts.count >= 6, let n = Int(parts[4]) { next = max(next, n + 1) }
+        for name in names {
+            if name.hasPrefix("S0_") && name.hasSuffix("_L\(label).JPG") {
+                let parts = name.split(separator: "_")
+                if parts.count >= 6, let n = Int(parts[4]) { next = max(next, n + 1) }
+            } else if name.hasPrefix(IndexClaims.prefix(label)), let n = Int(name.dropFirst(IndexClaims.prefix(label).count)) {
+                next = max(next, n + 1)
+            }
         }
         return next
     }
+}
+
+/// File indices of generated images claimed by this process before it generates them, so that
+/// two processes generating into one folder use different indices, hence different noise
+/// (image n draws from (seed, n)) and different names. A claim is a hidden file
+/// `.claim_L<label>_<n>`, created exclusively, removed once image n is written (or when the
+/// claims are released); one left by a killed process only makes its index skipped.
+public final class IndexClaims {
+    public let dir: String, label: Int
+    public private(set) var indices: [Int] = []
+
+    static func prefix(_ label: Int) -> String { ".claim_L\(label)_" }
+    func claimPath(_ n: Int) -> String { (dir as NSString).appendingPathComponent(IndexClaims.prefix(label) + String(n)) }
+
+    /// Claims `count` indices from the next free one on; `imageName(n)` is image n's file name.
+    public init(dir: String, label: Int, count: Int, imageName: (Int) -> String) throws {
+        self.dir = dir; self.label = label
+        var n = InferencePlan.nextIndex(in: dir, label: label)
+        while indices.count < count {
+            let fd = open(claimPath(n), O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if fd >= 0 {
+                close(fd)
+                // Claimed; an image written meanwhile by a process that has released its claim
+                // keeps its index.
+                if FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(imageName(n))) { unlink(claimPath(n)) } else { indices.append(n) }
+            } else if errno != EEXIST {
+                throw RiversError.file(path: claimPath(n), reason: "cannot be created: \(String(cString: strerror(errno)))")
+            }
+            n += 1
+        }
+    }
+
+    public func release(_ n: Int) {
+        if let k = indices.firstIndex(of: n) { indices.remove(at: k); unlink(claimPath(n)) }
+    }
+
+    public func releaseAll() {
+        for n in indices { unlink(claimPath(n)) }
+        indices = []
+    }
+
+    deinit { releaseAll() }
 }
 
 /// The memorisation check: how close each generated image is to its nearest training image.

@@ -247,7 +247,7 @@ public final class TrainingRun {
                                              height: config.height, width: config.width)
         let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
         return (predictor.batch, { count, first, stream in
-            Generation.images(count: count, first: first, predictor: predictor, normalizer: self.trainer.normalizer,
+            Generation.images(indices: Array(first..<(first + count)), predictor: predictor, normalizer: self.trainer.normalizer,
                               sampler: sampler, seed: self.config.seed, stream: stream) { _ in onStep() }
         })
     }
