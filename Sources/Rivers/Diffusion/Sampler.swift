@@ -177,6 +177,44 @@ public enum Generation {
         return result
     }
 
+    /// Image-to-image variations (MODEL.md; SDEdit, Meng et al. 2021): each source image (at the
+    /// predictor's size) is normalised, noised to diffusion time `strength` with noise from its
+    /// own generator (seed, stream, "image", index), and sampled down to 0 with
+    /// ceil(strength x steps) steps of `sampler` (whose `start` is replaced by `strength`).
+    public static func variations(of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
+                                  normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
+                                  onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
+        precondition(sources.count == indices.count, "one index per source image")
+        let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
+        let steps = max(1, Int((strength * Double(sampler.steps)).rounded(.up)))
+        let variation = DDIMSampler(schedule: sampler.schedule, steps: steps, eta: sampler.eta, start: strength)
+        let (n0, s0) = sampler.schedule.rates(strength)
+        let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
+        var result: [Image] = []
+        for batchStart in stride(from: 0, to: sources.count, by: N) {
+            let real = min(N, sources.count - batchStart)
+            var rngs = (0..<N).map { b in
+                SeededGenerator(seed: seed, stream: b < real ? [stream, "image", String(indices[batchStart + b])] : [stream, "padding"])
+            }
+            x.pointer.update(repeating: 0, count: N * perImage)
+            for b in 0..<real {
+                let source = sources[batchStart + b]
+                precondition(source.width == W && source.height == H, "variation sources are at the model's size")
+                let p = x.pointer + b * perImage
+                for j in 0..<perImage { p[j] = Float(source.pixels[j]) * (1 / 255) }
+                normalizer.normalise(p, pixels: H * W)
+                // x_t0 = s x0 + n z
+                for j in 0..<perImage { p[j] = Float(s0) * p[j] + Float(n0) * rngs[b].normal() }
+            }
+            let loop = variation.run(predictor, x: x.pointer, rngs: rngs)
+            loop.finish(onStep: onStep)
+            out.pointer.update(from: loop.predictedImages, count: N * perImage)
+            normalizer.denormalise(out.pointer, pixels: N * H * W)
+            for b in 0..<real { result.append(image(out.pointer + b * perImage, width: W, height: H)) }
+        }
+        return result
+    }
+
     /// An image from HWC floats in [0, 1].
     public static func image(_ values: UnsafePointer<Float>, width: Int, height: Int) -> Image {
         Image(width: width, height: height, pixels: (0..<(width * height * 3)).map { UInt8((min(max(values[$0], 0), 1) * 255).rounded()) })

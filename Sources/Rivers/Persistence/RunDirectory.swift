@@ -159,7 +159,7 @@ public struct RunDirectory: Sendable {
 }
 
 /// `date` in UTC with a fixed (POSIX) format, for file names.
-func utcDate(_ date: Date, _ format: String) -> String {
+public func utcDate(_ date: Date, _ format: String) -> String {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.timeZone = TimeZone(identifier: "UTC")

@@ -1,0 +1,144 @@
+// `rivers augment`, step two: copy the originals, generate what the plan lists and is not yet
+// there, one label's model at a time, batch by batch, never overwriting.
+import Foundation
+
+public struct AugmentReport: Sendable {
+    public var copied = 0, generated = 0, present = 0
+    public var failures: [SkippedFile] = []
+    public var interrupted = false
+}
+
+public enum AugmentRun {
+    /// The raw dataset's images: label folders 1 ... 6 that exist (any may be missing), each with
+    /// its image files; other files are returned to be reported.
+    public static func scan(inDir: String) throws -> (images: [Int: [String]], ignored: [SkippedFile]) {
+        guard FileOps.isDirectory(inDir) else {
+            throw RiversError.file(path: inDir, reason: FileManager.default.fileExists(atPath: inDir) ? "is not a folder" : "does not exist")
+        }
+        var images: [Int: [String]] = [:], ignored: [SkippedFile] = []
+        for label in 1...6 {
+            let dir = (inDir as NSString).appendingPathComponent(String(label))
+            guard FileOps.isDirectory(dir) else { continue }
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+                throw RiversError.file(path: dir, reason: "cannot be read (permission denied?)")
+            }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let path = (dir as NSString).appendingPathComponent(name)
+                if FileOps.isDirectory(path) { continue }
+                if ImageFile.isImageName(name) { images[label, default: []].append(path) }
+                else { ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped")) }
+            }
+        }
+        if images.isEmpty { throw RiversError.file(path: inDir, reason: "has no label folders 1 .. 6 with images") }
+        return (images, ignored)
+    }
+
+    /// The label of each run (from its config.json): label -> run path. Two runs of one label,
+    /// or a path that is not a run, are errors naming them.
+    public static func models(_ runs: [String]) throws -> [Int: String] {
+        var byLabel: [Int: String] = [:]
+        for run in runs {
+            let label = try RunDirectory(run).record().label
+            if let other = byLabel[label] {
+                throw UsageError(description: "--weight_paths has two runs trained on label \(label): \(other) and \(run); give one per label")
+            }
+            byLabel[label] = run
+        }
+        return byLabel
+    }
+
+    /// The most common size among the first image of each label (the classifier's image size).
+    public static func outputSize(_ images: [Int: [String]]) -> (width: Int, height: Int)? {
+        var sizes: [String: (Int, Int, Int)] = [:]
+        for label in images.keys.sorted() {
+            for path in images[label]!.prefix(3) {
+                guard let image = try? ImageFile.read(path) else { continue }
+                let key = "\(image.width)x\(image.height)"
+                sizes[key] = (image.width, image.height, (sizes[key]?.2 ?? 0) + 1)
+            }
+        }
+        return sizes.values.max { ($0.2, $0.0) < ($1.2, $1.0) }.map { ($0.0, $0.1) }
+    }
+
+    /// Executes `plan` into `outDir/<label>/`: originals copied unchanged, then each label's
+    /// missing items generated with its model and written at `outputSize`. `shouldStop` is polled
+    /// between batches; a rerun completes what is missing.
+    public static func execute(_ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), steps: Int, eta: Double,
+                               seed: UInt64, checkpoint: String = "best", batchSize: Int? = nil, date: String,
+                               progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
+                               onModel: (Int, TrainedModel) -> Void = { _, _ in }) throws -> AugmentReport {
+        var report = AugmentReport()
+        for label in plan.labels where !label.originals.isEmpty || !label.items.isEmpty {
+            let dir = (outDir as NSString).appendingPathComponent(String(label.label))
+            try FileOps.makeDirectory(dir)
+            for source in label.originals {
+                do {
+                    try FileOps.copyNew(from: source, to: (dir as NSString).appendingPathComponent((source as NSString).lastPathComponent))
+                    report.copied += 1
+                } catch RiversError.exists(_) {
+                    report.present += 1
+                }
+            }
+        }
+        for label in plan.labels where !label.items.isEmpty {
+            if shouldStop() { report.interrupted = true; break }
+            let dir = (outDir as NSString).appendingPathComponent(String(label.label))
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            let pending = label.items.filter { item in !existing.contains { item.matches($0) } }
+            report.present += label.items.count - pending.count
+            progress?.advance(by: label.items.count - pending.count)
+            guard !pending.isEmpty, let run = label.model else { continue }
+            let model = try TrainedModel(run: run, checkpoint: checkpoint)
+            guard model.record.label == label.label else {
+                throw RiversError.file(path: model.directory.configPath, reason: "was trained on label \(model.record.label), not \(label.label)")
+            }
+            onModel(label.label, model)
+            let batch = try batchSize ?? InferencePlan.automaticBatch(model, count: pending.count, available: ResourceUsage.availableBytes())
+            let predictor = try model.predictor(batch: min(batch, pending.count))
+            let sampler = DDIMSampler(schedule: model.record.train.schedule, steps: steps, eta: eta)
+            let stream = "augment L\(label.label)"
+            // Pure generations first, then variations by strength, each in batches.
+            let groups = Dictionary(grouping: pending) { $0.isVariation ? $0.strength : 1 }
+            for strength in groups.keys.sorted(by: >) {
+                let group = groups[strength]!
+                for start in stride(from: 0, to: group.count, by: predictor.batch) {
+                    if shouldStop() { report.interrupted = true; return report }
+                    let items = Array(group[start..<min(start + predictor.batch, group.count)])
+                    var made: [(AugmentItem, Image)] = []
+                    if strength >= 1 {
+                        made = Array(zip(items, Generation.images(indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
+                                                                  sampler: sampler, seed: seed, stream: stream)))
+                    } else {
+                        var usable: [(AugmentItem, Image)] = []
+                        for item in items {
+                            do {
+                                let image = try ImageFile.read(item.source!)
+                                usable.append((item, Geometry.resizeBilinear(Geometry.cropToAspectRatio(image, width: model.width, height: model.height),
+                                                                             width: model.width, height: model.height)))
+                            } catch let e as RiversError {
+                                if case .file(let path, let reason) = e { report.failures.append(SkippedFile(path: path, reason: reason)) }
+                                progress?.advance()
+                            }
+                        }
+                        let images = Generation.variations(of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
+                                                           predictor: predictor, normalizer: model.normalizer, sampler: sampler, seed: seed, stream: stream)
+                        made = Array(zip(usable.map(\.0), images))
+                    }
+                    for (item, image) in made {
+                        let output = image.width == outputSize.width && image.height == outputSize.height ? image
+                            : Geometry.resizeBilinear(image, width: outputSize.width, height: outputSize.height)
+                        let path = (dir as NSString).appendingPathComponent(item.fileName(date: date))
+                        do {
+                            try ImageFile.write(output, to: path)
+                            report.generated += 1
+                        } catch RiversError.exists(_) {
+                            report.present += 1
+                        }
+                        progress?.advance()
+                    }
+                }
+            }
+        }
+        return report
+    }
+}
