@@ -16,13 +16,9 @@ let augmentCommand = Command(
         Option(name: "in_dir", help: "raw dataset with label folders 1 .. 6", value: "DIR", required: true),
         Option(name: "weight_paths", help: "run directories of rivers train, one per label that needs images (any order)", value: "RUN", arity: .many),
         Option(name: "out_dir", help: "where the balanced dataset is written", value: "DIR", defaultValue: "balanced_data"),
-        Option(name: "generate_diffusion_steps", help: "DDIM steps of a pure generation (a variation at strength s takes ceil(s x steps))", value: "N", defaultValue: "50"),
-        Option(name: "eta", help: "0: deterministic DDIM (the original's behaviour); 1: DDPM-like", value: "X", defaultValue: "0"),
-        Option(name: "seed", help: "seed of the plan's choices and of every image's noise", value: "N", defaultValue: "42"),
+    ] + generationOptions(steps: "50", eta: "0", seedHelp: "seed of the plan's choices and of every image's noise") + [
         Option(name: "strength", help: "strengths of generated images: 1 pure generation, below 1 a variation of a real image", value: "S", defaultValue: "1 0.6", arity: .many),
         Option(name: "probs", help: "share of each strength", value: "P", defaultValue: "0.5 0.5", arity: .many),
-        Option(name: "batch_size", help: "images per batch (default: up to 8, as memory allows)", value: "N"),
-        Option(name: "checkpoint", help: "best or last checkpoint of each run", value: "NAME", defaultValue: "best"),
         threadsOption,
         Option(name: "dry_run", help: "print the plan (per category, label and site) and the models; write nothing", arity: .flag),
         Option(name: "quiet", help: "no progress bar", arity: .flag),
@@ -39,7 +35,8 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
             return v
         }
     }
-    guard let seed = UInt64(args.string("seed") ?? "") else { throw UsageError(description: "--seed must be a whole number from 0 to \(UInt64.max)") }
+    let generation = try GenerationArguments(args)
+    let seed = generation.seed
     var strengths = try doubles("strength"), probs = try doubles("probs")
     // `--strength 1` alone: the original's behaviour, pure generations only.
     if args.has("strength") && !args.has("probs") && strengths.count == 1 { probs = [1] }
@@ -49,15 +46,6 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     if strengths.isEmpty { strengths = [1] }
     let options = AugmentOptions(strengths: strengths, probs: probs, seed: seed)
     try options.validate()
-    let steps = try args.int("generate_diffusion_steps")
-    guard (1...10_000).contains(steps) else { throw UsageError(description: "--generate_diffusion_steps must be 1 to 10000, got \(steps)") }
-    guard let eta = Double(args.string("eta") ?? ""), eta.isFinite, (0...1).contains(eta) else {
-        throw UsageError(description: "--eta must be from 0 to 1, got '\(args.string("eta") ?? "")'")
-    }
-    let batch = try args.string("batch_size").map { _ in try args.int("batch_size") }
-    if let b = batch, !(1...1024).contains(b) { throw UsageError(description: "--batch_size must be 1 to 1024, got \(b)") }
-    let checkpoint = args.string("checkpoint")!
-    guard ["best", "last"].contains(checkpoint) else { throw UsageError(description: "--checkpoint must be best or last, got '\(checkpoint)'") }
     let inDir = args.string("in_dir")!, outDir = args.string("out_dir")!
     guard !outDir.isEmpty else { throw UsageError(description: "--out_dir must not be empty") }
     if FileOps.isSameOrInside(outDir, inDir) || FileOps.isSameOrInside(inDir, outDir) {
@@ -82,8 +70,8 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     try FileOps.makeDirectory(outDir)
     Interrupt.install()
     let bar = ProgressBar(title: "augment", total: plan.items.count, enabled: !args.has("quiet"))
-    let report = try AugmentRun.execute(plan, outDir: outDir, outputSize: size, steps: steps, eta: eta, seed: seed, checkpoint: checkpoint,
-                                        batchSize: batch, date: utcDate(Date(), "MMddyy"), progress: bar,
+    let report = try AugmentRun.execute(plan, outDir: outDir, outputSize: size, steps: generation.steps, eta: generation.eta, seed: seed,
+                                        checkpoint: generation.checkpoint, batchSize: generation.batch, date: utcDate(Date(), "MMddyy"), progress: bar,
                                         shouldStop: { Interrupt.requested })
     bar.finish()
     print("\(report.copied) originals copied, \(report.generated) images generated at \(size.width)x\(size.height), \(report.present) already present, \(report.failures.count) failed.")

@@ -14,12 +14,8 @@ let inferCommand = Command(
     options: [
         Option(name: "model_dir", help: "the run directory of rivers train", value: "RUN", required: true),
         Option(name: "images_to_generate", help: "how many images", value: "N", defaultValue: "5"),
-        Option(name: "generate_diffusion_steps", help: "DDIM steps per image", value: "N", defaultValue: "30"),
-        Option(name: "eta", help: "0: deterministic DDIM (what the original produced); 1: DDPM-like noise", value: "X", defaultValue: "0"),
-        Option(name: "seed", help: "seed of the noise (image n of a folder draws from (seed, n), so a rerun adds new images)", value: "N", defaultValue: "42"),
-        Option(name: "batch_size", help: "images per batch (default: up to 8, as memory allows)", value: "N"),
+    ] + generationOptions(steps: "30", eta: "0", seedHelp: "seed of the noise (image n of a folder draws from (seed, n), so a rerun adds new images)") + [
         Option(name: "out_dir", help: "where the images go (default: RUN/generated_images)", value: "DIR"),
-        Option(name: "checkpoint", help: "best or last", value: "NAME", defaultValue: "best"),
         Option(name: "no_memorisation_check", help: "skip the comparison with the training images", arity: .flag),
         threadsOption,
         Option(name: "dry_run", help: "print what would be generated and the memory it takes; write nothing", arity: .flag),
@@ -32,22 +28,16 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     try applyThreads(args)
     let count = try args.int("images_to_generate")
     guard (1...100_000).contains(count) else { throw UsageError(description: "--images_to_generate must be 1 to 100000, got \(count)") }
-    let steps = try args.int("generate_diffusion_steps")
-    guard (1...10_000).contains(steps) else { throw UsageError(description: "--generate_diffusion_steps must be 1 to 10000, got \(steps)") }
-    guard let eta = Double(args.string("eta") ?? ""), eta.isFinite, (0...1).contains(eta) else {
-        throw UsageError(description: "--eta must be from 0 to 1, got '\(args.string("eta") ?? "")'")
-    }
-    guard let seed = UInt64(args.string("seed") ?? "") else { throw UsageError(description: "--seed must be a whole number from 0 to \(UInt64.max)") }
-    let requestedBatch = try args.string("batch_size").map { _ in try args.int("batch_size") }
-    if let b = requestedBatch, !(1...1024).contains(b) { throw UsageError(description: "--batch_size must be 1 to 1024, got \(b)") }
-    let model = try TrainedModel(run: args.string("model_dir")!, checkpoint: args.string("checkpoint")!)
+    let generation = try GenerationArguments(args)
+    let (steps, eta, seed) = (generation.steps, generation.eta, generation.seed)
+    let model = try TrainedModel(run: args.string("model_dir")!, checkpoint: generation.checkpoint)
     let outDir = args.string("out_dir") ?? model.directory.generatedDir
     guard !outDir.isEmpty else { throw UsageError(description: "--out_dir must not be empty") }
     if FileOps.isSameOrInside(outDir, model.record.inDir) {
         throw UsageError(description: "--out_dir \(outDir) is inside the run's training images \(model.record.inDir); choose another folder")
     }
     let available = ResourceUsage.availableBytes()
-    let batch = try requestedBatch ?? InferencePlan.automaticBatch(model, count: count, available: available)
+    let batch = try generation.batch ?? InferencePlan.automaticBatch(model, count: count, available: available)
     let plan = InferencePlan(count: count, sampler: DDIMSampler(schedule: model.record.train.schedule, steps: steps, eta: eta), seed: seed,
                              batch: min(batch, count), outDir: outDir, label: model.record.label,
                              firstIndex: InferencePlan.nextIndex(in: outDir, label: model.record.label),

@@ -16,12 +16,9 @@ let inpaintCommand = Command(
         Option(name: "images", help: "folder of images to fill", value: "DIR", required: true),
         Option(name: "masks", help: "folder of masks with the images' names (white = keep, black = fill)", value: "DIR", required: true),
         Option(name: "out_dir", help: "where the results go", value: "DIR", defaultValue: "inpainted"),
-        Option(name: "generate_diffusion_steps", help: "DDIM steps (before jumps)", value: "N", defaultValue: "50"),
         Option(name: "jump_length", help: "steps gone back at each jump", value: "N", defaultValue: "10"),
         Option(name: "jump_n_sample", help: "times each jump point is visited", value: "N", defaultValue: "10"),
-        Option(name: "eta", help: "DDIM eta of the steps down", value: "X", defaultValue: "1"),
-        Option(name: "seed", help: "seed of the noise (per image name)", value: "N", defaultValue: "42"),
-        Option(name: "checkpoint", help: "best or last", value: "NAME", defaultValue: "best"),
+    ] + generationOptions(steps: "50", eta: "1", seedHelp: "seed of the noise (per image name)", batch: false) + [
         threadsOption,
         Option(name: "quiet", help: "no progress bar", arity: .flag),
     ],
@@ -30,20 +27,17 @@ let inpaintCommand = Command(
 
 func runInpaint(_ args: ParsedArguments) throws -> Int32 {
     try applyThreads(args)
-    let steps = try args.int("generate_diffusion_steps"), jump = try args.int("jump_length"), samples = try args.int("jump_n_sample")
-    guard (1...10_000).contains(steps) else { throw UsageError(description: "--generate_diffusion_steps must be 1 to 10000, got \(steps)") }
+    let generation = try GenerationArguments(args)
+    let (steps, eta, seed) = (generation.steps, generation.eta, generation.seed)
+    let jump = try args.int("jump_length"), samples = try args.int("jump_n_sample")
     guard (1...steps).contains(jump) else { throw UsageError(description: "--jump_length must be 1 to --generate_diffusion_steps (\(steps)), got \(jump)") }
     guard (1...100).contains(samples) else { throw UsageError(description: "--jump_n_sample must be 1 to 100, got \(samples)") }
-    guard let eta = Double(args.string("eta") ?? ""), eta.isFinite, (0...1).contains(eta) else {
-        throw UsageError(description: "--eta must be from 0 to 1, got '\(args.string("eta") ?? "")'")
-    }
-    guard let seed = UInt64(args.string("seed") ?? "") else { throw UsageError(description: "--seed must be a whole number from 0 to \(UInt64.max)") }
     let imagesDir = args.string("images")!, masksDir = args.string("masks")!, outDir = args.string("out_dir")!
     guard !outDir.isEmpty else { throw UsageError(description: "--out_dir must not be empty") }
     for dir in [imagesDir, masksDir] where !FileOps.isDirectory(dir) {
         throw RiversError.file(path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
     }
-    let model = try TrainedModel(run: args.string("model_dir")!, checkpoint: args.string("checkpoint")!)
+    let model = try TrainedModel(run: args.string("model_dir")!, checkpoint: generation.checkpoint)
     // Every image's mask is found and decoded before any work.
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: imagesDir)) ?? []).filter { !$0.hasPrefix(".") && ImageFile.isImageName($0) }.sorted()
     guard !names.isEmpty else { throw RiversError.file(path: imagesDir, reason: "has no .jpg, .jpeg or .png images") }

@@ -156,25 +156,9 @@ public enum Generation {
     public static func images(indices: [Int], predictor: NoisePredictor, normalizer: Normalizer,
                               sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
                               onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
-        let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
-        let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
-        var result: [Image] = []
-        for batchStart in stride(from: 0, to: indices.count, by: N) {
-            let real = min(N, indices.count - batchStart)
-            // Padding slots of a short batch get their own (unused) streams.
-            var rngs = (0..<N).map { b in
-                SeededGenerator(seed: seed, stream: b < real ? [stream, "image", String(indices[batchStart + b])] : [stream, "padding"])
-            }
-            for b in 0..<N {
-                for j in 0..<perImage { x.pointer[b * perImage + j] = b < real ? rngs[b].normal() : 0 }
-            }
-            let loop = sampler.run(predictor, x: x.pointer, rngs: rngs)
-            loop.finish(onStep: onStep)
-            out.pointer.update(from: loop.predictedImages, count: N * perImage)
-            normalizer.denormalise(out.pointer, pixels: N * H * W)
-            for b in 0..<real { result.append(image(out.pointer + b * perImage, width: W, height: H)) }
+        sample(indices: indices, predictor: predictor, normalizer: normalizer, sampler: sampler, seed: seed, stream: stream, onStep: onStep) { _, x, count, rng in
+            for j in 0..<count { x[j] = rng.normal() }
         }
-        return result
     }
 
     /// Image-to-image variations (MODEL.md; SDEdit, Meng et al. 2021): each source image (at the
@@ -185,28 +169,38 @@ public enum Generation {
                                   normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
                                   onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
         precondition(sources.count == indices.count, "one index per source image")
-        let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
         let steps = max(1, Int((strength * Double(sampler.steps)).rounded(.up)))
         let variation = DDIMSampler(schedule: sampler.schedule, steps: steps, eta: sampler.eta, start: strength)
         let (n0, s0) = sampler.schedule.rates(strength)
+        return sample(indices: indices, predictor: predictor, normalizer: normalizer, sampler: variation, seed: seed, stream: stream,
+                      onStep: onStep) { k, x, count, rng in
+            let source = sources[k]
+            precondition(source.width == predictor.width && source.height == predictor.height, "variation sources are at the model's size")
+            for j in 0..<count { x[j] = Float(source.pixels[j]) * (1 / 255) }
+            normalizer.normalise(x, pixels: count / 3)
+            // x_t0 = s x0 + n z
+            for j in 0..<count { x[j] = Float(s0) * x[j] + Float(n0) * rng.normal() }
+        }
+    }
+
+    /// Runs `sampler` over batches of the images `indices`; `prepare(k, x, count, rng)` writes the
+    /// starting state of the k-th image (`count` values) with its generator; the results are
+    /// denormalised into images.
+    static func sample(indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
+                       onStep: (SamplingStep) -> Void,
+                       prepare: (Int, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void) -> [Image] {
+        let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
         let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
         var result: [Image] = []
-        for batchStart in stride(from: 0, to: sources.count, by: N) {
-            let real = min(N, sources.count - batchStart)
+        for batchStart in stride(from: 0, to: indices.count, by: N) {
+            let real = min(N, indices.count - batchStart)
+            // Padding slots of a short batch get their own (unused) streams and zeros.
             var rngs = (0..<N).map { b in
                 SeededGenerator(seed: seed, stream: b < real ? [stream, "image", String(indices[batchStart + b])] : [stream, "padding"])
             }
             x.pointer.update(repeating: 0, count: N * perImage)
-            for b in 0..<real {
-                let source = sources[batchStart + b]
-                precondition(source.width == W && source.height == H, "variation sources are at the model's size")
-                let p = x.pointer + b * perImage
-                for j in 0..<perImage { p[j] = Float(source.pixels[j]) * (1 / 255) }
-                normalizer.normalise(p, pixels: H * W)
-                // x_t0 = s x0 + n z
-                for j in 0..<perImage { p[j] = Float(s0) * p[j] + Float(n0) * rngs[b].normal() }
-            }
-            let loop = variation.run(predictor, x: x.pointer, rngs: rngs)
+            for b in 0..<real { prepare(batchStart + b, x.pointer + b * perImage, perImage, &rngs[b]) }
+            let loop = sampler.run(predictor, x: x.pointer, rngs: rngs)
             loop.finish(onStep: onStep)
             out.pointer.update(from: loop.predictedImages, count: N * perImage)
             normalizer.denormalise(out.pointer, pixels: N * H * W)
