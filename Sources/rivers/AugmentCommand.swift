@@ -55,7 +55,7 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     for skipped in scan.ignored { warn("\(skipped)") }
     let models = try AugmentRun.models(args.values["weight_paths"] ?? [])
     let plan = try Augment.plan(images: scan.images, models: models, options: options)
-    print(augmentTable(plan))
+    if args.has("dry_run") { print(augmentTable(plan)) }
     for label in plan.labels where label.model != nil {
         print("label \(label.label): \(label.items.count) images from \(label.model!)")
     }
@@ -74,6 +74,7 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
                                         checkpoint: generation.checkpoint, batchSize: generation.batch, date: utcDate(Date(), "MMddyy"), progress: bar,
                                         shouldStop: { Interrupt.requested })
     bar.finish()
+    print(augmentTable(plan))
     print("\(report.copied) originals copied, \(report.generated) images generated at \(size.width)x\(size.height), \(report.present) already present, \(report.failures.count) failed.")
     for f in report.failures { print("  failed: \(f)") }
     if report.interrupted {

@@ -217,7 +217,7 @@ func trainingEvents(_ run: TrainingRun, quiet: Bool) -> TrainingEvents {
 func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
     let c = plan.config
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print("configuration (resolved):")
     print(String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self))
     print("label: \(plan.label)")

@@ -8,9 +8,19 @@ let commands: [Command] = [balanceCommand, trainCommand, trainAllCommand, inferC
 func mainUsage() -> String {
     var lines = ["rivers \(version): balance and enlarge small river image datasets on a CPU.", "",
                  "usage: rivers <command> [options]", "", "commands:"]
-    for c in commands { lines.append("  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + (c.summary.split(separator: "\n").first.map(String.init) ?? "")) }
+    for c in commands { lines.append("  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + firstSentence(c.summary)) }
     lines += ["", "rivers <command> --help lists a command's options and their defaults."]
     return lines.joined(separator: "\n")
+}
+
+/// The summary's first sentence (its lines joined), for the list of commands: up to the first
+/// period followed by a space and a capital letter, or the end.
+func firstSentence(_ summary: String) -> String {
+    let chars = Array(summary.split(separator: "\n").joined(separator: " "))
+    for i in chars.indices.dropLast(2) where chars[i] == "." && chars[i + 1] == " " && chars[i + 2].isUppercase {
+        return String(chars[...i])
+    }
+    return String(chars)
 }
 
 func fail(_ message: String, status: Int32) -> Never {

@@ -49,6 +49,31 @@ final class InferCommandTests: XCTestCase {
         XCTAssertEqual(listing(root), before)
     }
 
+    /// Two processes generating into one folder at once: every image is kept, under its own
+    /// index, and the two runs' images differ (each index has its own noise).
+    func testConcurrentRunsIntoOneFolderLoseNothing() throws {
+        let root = try makeTempDir(self)
+        let run = try trainedRun(root)
+        let out = root + "/shared"
+        let processes = (0..<2).map { _ -> Process in
+            let p = Process()
+            p.executableURL = riversExecutable
+            p.arguments = ["infer", "--model_dir", run, "--images_to_generate", "4", "--generate_diffusion_steps", "3", "--batch_size", "1",
+                           "--out_dir", out, "--no_memorisation_check", "--quiet"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            return p
+        }
+        for p in processes { try p.run() }
+        for p in processes { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+        let jpgs = listing(out).filter { $0.hasSuffix(".JPG") }
+        XCTAssertEqual(jpgs.count, 8, "\(listing(out))")
+        XCTAssertEqual(Set(jpgs.map(\.indexOfGenerated)), Set(0..<8))
+        let contents = Set(try jpgs.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) })
+        XCTAssertEqual(contents.count, 8, "no two images are the same")
+        XCTAssertEqual(listing(out).filter { $0.hasPrefix(".") }, [], "claims are released")
+    }
+
     func testUnusableRunsAreOneLineErrorsBeforeAnyWork() throws {
         let root = try makeTempDir(self)
         let run = try trainedRun(root)
@@ -81,4 +106,9 @@ final class InferCommandTests: XCTestCase {
         try FileManager.default.removeItem(atPath: run + "/last.safetensors")
         try expect(["--model_dir", run, "--checkpoint", "last"], status: 1, "last.safetensors: missing")
     }
+}
+
+extension String {
+    /// n of `S0_D.._.._0_<n>_DM_AUG_L<label>.JPG`.
+    var indexOfGenerated: Int { Int(split(separator: "_")[4]) ?? -1 }
 }

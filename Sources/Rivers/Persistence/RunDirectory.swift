@@ -88,7 +88,7 @@ public struct RunDirectory: Sendable {
 
     public func write(_ record: RunRecord) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileOps.replaceAtomically(try encoder.encode(record) + Data("\n".utf8), at: configPath)
     }
 

@@ -93,17 +93,31 @@ public enum AugmentRun {
                 throw RiversError.file(path: model.directory.configPath, reason: "was trained on label \(model.record.label), not \(label.label)")
             }
             onModel(label.label, model)
-            let batch = try batchSize ?? InferencePlan.automaticBatch(model, count: pending.count, available: ResourceUsage.availableBytes())
-            let predictor = try model.predictor(batch: min(batch, pending.count))
+            let available = ResourceUsage.availableBytes()
+            let batch = min(try batchSize ?? InferencePlan.automaticBatch(model, count: pending.count, available: available), pending.count)
+            let memory = try model.memory(batch: batch)
+            guard memory <= available else {
+                throw UsageError(description: "batches of \(batch) at \(model.height)x\(model.width) need \(mebibytes(memory)) and \(mebibytes(available)) is available; use a smaller --batch_size")
+            }
+            // One predictor per batch size used, so that a group smaller than the batch is not
+            // padded with images that are computed and thrown away.
+            var predictors: [Int: NetworkPredictor] = [:]
+            func predictor(_ n: Int) throws -> NetworkPredictor {
+                if let p = predictors[n] { return p }
+                let p = try model.predictor(batch: n)
+                predictors[n] = p
+                return p
+            }
             let sampler = DDIMSampler(schedule: model.record.train.schedule, steps: steps, eta: eta)
             let stream = "augment L\(label.label)"
             // Pure generations first, then variations by strength, each in batches.
             let groups = Dictionary(grouping: pending) { $0.isVariation ? $0.strength : 1 }
             for strength in groups.keys.sorted(by: >) {
                 let group = groups[strength]!
-                for start in stride(from: 0, to: group.count, by: predictor.batch) {
+                for start in stride(from: 0, to: group.count, by: batch) {
                     if shouldStop() { report.interrupted = true; return report }
-                    let items = Array(group[start..<min(start + predictor.batch, group.count)])
+                    let items = Array(group[start..<min(start + batch, group.count)])
+                    let predictor = try predictor(items.count)
                     var made: [(AugmentItem, Image)] = []
                     if strength >= 1 {
                         made = Array(zip(items, Generation.images(indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
