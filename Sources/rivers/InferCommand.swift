@@ -53,6 +53,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         return 0
     }
     try FileOps.makeDirectory(outDir)
+    FileOps.removeStaleTemporaries(in: outDir)
     Interrupt.install()
     let predictor = try model.predictor(batch: plan.batch)
     let batches = (count + plan.batch - 1) / plan.batch

@@ -231,7 +231,7 @@ func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
     } else if let measured = try? plan.measureStep() {
         let steps = plan.stepsPerEpoch
         print(String(format: "one step: %.3f s (measured on %d threads%@)", measured.seconds, Parallel.threadCount, measured.firstStepOnly ? ", the first step, which includes warm-up" : ""))
-        print("per epoch: \(steps) steps, about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)")
+        print("per epoch: \(steps) step\(steps == 1 ? "" : "s"), about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)")
     }
     print("dry run: nothing was written\(resume.map { " (would resume \($0.path))" } ?? "").")
 }

@@ -112,3 +112,34 @@ extension String {
     /// n of `S0_D.._.._0_<n>_DM_AUG_L<label>.JPG`.
     var indexOfGenerated: Int { Int(split(separator: "_")[4]) ?? -1 }
 }
+
+final class TemporaryFileTests: XCTestCase {
+    /// The pid of a process that has ended.
+    func deadPid() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        return p.processIdentifier
+    }
+
+    /// What a killed writer left is removed on the next run; what a running process writes is not.
+    func testStaleTemporariesAndClaimsOfDeadProcessesAreCleared() throws {
+        let dir = try makeTempDir(self)
+        let dead = try deadPid()
+        writeFile(dir + "/.a.JPG.\(dead).7.tmp", Data("x".utf8))
+        writeFile(dir + "/.b.JPG.1.7.tmp", Data("x".utf8)) // pid 1 runs
+        writeFile(dir + "/.c.JPG.\(getpid()).7.tmp", Data("x".utf8))
+        FileOps.removeStaleTemporaries(in: dir)
+        XCTAssertEqual(listing(dir), [".b.JPG.1.7.tmp", ".c.JPG.\(getpid()).7.tmp"])
+        // A claim of a dead process frees its index; one of a running process keeps it.
+        writeFile(dir + "/.claim_L2_0", Data("1".utf8))
+        writeFile(dir + "/.claim_L2_1", Data("\(dead)".utf8))
+        XCTAssertEqual(InferencePlan.nextIndex(in: dir, label: 2), 1)
+        let claims = try IndexClaims(dir: dir, label: 2, count: 2) { "S0_x_x_0_\($0)_DM_AUG_L2.JPG" }
+        XCTAssertEqual(claims.indices, [1, 2])
+        XCTAssertEqual(try String(contentsOfFile: dir + "/.claim_L2_1", encoding: .utf8), "\(getpid())")
+        claims.releaseAll()
+        XCTAssertEqual(listing(dir).filter { $0.hasPrefix(".claim") }, [".claim_L2_0"])
+    }
+}

@@ -152,10 +152,7 @@ public struct RunDirectory: Sendable {
     }
 
     /// Removes temporary files that a killed writer left behind (`.<name>.<pid>.<n>.tmp`).
-    public func removeStaleTemporaries() {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") { unlink(file(name)) }
-    }
+    public func removeStaleTemporaries() { FileOps.removeStaleTemporaries(in: path) }
 }
 
 /// `date` in UTC with a fixed (POSIX) format, for file names.

@@ -71,6 +71,7 @@ public enum AugmentRun {
         for label in plan.labels where !label.originals.isEmpty || !label.items.isEmpty {
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
             try FileOps.makeDirectory(dir)
+            FileOps.removeStaleTemporaries(in: dir)
             for source in label.originals {
                 do {
                     try FileOps.copyNew(from: source, to: (dir as NSString).appendingPathComponent((source as NSString).lastPathComponent))

@@ -116,7 +116,10 @@ extension Balance {
             } catch { return .failure(.file(path: path, reason: "\(error)")) }
         }
 
-        for label in plan.labels { try FileOps.makeDirectory(label.outputDir) }
+        for label in plan.labels {
+            try FileOps.makeDirectory(label.outputDir)
+            FileOps.removeStaleTemporaries(in: label.outputDir)
+        }
         let copies = plan.labels.flatMap { l in l.originals.map { (l.inputDir + "/" + $0, l.outputDir + "/" + $0) } }
         Parallel.forEach(copies.count) { i in
             if Interrupt.requested { return }

@@ -82,7 +82,8 @@ public struct InferencePlan: Sendable {
             if name.hasPrefix("S0_") && name.hasSuffix("_L\(label).JPG") {
                 let parts = name.split(separator: "_")
                 if parts.count >= 6, let n = Int(parts[4]) { next = max(next, n + 1) }
-            } else if name.hasPrefix(IndexClaims.prefix(label)), let n = Int(name.dropFirst(IndexClaims.prefix(label).count)) {
+            } else if name.hasPrefix(IndexClaims.prefix(label)), let n = Int(name.dropFirst(IndexClaims.prefix(label).count)),
+                      !IndexClaims.isStale((dir as NSString).appendingPathComponent(name)) {
                 next = max(next, n + 1)
             }
         }
@@ -108,7 +109,13 @@ public final class IndexClaims {
         var n = InferencePlan.nextIndex(in: dir, label: label)
         while indices.count < count {
             let fd = open(claimPath(n), O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if fd < 0 && errno == EEXIST && IndexClaims.isStale(claimPath(n)) {
+                unlink(claimPath(n)) // left by a killed process: the index is free again
+                continue
+            }
             if fd >= 0 {
+                let pid = Array("\(getpid())".utf8)
+                _ = pid.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
                 close(fd)
                 // Claimed; an image written meanwhile by a process that has released its claim
                 // keeps its index.
@@ -118,6 +125,12 @@ public final class IndexClaims {
             }
             n += 1
         }
+    }
+
+    /// A claim whose process (the pid it holds) no longer runs.
+    static func isStale(_ path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path), let pid = Int32(String(decoding: data, as: UTF8.self)) else { return false }
+        return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 
     public func release(_ n: Int) {

@@ -9,13 +9,8 @@ public enum FileOps {
     /// link(2) fails when `path` exists, so an existing file is never replaced, and a crash
     /// mid-write leaves only a hidden temporary file, never a truncated image.
     public static func writeNew(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
         if FileManager.default.fileExists(atPath: path) { throw RiversError.exists(path: path) }
-        let temp = dir + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw RiversError.file(path: path, reason: "cannot be written (missing folder or no permission?)")
-        }
+        let temp = try writeTemporary(data, beside: path, sync: false)
         defer { unlink(temp) }
         if link(temp, path) != 0 {
             let code = errno
@@ -28,10 +23,25 @@ public enum FileOps {
     /// it, then renamed over it, so a crash or kill at any moment leaves either the previous
     /// file or the new one, whole.
     public static func replaceAtomically(_ data: Data, at path: String) throws {
+        let temp = try writeTemporary(data, beside: path, sync: true)
+        guard rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw RiversError.file(path: path, reason: "cannot be written: \(reason)")
+        }
+    }
+
+    /// `data` in a new hidden file `.<name>.<pid>.<random>.tmp` beside `path` (created
+    /// exclusively, flushed to disk when `sync`). Returns its path; on failure nothing is left.
+    static func writeTemporary(_ data: Data, beside path: String, sync: Bool) throws -> String {
         let url = URL(fileURLWithPath: path)
         let temp = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw RiversError.file(path: path, reason: "cannot be written: \(String(cString: strerror(errno)))") }
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            let reason = code == ENOENT ? "cannot be written: its folder does not exist" : "cannot be written: \(String(cString: strerror(code)))"
+            throw RiversError.file(path: path, reason: reason)
+        }
         var ok = data.withUnsafeBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
@@ -41,13 +51,24 @@ public enum FileOps {
             }
             return true
         }
-        ok = ok && fsync(fd) == 0
+        if ok && sync { ok = fsync(fd) == 0 }
         let code = errno
         close(fd)
-        guard ok, rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(ok ? errno : code))
+        guard ok else {
             unlink(temp)
-            throw RiversError.file(path: path, reason: "cannot be written: \(reason)")
+            throw RiversError.file(path: path, reason: "cannot be written: \(String(cString: strerror(code)))")
+        }
+        return temp
+    }
+
+    /// Removes the temporary files (`.<name>.<pid>.<random>.tmp`) in `dir` whose writing process
+    /// no longer runs: what a killed writer left. Those of running processes are kept.
+    public static func removeStaleTemporaries(in dir: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            let parts = name.split(separator: ".")
+            guard parts.count >= 4, let pid = Int32(parts[parts.count - 3]) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink((dir as NSString).appendingPathComponent(name)) }
         }
     }
 
