@@ -27,6 +27,42 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(help.out.contains("(default: 1.3)"))
     }
 
+    /// Option values that used to pass the checks and crash later (a zoom reaching 0, an angle
+    /// too large for a file name, a ladder built in memory), and out-of-range values: usage errors
+    /// (status 2) naming the option, under --dry_run too, before anything is written.
+    func testOutOfRangeBalanceValuesAreUsageErrors() throws {
+        let raw = try makeRaw()
+        let out = try makeTempDir(self) + "/out"
+        let cases: [([String], String)] = [
+            (["--fact", "0.5"], "--fact must be a zoom of at least 1"),
+            (["--fact", "0.9", "--multiplier", "12"], "--fact must be a zoom of at least 1"),
+            (["--fact", "1e-300"], "--fact must be a zoom of at least 1"),
+            (["--fact", "nan"], "--fact must be a zoom of at least 1"),
+            (["--fact", "100", "--multiplier", "12"], "the largest zoom is 1000"),
+            (["--theta", "1e308"], "--theta must be a non-zero number of degrees from -360 to 360"),
+            (["--theta", "0"], "--theta must be a non-zero number"),
+            (["--multiplier", "0"], "--multiplier must be 1 to 1000"),
+            (["--multiplier", "100000000"], "--multiplier must be 1 to 1000"),
+            (["--labels", "7"], "--labels must be 3 or 6"),
+            (["--jpeg_quality", "0"], "--jpeg_quality must be 1 to 100"),
+            (["--threads", "-1"], "--threads must be 1 to 256"),
+        ]
+        for (flags, message) in cases {
+            for dry in [false, true] {
+                let r = try run(["balance", "--in_dir", raw, "--out_dir", out] + flags + (dry ? ["--dry_run"] : []))
+                XCTAssertEqual(r.status, 2, "\(flags): \(r.err)")
+                XCTAssertTrue(r.err.contains(message), "\(flags): \(r.err)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(flags) wrote something")
+            }
+        }
+        let help = try run(["balance", "-h"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.out.contains("--in_dir"), help.out)
+        // The list of commands shows whole first sentences.
+        let main = try run(["--help"])
+        XCTAssertTrue(main.out.contains("balance     Balances every label folder of a raw dataset (<in_dir>/1 .. /6) across camera sites: the originals are copied"), main.out)
+    }
+
     func testUsageErrorsAreOneLineWithStatusTwo() throws {
         let raw = try makeRaw()
         for (args, expected) in [(["balance", "--in_dir", raw, "--fcat", "2"], "did you mean '--fact'?"),

@@ -56,6 +56,7 @@ public struct Command {
         var i = 0
         while i < args.count {
             let token = args[i]
+            if token == "-h" { values["help"] = []; i += 1; continue }
             guard token.hasPrefix("--"), token.count > 2 else {
                 throw UsageError(description: "unexpected argument '\(token)' (options start with --)")
             }

@@ -143,9 +143,17 @@ public struct BalanceConfig: ConfigSection, Sendable {
         func bad(_ s: String) -> UsageError { UsageError(description: s) }
         guard !outDir.isEmpty else { throw bad("--out_dir must not be empty") }
         guard labels == 3 || labels == 6 else { throw bad("--labels must be 3 or 6, got \(labels)") }
-        guard theta.isFinite && theta != 0 else { throw bad("--theta must be a non-zero number of degrees, got \(formatNumber(theta))") }
-        guard fact.isFinite && fact > 0 else { throw bad("--fact must be a positive zoom factor, got \(formatNumber(fact))") }
-        guard multiplier >= 1 else { throw bad("--multiplier must be at least 1, got \(multiplier)") }
+        guard theta.isFinite && theta != 0 && abs(theta) <= 360 else {
+            throw bad("--theta must be a non-zero number of degrees from -360 to 360, got \(formatNumber(theta))")
+        }
+        guard (1...1000).contains(multiplier) else { throw bad("--multiplier must be 1 to 1000, got \(multiplier)") }
+        // Rung k zooms fact + (k - 1)(fact - 1): below 1 the rotation's black corners stay in the
+        // crop (and the zoom of later rungs falls to 0 and below); past 1000 nothing is left to crop.
+        let lastZoom = fact + Double(multiplier - 1) * (fact - 1)
+        guard fact.isFinite && fact >= 1 else { throw bad("--fact must be a zoom of at least 1 (below 1 the rotation's black corners stay in the image), got \(formatNumber(fact))") }
+        guard lastZoom <= 1000 else {
+            throw bad("--fact \(formatNumber(fact)) with --multiplier \(multiplier) zooms the last rung by \(formatNumber(lastZoom)); the largest zoom is 1000")
+        }
         guard (1...100).contains(jpegQuality) else { throw bad("--jpeg_quality must be 1 to 100, got \(jpegQuality)") }
     }
 }
