@@ -30,6 +30,12 @@ func runBalance(_ args: ParsedArguments) throws -> Int32 {
     for skipped in scan.ignored { warn("\(skipped)") }
     for bad in scan.unreadable { warn("\(bad)") }
     let plan = Balance.plan(scan: scan, options: options)
+    for label in plan.labels {
+        for (natural, aug) in label.renamed {
+            note("\(label.inputDir)/\(aug.source): its augmentation \(natural) would take the name of another file; it is written as \(aug.output)")
+        }
+    }
+    try Balance.checkLadder(options, write: !args.has("dry_run"))
     if args.has("dry_run") {
         print(planTable(plan, report: nil))
         print("dry run: \(plan.totalImages) images would be written under \((options.outDir as NSString).appendingPathComponent("diffusion_data")); nothing was written.")

@@ -91,10 +91,20 @@ public struct LabelPlan: Equatable, Sendable {
     public let target: Int
     public let sites: [SitePlan]
     public let augmentations: [Augmentation]
+    /// Augmentations whose natural name (`<stem>_<angle>_<-1|1>.JPG`) was already taken by an
+    /// original or an earlier augmentation (X.JPG beside X.jpg, or an input named like an
+    /// augmentation), with the name they get instead.
+    public let renamed: [(natural: String, augmentation: Augmentation)]
 
-    public init(label: Int, inputDir: String, outputDir: String, originals: [String], target: Int, sites: [SitePlan], augmentations: [Augmentation]) {
+    public init(label: Int, inputDir: String, outputDir: String, originals: [String], target: Int, sites: [SitePlan], augmentations: [Augmentation],
+                renamed: [(natural: String, augmentation: Augmentation)] = []) {
         self.label = label; self.inputDir = inputDir; self.outputDir = outputDir; self.originals = originals
-        self.target = target; self.sites = sites; self.augmentations = augmentations
+        self.target = target; self.sites = sites; self.augmentations = augmentations; self.renamed = renamed
+    }
+
+    public static func == (a: LabelPlan, b: LabelPlan) -> Bool {
+        a.label == b.label && a.inputDir == b.inputDir && a.outputDir == b.outputDir && a.originals == b.originals && a.target == b.target
+            && a.sites == b.sites && a.augmentations == b.augmentations && a.renamed.map(\.natural) == b.renamed.map(\.natural)
     }
 }
 
@@ -142,8 +152,25 @@ public enum Balance {
             }
             sites.append(SitePlan(site: site, before: files.count, added: added, capped: count < target))
         }
+        // No two outputs share a name: originals keep theirs; an augmentation whose name is taken
+        // gets `_2`, `_3`, ... before the extension, in plan order (deterministic), and is reported.
+        var taken = Set(images)
+        var renamed: [(natural: String, augmentation: Augmentation)] = []
+        for k in augmentations.indices {
+            let natural = augmentations[k].output
+            var name = natural
+            if taken.contains(name) {
+                let stem = (natural as NSString).deletingPathExtension
+                var n = 2
+                while taken.contains("\(stem)_\(n).JPG") { n += 1 }
+                name = "\(stem)_\(n).JPG"
+                augmentations[k] = Augmentation(source: augmentations[k].source, output: name, rung: augmentations[k].rung)
+                renamed.append((natural, augmentations[k]))
+            }
+            taken.insert(name)
+        }
         return LabelPlan(label: label, inputDir: (options.inDir as NSString).appendingPathComponent(String(label)),
                          outputDir: outputDir(options.outDir, label: label), originals: images.sorted(),
-                         target: target, sites: sites, augmentations: augmentations)
+                         target: target, sites: sites, augmentations: augmentations, renamed: renamed)
     }
 }

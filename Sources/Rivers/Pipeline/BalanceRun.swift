@@ -33,17 +33,20 @@ extension Balance {
     /// every image once so that unreadable ones are known before planning.
     /// Throws for a missing input folder, a missing label folder or one with no image files.
     public static func scan(inDir: String, labels: Int) throws -> DatasetScan {
-        guard FileOps.isDirectory(inDir) else {
-            throw RiversError.file(path: inDir, reason: FileManager.default.fileExists(atPath: inDir) ? "is not a folder" : "input folder does not exist")
-        }
+        if let problem = FileOps.folderProblem(inDir) { throw RiversError.file(path: inDir, reason: "input folder \(problem)") }
         var scan = DatasetScan()
         var candidates: [(label: Int, name: String)] = []
         for label in 1...labels {
             let dir = (inDir as NSString).appendingPathComponent(String(label))
-            guard FileOps.isDirectory(dir) else { throw RiversError.file(path: dir, reason: "label folder is missing") }
+            if let problem = FileOps.folderProblem(dir) {
+                throw RiversError.file(path: dir, reason: "label folder \(problem == "does not exist" ? "is missing" : problem)")
+            }
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted() } catch {
-                throw RiversError.file(path: dir, reason: "label folder cannot be listed")
+                throw RiversError.file(path: dir, reason: "label folder cannot be listed: \(String(cString: strerror(errno)))")
+            }
+            if access(dir, R_OK | X_OK) != 0 {
+                throw RiversError.file(path: dir, reason: "label folder cannot be read: \(String(cString: strerror(errno)))")
             }
             var imageCount = 0
             for name in names {
@@ -76,14 +79,62 @@ extension Balance {
                 scan.images[candidate.label, default: []].append(candidate.name)
             }
         }
+        // A label whose images all fail to decode is as unusable as an empty one: said before work.
+        for label in 1...labels where scan.images[label]?.isEmpty ?? true {
+            let bad = scan.unreadable.filter { $0.path.hasPrefix((inDir as NSString).appendingPathComponent(String(label)) + "/") }
+            throw RiversError.file(path: (inDir as NSString).appendingPathComponent(String(label)),
+                                   reason: "label folder has no readable images (\(bad.count) could not be decoded, e.g. \(bad.first?.description ?? "none"))")
+        }
         return scan
     }
 
-    /// Refuses an output folder that is the input folder or lies inside it.
+    /// Refuses an output tree any part of which leads into the input: the output folder itself,
+    /// or `diffusion_data`, `L<i>` or `L<i>/<i>` below it as they resolve (links followed).
     public static func checkFolders(_ options: BalanceOptions) throws {
+        if let problem = FileOps.folderProblem(options.inDir) { throw RiversError.file(path: options.inDir, reason: "input folder \(problem)") }
         if FileOps.isSameOrInside(options.outDir, options.inDir) {
             throw RiversError.invalidArgument("--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
         }
+        let data = (options.outDir as NSString).appendingPathComponent("diffusion_data")
+        var parts = [data]
+        for label in 1...options.labels {
+            parts += [(data as NSString).appendingPathComponent("L\(label)"), outputDir(options.outDir, label: label)]
+        }
+        for part in parts where FileOps.isSameOrInside(part, options.inDir) {
+            throw RiversError.file(path: part, reason: "leads into --in_dir \(options.inDir) (a symbolic link?): the input is never written")
+        }
+    }
+
+    /// The ladder an output folder was made with: `diffusion_data/.balance.json`.
+    public struct LadderRecord: Codable, Equatable {
+        public var theta: Double, fact: Double, multiplier: Int, seed: UInt64
+        public init(_ o: BalanceOptions) { theta = o.theta; fact = o.fact; multiplier = o.multiplier; seed = o.seed }
+    }
+
+    static func ladderRecordPath(_ outDir: String) -> String { (outDir as NSString).appendingPathComponent("diffusion_data/.balance.json") }
+
+    /// Refuses to add to an output made with another ladder or seed (the two would mix and the
+    /// counts would be wrong); with `write`, records this run's ladder when none is recorded.
+    public static func checkLadder(_ options: BalanceOptions, write: Bool) throws {
+        let path = ladderRecordPath(options.outDir)
+        let mine = LadderRecord(options)
+        if let data = FileManager.default.contents(atPath: path) {
+            guard let theirs = try? JSONDecoder().decode(LadderRecord.self, from: data) else {
+                throw RiversError.file(path: path, reason: "is not a ladder record; remove it if the folder holds nothing of value")
+            }
+            if theirs != mine {
+                var differences: [String] = []
+                if theirs.theta != mine.theta { differences.append("--theta \(formatNumber(theirs.theta))") }
+                if theirs.fact != mine.fact { differences.append("--fact \(formatNumber(theirs.fact))") }
+                if theirs.multiplier != mine.multiplier { differences.append("--multiplier \(theirs.multiplier)") }
+                if theirs.seed != mine.seed { differences.append("--seed \(theirs.seed)") }
+                throw UsageError(description: "\((options.outDir as NSString).appendingPathComponent("diffusion_data")) was made with \(differences.joined(separator: " ")); run again with those values to complete it, or choose another --out_dir")
+            }
+            return
+        }
+        guard write else { return }
+        try FileOps.makeDirectory((path as NSString).deletingLastPathComponent)
+        try FileOps.replaceAtomically(try JSONEncoder().encode(mine), at: path)
     }
 
     /// The plan for every label of a scan.
@@ -142,6 +193,7 @@ extension Balance {
                 do {
                     let image = try ImageFile.read(sourcePath)
                     for aug in pending {
+                        if Interrupt.requested { break } // a large image's remaining rungs wait for the rerun
                         let path = job.label.outputDir + "/" + aug.output
                         record(writeOnce(path) {
                             let out = Geometry.rotateZoomCrop(image, degrees: aug.rung.angle, zoom: aug.rung.zoom, flipFirst: aug.rung.flipped)
@@ -157,7 +209,8 @@ extension Balance {
             progress?.advance(by: job.augmentations.count)
         }
         progress?.finish()
-        report.interrupted = Interrupt.requested
+        // Ctrl-C during the last files, once everything is there, interrupted nothing.
+        report.interrupted = Interrupt.requested && report.written + report.existing + report.failures.count < plan.totalImages
         return report
     }
 }

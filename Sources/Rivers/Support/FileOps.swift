@@ -94,6 +94,20 @@ public enum FileOps {
         }
     }
 
+    /// Why `path` is not a usable folder, or nil when it is one: missing, a file, a broken link
+    /// or a link loop, with the system's reason.
+    public static func folderProblem(_ path: String) -> String? {
+        if path.isEmpty { return "does not exist (an empty path)" }
+        var st = stat()
+        if stat(path, &st) == 0 { return (st.st_mode & S_IFMT) == S_IFDIR ? nil : "is a file, not a folder" }
+        let code = errno
+        var link = stat()
+        if lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK {
+            return code == ELOOP ? "is a symbolic link loop" : "is a symbolic link to nothing (\(String(cString: strerror(code))))"
+        }
+        return code == ENOENT ? "does not exist" : String(cString: strerror(code))
+    }
+
     /// True when `path` is a folder.
     public static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
