@@ -143,4 +143,31 @@ final class BalanceHardeningTests: XCTestCase {
         }
         chmod(raw + "/2", 0o755)
     }
+
+    /// Ctrl-C while one large image climbs its ladder stops after the rung being written, not
+    /// after all twelve; the same command then writes the rest.
+    func testCtrlCStopsBetweenTheRungsOfALargeImage() throws {
+        let root = try makeTempDir(self)
+        let raw = root + "/raw", out = root + "/out"
+        for k in 0..<13 { writeFile("\(raw)/1/S1_s\(k).png", try ImageFile.encode(patternImage(width: 24, height: 8, seed: k), path: "x.png")) }
+        writeFile("\(raw)/1/S2_big.jpg", try ImageFile.encode(patternImage(width: 4800, height: 1600, seed: 3), path: "x.jpg"))
+        for label in 2...3 { writeFile("\(raw)/\(label)/S1_a.png", try ImageFile.encode(patternImage(width: 24, height: 8), path: "x.png")) }
+        let p = Process()
+        p.executableURL = riversExecutable
+        p.arguments = ["balance", "--in_dir", raw, "--out_dir", out, "--quiet"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let dir = out + "/diffusion_data/L1/1"
+        let rungs = { listing(dir).filter { $0.hasPrefix("S2_big_") && $0.hasSuffix(".JPG") }.count }
+        let deadline = Date().addingTimeInterval(60)
+        while rungs() == 0 && p.isRunning && Date() < deadline { usleep(5_000) }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertLessThan(rungs(), 12, "the remaining rungs wait for the rerun")
+        let again = try runRivers(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertEqual(rungs(), 12)
+    }
 }

@@ -87,10 +87,11 @@ public enum FileOps {
             if isDir.boolValue { return }
             throw RiversError.file(path: path, reason: "exists and is not a folder")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw RiversError.file(path: path, reason: "cannot create folder")
+        // mkdir -p by hand, so that the failing part and the system's reason can be named.
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path && !FileOps.isDirectory(parent) { try makeDirectory(parent) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw RiversError.file(path: path, reason: "cannot create folder: \(String(cString: strerror(errno)))")
         }
     }
 
