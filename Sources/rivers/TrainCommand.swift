@@ -226,7 +226,9 @@ func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
     print(String(format: "GFLOP per step: %.1f (batch %d of %dx%d)", plan.flopsPerStep / 1e9, c.batchSize, c.height, c.width))
     let available = ResourceUsage.availableBytes()
     print("planned memory: \(mebibytes(plan.totalBytes)) (training \(mebibytes(plan.training.totalBytes)), images \(mebibytes(plan.dataBytes)), generation \(mebibytes(plan.generationBytes))); available: \(mebibytes(available))")
-    if let refusal = plan.memoryRefusal(available: available) {
+    if plan.stepsPerEpoch == 0 {
+        print("would not start: \(plan.images - plan.validationImages) training images are fewer than one batch of \(c.batchSize); lower --batch_size")
+    } else if let refusal = plan.memoryRefusal(available: available) {
         print("would not start: \(refusal)")
     } else if let measured = try? plan.measureStep() {
         let steps = plan.stepsPerEpoch
