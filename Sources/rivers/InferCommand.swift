@@ -104,10 +104,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
 
 extension String {
     /// The index of a generated image's name (`S0_D.._.._0_<n>_DM_...`), for companion file names.
-    var indexTag: String {
-        let parts = (self as NSString).lastPathComponent.split(separator: "_")
-        return parts.count >= 6 ? String(parts[4]) : "x"
-    }
+    var indexTag: String { GeneratedNames.identity(of: (self as NSString).lastPathComponent).map { String($0.index) } ?? "x" }
 }
 
 /// Writes a PNG named `<name>.png`, or `<name>-2.png`, ... when that exists.

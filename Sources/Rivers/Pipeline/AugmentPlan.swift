@@ -40,18 +40,17 @@ public struct AugmentItem: Equatable, Sendable {
     public let site: String
     public var isVariation: Bool { source != nil }
 
-    /// `S0_D<date>_<date>_0_<n>_DM_AUG_L<label>.JPG` or `<site>_D<date>_<date>_0_<n>_DM_VAR_L<label>.JPG`.
-    public func fileName(date: String) -> String {
-        "\(site)_D\(date)_\(date)_0_\(index)_DM_\(isVariation ? "VAR" : "AUG")_L\(label).JPG"
+    /// The file's identity: site, index, `AUG` (pure) or `VAR` (variation), label.
+    public var identity: GeneratedNames.Identity {
+        GeneratedNames.Identity(site: site, index: index, kind: isVariation ? "VAR" : "AUG", label: label)
     }
+
+    /// `S0_D<date>_<date>_0_<n>_DM_AUG_L<label>.JPG` or `<site>_D<date>_<date>_0_<n>_DM_VAR_L<label>.JPG`.
+    public func fileName(date: String) -> String { GeneratedNames.name(identity, date: date) }
 
     /// Whether `name` is this item's file, whatever its date (so a rerun on another day
     /// recognises what an earlier run wrote).
-    public func matches(_ name: String) -> Bool {
-        let parts = name.split(separator: "_", omittingEmptySubsequences: false)
-        return parts.count == 8 && parts[0] == site && parts[3] == "0" && parts[4] == String(index) && parts[5] == "DM"
-            && parts[6] == (isVariation ? "VAR" : "AUG") && parts[7] == "L\(label).JPG"
-    }
+    public func matches(_ name: String) -> Bool { GeneratedNames.identity(of: name) == identity }
 }
 
 public struct AugmentSite: Equatable, Sendable {

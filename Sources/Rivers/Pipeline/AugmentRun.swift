@@ -84,8 +84,9 @@ public enum AugmentRun {
         for label in plan.labels where !label.items.isEmpty {
             if shouldStop() { report.interrupted = true; break }
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
-            let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-            let pending = label.items.filter { item in !existing.contains { item.matches($0) } }
+            // The identities of the files already there, once: a rerun matches items by set lookup.
+            let existing = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap(GeneratedNames.identity(of:)))
+            let pending = label.items.filter { !existing.contains($0.identity) }
             report.present += label.items.count - pending.count
             progress?.advance(by: label.items.count - pending.count)
             guard !pending.isEmpty, let run = label.model else { continue }

@@ -79,9 +79,8 @@ public struct InferencePlan: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var next = 0
         for name in names {
-            if name.hasPrefix("S0_") && name.hasSuffix("_L\(label).JPG") {
-                let parts = name.split(separator: "_")
-                if parts.count >= 6, let n = Int(parts[4]) { next = max(next, n + 1) }
+            if let id = GeneratedNames.identity(of: name), id.site == "S0", id.kind == "AUG", id.label == label {
+                next = max(next, id.index + 1)
             } else if name.hasPrefix(IndexClaims.prefix(label)), let n = Int(name.dropFirst(IndexClaims.prefix(label).count)),
                       !IndexClaims.isStale((dir as NSString).appendingPathComponent(name)) {
                 next = max(next, n + 1)
