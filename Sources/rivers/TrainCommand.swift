@@ -198,8 +198,13 @@ func trainingEvents(_ run: TrainingRun, quiet: Bool) -> TrainingEvents {
         let remaining = Double((total - epoch - 1) * steps + (steps - done)) * perStep
         bar?.advance(by: B, note: String(format: "n_loss %.4f  run ETA %@", metrics.nLoss, ProgressBar.clock(remaining)))
     }
+    // A line per epoch, but at most one every 10 seconds between the first and the last (short
+    // epochs would flood the screen); log.csv has every epoch.
+    var lastLine = Date.distantPast
     events.epoch = { row, best in
         bar?.finish(clearing: true)
+        guard row.epoch == 1 || row.epoch >= total || Date().timeIntervalSince(lastLine) >= 10 else { return }
+        lastLine = Date()
         var line = String(format: "epoch %d/%d: n_loss %.5f  i_loss %.5f", row.epoch, total, row.nLoss, row.iLoss)
         if let v = row.validation { line += String(format: "  val_n_loss %.5f  val_i_loss %.5f", v.nLoss, v.iLoss) }
         line += String(format: "  %.1f s", row.seconds) + (best ? "  (best)" : "")

@@ -3,7 +3,7 @@ import Foundation
 import Rivers
 
 let version = "0.1.0"
-let commands: [Command] = [balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand, inpaintCommand, synthesizeCommand]
+let commands: [Command] = [demoCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand, inpaintCommand, reportCommand, synthesizeCommand]
 
 func mainUsage() -> String {
     var lines = ["rivers \(version): balance and enlarge small river image datasets on a CPU.", "",

@@ -93,9 +93,9 @@ final class AugmentTests: XCTestCase {
         let root = try makeTempDir(self)
         try SampleDataset.write(to: root + "/raw", labels: 6, width: 24, height: 8)
         let rawBefore = listing(root + "/raw")
-        // Category 2 (labels 4-6: 3 + 3 + 3) is smaller than category 1 (8 + 5 + 5).
+        // Category 1 (labels 1-3: 7 + 5 + 5) is smaller than category 2 (9 + 7 + 7).
         var runs: [String] = []
-        for label in 4...6 {
+        for label in 1...3 {
             let r = try runRivers(["train", "--in_dir", root + "/raw/\(label)", "--label", String(label), "--out_dir", root + "/models",
                                    "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
                                    "--batch_size", "2", "--num_epochs", "1", "--images_to_generate", "0", "--quiet"])
@@ -106,28 +106,28 @@ final class AugmentTests: XCTestCase {
         let out = root + "/balanced"
         let missing = try runRivers(["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths", runs[0], runs[2]])
         XCTAssertEqual(missing.status, 2)
-        XCTAssertTrue(missing.err.contains("label 5 needs"), missing.err)
+        XCTAssertTrue(missing.err.contains("label 2 needs"), missing.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         let dry = try runRivers(["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths"] + runs.reversed() + ["--dry_run"])
         XCTAssertEqual(dry.status, 0, dry.err)
-        XCTAssertTrue(dry.out.contains("dry run: 9 images would be generated"), dry.out)
+        XCTAssertTrue(dry.out.contains("dry run: 6 images would be generated"), dry.out)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         let args = ["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths"] + runs.reversed()
             + ["--generate_diffusion_steps", "3", "--quiet"]
         let r = try runRivers(args)
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.out.contains("27 originals copied, 9 images generated at 24x8, 0 already present"), r.out)
+        XCTAssertTrue(r.out.contains("40 originals copied, 6 images generated at 24x8, 0 already present"), r.out)
         let counts = (1...6).map { listing(out + "/\($0)").filter { $0.hasSuffix(".JPG") }.count }
         XCTAssertEqual(counts[0..<3].reduce(0, +), counts[3..<6].reduce(0, +), "\(counts)")
-        let generated = (4...6).flatMap { l in listing(out + "/\(l)").filter { $0.contains("_DM_") } }
-        XCTAssertEqual(generated.count, 9)
+        let generated = (1...3).flatMap { l in listing(out + "/\(l)").filter { $0.contains("_DM_") } }
+        XCTAssertEqual(generated.count, 6)
         XCTAssertTrue(generated.contains { $0.hasPrefix("S0_") && $0.contains("_DM_AUG_") }, "\(generated)")
         XCTAssertTrue(generated.contains { !$0.hasPrefix("S0_") && $0.contains("_DM_VAR_") }, "\(generated)")
-        let sample = try ImageFile.read(out + "/4/" + generated.filter { $0.hasSuffix("_L4.JPG") }[0])
+        let sample = try ImageFile.read(out + "/2/" + generated.filter { $0.hasSuffix("_L2.JPG") }[0])
         XCTAssertEqual([sample.width, sample.height], [24, 8], "written at the raw images' size")
         XCTAssertEqual(listing(root + "/raw"), rawBefore, "the input is untouched")
         let again = try runRivers(args)
         XCTAssertEqual(again.status, 0, again.err)
-        XCTAssertTrue(again.out.contains("0 originals copied, 0 images generated at 24x8, 36 already present"), again.out)
+        XCTAssertTrue(again.out.contains("0 originals copied, 0 images generated at 24x8, 46 already present"), again.out)
     }
 }

@@ -132,6 +132,6 @@ final class CommandLineTests: XCTestCase {
         let r = try run(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.out.contains("failed:\n  \(raw)/2/S9_broken.JPG"), r.out)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/diffusion_data/L1/1/S3_D010125_010125_0_8_X_5_-1.JPG"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/diffusion_data/L1/1/S3_D010125_010125_0_7_X_5_-1.JPG"))
     }
 }

@@ -111,6 +111,20 @@ extension ConfigSection {
 
     /// The value of one setting as command-line words.
     public func shown(_ name: String) -> String? { Self.settings.first { $0.name == name }?.show(self) }
+
+    /// The command-line words that turn `base` into this section: one option per setting that
+    /// differs, in the settings' order. (A flag cannot be turned off; one that is off is left out.)
+    public func arguments(from base: Self = Self()) -> [String] {
+        var words: [String] = []
+        for s in Self.settings where s.show(self) != s.show(base) {
+            switch s.arity {
+            case .flag: if s.show(self) == "true" { words.append("--" + s.name) }
+            case .one: words += ["--" + s.name, s.show(self)]
+            case .many: words += ["--" + s.name] + s.show(self).split(separator: " ").map(String.init)
+            }
+        }
+        return words
+    }
 }
 
 /// `rivers balance`'s section.

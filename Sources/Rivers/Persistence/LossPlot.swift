@@ -11,7 +11,12 @@ public enum LossPlot {
             ("val_n_loss", "#1f77b4", true, { $0.validation?.nLoss }), ("val_i_loss", "#d62728", true, { $0.validation?.iLoss }),
         ]
         let values = rows.flatMap { r in series.compactMap { $0.3(r) } }.filter(\.isFinite)
-        let maxY = niceCeiling(values.max() ?? 1)
+        // The axis ends above the 98th percentile, not at the largest value: the first epochs'
+        // losses can be ten times the rest, and would flatten every later change. Values above
+        // the axis are drawn at its top.
+        let sorted = values.sorted()
+        let typical = sorted.isEmpty ? 1 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.98))] * 1.25
+        let maxY = niceCeiling(min(sorted.last ?? 1, typical))
         let lastEpoch = max(rows.last?.epoch ?? 1, 2), firstEpoch = rows.first?.epoch ?? 1
         let plotW = W - left - right, plotH = H - top - bottom
         func x(_ e: Int) -> Double { left + plotW * Double(e - firstEpoch) / Double(max(lastEpoch - firstEpoch, 1)) }

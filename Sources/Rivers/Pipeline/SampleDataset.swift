@@ -2,14 +2,16 @@
 import Foundation
 
 public enum SampleDataset {
-    /// Images per site for each label: deliberately uneven, like real monitoring data.
+    /// Images per site for each label: deliberately uneven, like real monitoring data. Sites recur
+    /// across labels (a camera sees its stream at many flows), and category 1 (labels 1-3, 17
+    /// images) is smaller than category 2 (labels 4-6, 23 images).
     public static let layout: [Int: [(site: Int, count: Int)]] = [
-        1: [(1, 5), (2, 2), (3, 1)],
-        2: [(1, 4), (4, 1)],
-        3: [(2, 3), (5, 2)],
-        4: [(1, 2), (3, 1)],
-        5: [(4, 2), (5, 1)],
-        6: [(2, 1), (6, 2)],
+        1: [(1, 4), (2, 2), (3, 1)],
+        2: [(1, 3), (4, 2)],
+        3: [(2, 3), (5, 1), (3, 1)],
+        4: [(1, 5), (3, 2), (6, 2)],
+        5: [(4, 4), (5, 2), (2, 1)],
+        6: [(6, 4), (2, 3)],
     ]
 
     /// The file names of one label, in the field's naming scheme (`S<site>_D<date>_..._X.JPG`).

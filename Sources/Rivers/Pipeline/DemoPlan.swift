@@ -1,0 +1,92 @@
+// `rivers demo` as a value: the folders, and the exact command line of every step, so the demo
+// runs the same commands a user would type and prints them.
+import Foundation
+
+public struct DemoPlan: Sendable {
+    public let outDir: String
+    public let seed: UInt64
+    public let quick: Bool
+    public let threads: Int
+    /// The training settings every label shares (its epochs come from its image count).
+    public let train: TrainConfig
+    /// Optimiser steps per label: each label's model gets the same amount of training.
+    public private(set) var stepsPerLabel: Int
+    /// Sample grids per run, spread over its epochs.
+    public let gridsPerRun: Int
+    public let inferImages: Int, inferSteps: Int, augmentSteps: Int
+
+    /// `steps`: optimiser steps per label instead of the configuration's own (900, or 24 quick).
+    public init(outDir: String, seed: UInt64, quick: Bool, threads: Int, steps: Int? = nil) {
+        self.outDir = outDir
+        self.seed = seed
+        self.quick = quick
+        self.threads = threads
+        var c = TrainConfig()
+        c.outDir = (outDir as NSString).appendingPathComponent("models")
+        c.seed = seed
+        c.batchSize = 4
+        c.learningRate = 2e-3
+        c.earlyStopping = false
+        if quick {
+            // Seconds, not quality: enough to exercise every step.
+            c.imageSize = [16, 48]; c.widths = [16, 32]; c.blockDepth = 1; c.embeddingDims = 32
+            c.ema = 0.9; c.imagesToGenerate = 3; c.generateDiffusionSteps = 5
+            (stepsPerLabel, gridsPerRun, inferImages, inferSteps, augmentSteps) = (24, 2, 3, 5, 5)
+        } else {
+            // About 900 steps of a small network at 32x96 is where the scenes become recognisable
+            // (stream bed, water, banks); EMA 0.99 averages the last hundred or so of them.
+            c.imageSize = [32, 96]; c.widths = [32, 64, 96]; c.blockDepth = 1; c.embeddingDims = 64
+            c.ema = 0.99; c.imagesToGenerate = 6; c.generateDiffusionSteps = 20
+            (stepsPerLabel, gridsPerRun, inferImages, inferSteps, augmentSteps) = (900, 5, 6, 30, 30)
+        }
+        train = c
+        if let steps { stepsPerLabel = steps }
+    }
+
+    func path(_ name: String) -> String { (outDir as NSString).appendingPathComponent(name) }
+    public var rawDir: String { path("raw") }
+    public var diffusionDir: String { path("diffusion_data") }
+    public var modelsDir: String { train.outDir }
+    public var balancedDir: String { path("balanced_data") }
+    public var reportPath: String { path("report.html") }
+
+    /// The label's settings: enough epochs for `stepsPerLabel` steps with `images` training images.
+    public func trainConfig(images: Int) -> TrainConfig {
+        var c = train
+        let perEpoch = max(images / c.batchSize, 1)
+        c.numEpochs = max((stepsPerLabel + perEpoch - 1) / perEpoch, 1)
+        c.generateOnEpoch = max(c.numEpochs / gridsPerRun, 1)
+        return c
+    }
+
+    public var synthesizeArguments: [String] { ["synthesize", "--out_dir", rawDir, "--labels", "6", "--seed", String(seed)] }
+
+    public var balanceArguments: [String] {
+        ["balance", "--in_dir", rawDir, "--out_dir", outDir, "--labels", "6", "--seed", String(seed), "--threads", String(threads)]
+    }
+
+    public func trainArguments(folder: String, images: Int) -> [String] {
+        ["train", "--in_dir", folder] + trainConfig(images: images).arguments() + ["--threads", String(threads)]
+    }
+
+    public func inferArguments(run: String) -> [String] {
+        ["infer", "--model_dir", run, "--images_to_generate", String(inferImages), "--generate_diffusion_steps", String(inferSteps),
+         "--seed", String(seed), "--threads", String(threads)]
+    }
+
+    public func augmentArguments(runs: [String]) -> [String] {
+        ["augment", "--in_dir", rawDir, "--weight_paths"] + runs + ["--out_dir", balancedDir, "--generate_diffusion_steps", String(augmentSteps),
+                                                                    "--seed", String(seed), "--threads", String(threads)]
+    }
+
+    public var reportArguments: [String] {
+        ["report", "--model_dir", modelsDir, "--dataset", outDir, "--out", reportPath, "--label_measure", "--title", "rivers demo"]
+    }
+
+    /// A command line as a shell would take it (words with spaces or quotes quoted).
+    public static func shellLine(_ words: [String]) -> String {
+        (["rivers"] + words).map { w in
+            w.isEmpty || w.contains(where: { " \"'$\\*?&;|<>()".contains($0) }) ? "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'" : w
+        }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,152 @@
+// `rivers report` and `rivers demo`: counts per stage, charts, the page's content, what it may
+// replace, and the whole demo pipeline on a tiny configuration.
+import Foundation
+import XCTest
+import Rivers
+
+final class ReportTests: XCTestCase {
+    func jpeg(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try ImageFile.write(patternImage(width: 12, height: 4), to: path)
+    }
+
+    /// Counts per label and site at each stage found: raw/ (or label folders at the top),
+    /// diffusion_data/L*/ at any depth, balanced_data/; hidden and non-image files left out.
+    func testDatasetCountsPerStage() throws {
+        let root = try makeTempDir(self)
+        for name in ["S1_a.JPG", "S1_b.JPG", "S2_a.JPG", ".hidden.JPG", "notes.txt"] { try jpeg(root + "/raw/1/" + name) }
+        try jpeg(root + "/raw/4/S10_a.JPG")
+        for name in ["S1_a.JPG", "S1_b.JPG", "S2_a.JPG", "S2_a_5_-1.JPG"] { try jpeg(root + "/diffusion_data/L1/1/" + name) }
+        for name in ["S1_a.JPG", "S0_D010125_010125_0_0_DM_AUG_L1.JPG"] { try jpeg(root + "/balanced_data/1/" + name) }
+        let counts = try DatasetCounts.read(root)
+        XCTAssertEqual(counts.stages.map(\.name), ["before balance", "after balance", "after augment"])
+        XCTAssertEqual(counts.stages[0].counts, [1: ["S1": 2, "S2": 1], 4: ["S10": 1]])
+        XCTAssertEqual(counts.stages[1].counts, [1: ["S1": 2, "S2": 2]])
+        XCTAssertEqual(counts.stages[2].counts, [1: ["S1": 1, "S0": 1]])
+        XCTAssertEqual(counts.sites, ["S1", "S2", "S10", "S0"], "by number, the generated site last")
+        XCTAssertEqual(counts.labels, [1, 4])
+        // Label folders directly in the folder are the raw stage; a folder with none is an error.
+        let flat = try DatasetCounts.read(root + "/raw")
+        XCTAssertEqual(flat.stages.map(\.name), ["before balance"])
+        XCTAssertEqual(flat.stages[0].total, 4)
+        assertFileError(try DatasetCounts.read(root + "/raw/1"), path: root + "/raw/1", reason: "has no label folders")
+        assertFileError(try DatasetCounts.read(root + "/missing"), path: root + "/missing", reason: "does not exist")
+    }
+
+    func testBarChartDrawsEverySegmentAndEscapes() {
+        let groups = [BarChart.Group(title: "L<1>", bars: [BarChart.Bar(caption: "b", segments: [("S1", 2), ("S2", 3)]),
+                                                          BarChart.Bar(caption: "aug", segments: [("S1", 4), ("S2", 0)])])]
+        let svg = BarChart.svg(groups, names: ["S1", "S2"], yTitle: "images")
+        XCTAssertEqual(svg.components(separatedBy: "<rect x=").count - 1, 3 + 2, "three non-zero segments and two legend keys")
+        XCTAssertTrue(svg.contains("L&lt;1&gt;"))
+        XCTAssertFalse(svg.contains("L<1>"))
+        XCTAssertTrue(svg.contains(">5<") && svg.contains(">4<"), "bar totals are labelled")
+        XCTAssertEqual(escapeHTML(#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+    }
+
+    func testConfigurationArgumentsRoundTrip() throws {
+        var config = TrainConfig()
+        config.imageSize = [16, 48]; config.widths = [8, 16]; config.learningRate = 2e-3; config.earlyStopping = false
+        config.useMixPrecision = true; config.seed = 9
+        let words = config.arguments()
+        XCTAssertEqual(words.first, "--image_size")
+        XCTAssertFalse(words.contains("--batch_size"), "settings at their default are left out")
+        let command = Command(name: "t", summary: "", options: TrainConfig.options(), run: { _ in 0 })
+        var parsed = TrainConfig()
+        try parsed.apply(command.parse(words))
+        XCTAssertEqual(parsed, config)
+        XCTAssertEqual(TrainConfig().arguments(), [])
+    }
+
+    /// Every label gets about the same number of optimiser steps whatever its image count, and
+    /// the demo's command lines parse.
+    func testDemoPlanGivesEveryLabelItsSteps() {
+        for quick in [false, true] {
+            let plan = DemoPlan(outDir: "d", seed: 5, quick: quick, threads: 1)
+            for images in [4, 6, 9, 15, 40] {
+                let c = plan.trainConfig(images: images)
+                let steps = c.numEpochs * (images / c.batchSize)
+                XCTAssertGreaterThanOrEqual(steps, plan.stepsPerLabel)
+                XCTAssertLessThan(steps, plan.stepsPerLabel + images / c.batchSize, "no more than one extra epoch")
+                XCTAssertNoThrow(try c.validate())
+            }
+        }
+        XCTAssertEqual(DemoPlan.shellLine(["report", "--title", "rivers demo", "--out", "a'b"]), #"rivers report --title 'rivers demo' --out 'a'\''b'"#)
+    }
+
+    /// A run of a tiny model: the report shows its loss, grids, images and check; it replaces a
+    /// page of its own and nothing else.
+    func testReportOfARun() throws {
+        let root = try makeTempDir(self)
+        try SampleDataset.write(to: root + "/raw", labels: 6, width: 24, height: 8)
+        let train = try runRivers(["train", "--in_dir", root + "/raw/1", "--out_dir", root + "/models", "--image_size", "8", "24",
+                                   "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "2",
+                                   "--num_epochs", "4", "--generate_on_epoch", "2", "--images_to_generate", "3",
+                                   "--generate_diffusion_steps", "2", "--quiet"])
+        XCTAssertEqual(train.status, 0, train.err)
+        let out = root + "/page.html"
+        let r = try runRivers(["report", "--model_dir", root + "/models", "--dataset", root, "--out", out, "--label_measure", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("report: \(out) (1 run"), r.out)
+        XCTAssertTrue(r.out.contains("L1 "), "the measure table is printed: \(r.out)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(html.contains(ReportPage.generatorTag))
+        XCTAssertTrue(html.contains("<h2>Label 1: "))
+        XCTAssertTrue(html.contains("epoch 2</figcaption>") && html.contains("epoch 4</figcaption>"), "both sample grids")
+        XCTAssertTrue(html.contains("generated (3)"))
+        XCTAssertTrue(html.contains("real, training images (7)"))
+        XCTAssertTrue(html.contains("Memorisation check"))
+        XCTAssertTrue(html.contains("<polyline"), "the loss curve")
+        XCTAssertTrue(html.contains("before balance") && html.contains("<td>category 2</td>"))
+        XCTAssertFalse(html.contains("src=\"http"), "nothing from the network")
+        // Every embedded image decodes.
+        let uris = html.components(separatedBy: "src=\"data:image/").dropFirst()
+        XCTAssertGreaterThan(uris.count, 8)
+        for uri in uris {
+            let kind = uri.hasPrefix("png") ? "x.png" : "x.jpg"
+            let base64 = uri.split(separator: ",", maxSplits: 1)[1].prefix { $0 != "\"" }
+            XCTAssertNoThrow(try ImageFile.decode(Data(base64Encoded: String(base64))!, path: kind))
+        }
+        // Its own page is replaced; another file is refused and left as it was.
+        XCTAssertEqual(try runRivers(["report", "--model_dir", root + "/models", "--out", out, "--quiet"]).status, 0)
+        writeFile(root + "/notes.html", Data("<p>mine</p>".utf8))
+        let refused = try runRivers(["report", "--model_dir", root + "/models", "--out", root + "/notes.html"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.contains("exists and is not a page rivers report wrote"), refused.err)
+        XCTAssertEqual(try String(contentsOfFile: root + "/notes.html", encoding: .utf8), "<p>mine</p>")
+        let notRun = try runRivers(["report", "--model_dir", root + "/raw", "--out", root + "/x.html"])
+        XCTAssertEqual(notRun.status, 1)
+        XCTAssertTrue(notRun.err.contains("is not a run directory"), notRun.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/x.html"))
+    }
+
+    /// The whole demo on its quick configuration: every step's output exists, the report lists
+    /// every label, and a second demo into the same folder is refused without touching it.
+    func testQuickDemoEndToEnd() throws {
+        let root = try makeTempDir(self) + "/demo"
+        let r = try runRivers(["demo", "--quick", "--out_dir", root, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.err)
+        for step in ["rivers synthesize", "rivers balance", "rivers train", "rivers infer", "rivers augment", "rivers report"] {
+            XCTAssertTrue(r.out.contains("$ " + step), step)
+        }
+        XCTAssertTrue(r.out.contains("demo finished in"), r.out)
+        XCTAssertEqual(listing(root + "/raw").filter { $0.hasSuffix(".JPG") }.count, 40)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/diffusion_data").filter { !$0.hasPrefix(".") }.sorted(),
+                       (1...6).map { "L\($0)" })
+        let runs = try RunSummary.expand([root + "/models"])
+        XCTAssertEqual(try runs.map { try RunDirectory($0).record().label }.sorted(), Array(1...6))
+        let balanced = (1...6).map { listing(root + "/balanced_data/\($0)").filter { $0.hasSuffix(".JPG") }.count }
+        XCTAssertEqual(balanced[0..<3].reduce(0, +), balanced[3..<6].reduce(0, +), "augment evened out the categories: \(balanced)")
+        let html = try String(contentsOfFile: root + "/report.html", encoding: .utf8)
+        for label in 1...6 {
+            XCTAssertTrue(html.contains("<h2>Label \(label): "), "label \(label)")
+            XCTAssertTrue(html.contains("<td>L\(label)</td><td class=\"n\">"), "label \(label) in the measure table")
+        }
+        XCTAssertTrue(html.contains("after augment"))
+        let before = listing(root)
+        let again = try runRivers(["demo", "--quick", "--out_dir", root])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.err.contains("exists and is not empty"), again.err)
+        XCTAssertEqual(listing(root), before)
+    }
+}
