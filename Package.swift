@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // AVX2 + FMA code generation on x86-64 (Zen 3, Haswell and later). The Swift compiler takes
@@ -16,14 +16,22 @@ let package = Package(
         .executable(name: "rivers", targets: ["rivers"]),
         .executable(name: "rivers-bench", targets: ["rivers-bench"]),
     ],
+    // MPI scale-out is opt-in, so that a plain `swift build` needs no MPI:
+    // `swift build -c release --traits MPI` (Debian: libopenmpi-dev, openmpi-bin).
+    traits: [
+        .trait(name: "MPI", description: "data-parallel training and sharded generation under mpirun, over OpenMPI"),
+    ],
     targets: [
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG",
                        providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]),
         .target(name: "Rivers", dependencies: ["CJPEG", "CPNG"], swiftSettings: simdFlags),
-        .executableTarget(name: "rivers", dependencies: ["Rivers"], swiftSettings: simdFlags),
-        .executableTarget(name: "rivers-bench", dependencies: ["Rivers"], swiftSettings: simdFlags),
+        .executableTarget(name: "rivers", dependencies: ["Rivers", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+                          swiftSettings: simdFlags),
+        .executableTarget(name: "rivers-bench", dependencies: ["Rivers"], exclude: ["pytorch_twin.py"], swiftSettings: simdFlags),
         .testTarget(name: "RiversTests", dependencies: ["Rivers"], swiftSettings: simdFlags),
     ],
     swiftLanguageModes: [.v5]

@@ -94,6 +94,7 @@ func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
     memory.parameterBytes = 4 * net.parameterCount // inference keeps the EMA weights only
     return benchSteps("sampling step (forward, EMA weights)", model: m, parameters: net.parameterCount,
                       gflopPerStep: net.forwardFlops(batch: m.batch, height: m.height, width: m.width) / 1e9, memory: memory, steps: steps) {
-        net.forward(ws, ctx, images: images, variances: variances, training: false, rng: &rng)
+        var none: [SeededGenerator] = []
+        net.forward(ws, ctx, images: images, variances: variances, training: false, rngs: &none)
     }
 }

@@ -67,12 +67,16 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
         return 0
     }
     guard let size = AugmentRun.outputSize(scan.images) else { throw RiversError.file(path: inDir, reason: "has no readable image to take the output size from") }
-    try FileOps.makeDirectory(outDir)
+    let comm = Job.world
+    if comm.isRoot { try FileOps.makeDirectory(outDir) }
     Interrupt.install()
-    let bar = ProgressBar(title: "augment", total: plan.items.count, enabled: !args.has("quiet"))
+    // Every rank has the same plan; each makes its share of each label's items, dated by rank 0.
+    let date = String(decoding: comm.broadcast(Data(utcDate(Date(), "MMddyy").utf8), root: 0), as: UTF8.self)
+    let mine = plan.labels.reduce(0) { $0 + AugmentRun.share($1.items, comm).count }
+    let bar = ProgressBar(title: "augment", total: mine, enabled: !args.has("quiet"))
     let report = try AugmentRun.execute(plan, outDir: outDir, outputSize: size, steps: generation.steps, eta: generation.eta, seed: seed,
-                                        checkpoint: generation.checkpoint, batchSize: generation.batch, date: utcDate(Date(), "MMddyy"), progress: bar,
-                                        shouldStop: { Interrupt.requested })
+                                        checkpoint: generation.checkpoint, batchSize: generation.batch, date: date, comm: comm, progress: bar,
+                                        shouldStop: { Interrupt.requested }).combined(over: comm)
     bar.finish()
     print(augmentTable(plan))
     print("\(report.copied) originals copied, \(report.generated) images generated at \(size.width)x\(size.height), \(report.present) already present, \(report.failures.count) failed.")

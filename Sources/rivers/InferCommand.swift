@@ -52,22 +52,33 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         print("dry run: nothing was written.")
         return 0
     }
-    try FileOps.makeDirectory(outDir)
-    FileOps.removeStaleTemporaries(in: outDir)
+    let comm = Job.world
+    if comm.isRoot {
+        try FileOps.makeDirectory(outDir)
+        FileOps.removeStaleTemporaries(in: outDir)
+    }
     Interrupt.install()
     let predictor = try model.predictor(batch: plan.batch)
-    let batches = (count + plan.batch - 1) / plan.batch
-    let bar = ProgressBar(title: "infer", total: batches * steps, unit: "step", enabled: !args.has("quiet"))
-    let started = Date()
-    var written: [(path: String, image: Image)] = []
+    var started = Date()
+    // Rank 0 claims the indices and dates the names; batch j of the indices goes to rank j mod
+    // ranks, so each image is the one a single process makes (image n draws from (seed, n)) and
+    // no two ranks write one name.
+    let claims = comm.isRoot ? try IndexClaims(dir: outDir, label: plan.label, count: count) {
+        GeneratedNames.pure(label: plan.label, index: $0, date: started)
+    } : nil
+    defer { claims?.releaseAll() }
+    let shared = try JSONDecoder().decode([Double].self, from: comm.broadcast(
+        try JSONEncoder().encode([started.timeIntervalSince1970] + (claims?.indices ?? []).map(Double.init)), root: 0))
+    started = Date(timeIntervalSince1970: shared[0])
+    let indices = shared.dropFirst().map { Int($0) }
     let name = { (n: Int) in GeneratedNames.pure(label: plan.label, index: n, date: started) }
-    let claims = try IndexClaims(dir: outDir, label: plan.label, count: count, imageName: name)
-    defer { claims.releaseAll() }
-    let indices = claims.indices
+    let batchStarts = comm.share(of: (count + plan.batch - 1) / plan.batch).map { $0 * plan.batch }
+    let bar = ProgressBar(title: "infer", total: batchStarts.count * steps, unit: "step", enabled: !args.has("quiet"))
+    var written: [(path: String, image: Image)] = []
     var done = 0, stepsDone = 0
-    while done < count && !Interrupt.requested {
-        let n = min(plan.batch, count - done)
-        let batchIndices = Array(indices[done..<(done + n)])
+    for start in batchStarts where !Interrupt.requested {
+        let n = min(plan.batch, count - start)
+        let batchIndices = Array(indices[start..<(start + n)])
         let images = Generation.images(indices: batchIndices, predictor: predictor, normalizer: model.normalizer,
                                        sampler: plan.sampler, seed: seed, stream: "infer") { _ in
             stepsDone += 1
@@ -77,10 +88,18 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         }
         for (k, image) in zip(batchIndices, images) {
             let (path, _) = try GeneratedNames.writeAtNextFreeIndex(image, in: outDir, from: k, name: name)
-            claims.release(k)
+            claims?.release(k)
             written.append((path, image))
         }
         done += n
+    }
+    if comm.size > 1 {
+        // Rank 0 reports on every rank's images: their paths come over, the pixels from the files.
+        let paths = try comm.allGather(JSONEncoder().encode(written.map(\.path))).flatMap { try JSONDecoder().decode([String].self, from: $0) }
+        let mine = Set(written.map(\.path))
+        let others = try paths.filter { !mine.contains($0) }.map { ($0, try ImageFile.read($0)) }
+        written = (written + others).sorted { ($0.path.indexNumber, $0.path) < ($1.path.indexNumber, $1.path) }
+        if !comm.isRoot { return Interrupt.requested ? 130 : 0 }
     }
     bar.finish()
     let seconds = Date().timeIntervalSince(started)
@@ -105,6 +124,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
 extension String {
     /// The index of a generated image's name (`S0_D.._.._0_<n>_DM_...`), for companion file names.
     var indexTag: String { GeneratedNames.identity(of: (self as NSString).lastPathComponent).map { String($0.index) } ?? "x" }
+    var indexNumber: Int { GeneratedNames.identity(of: (self as NSString).lastPathComponent)?.index ?? Int.max }
 }
 
 /// Writes a PNG named `<name>.png`, or `<name>-2.png`, ... when that exists.

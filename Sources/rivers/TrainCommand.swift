@@ -128,24 +128,27 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
         return LabelResult(label: label, outcome: "dry run", status: 0)
     }
     if let refusal = plan.memoryRefusal(available: ResourceUsage.availableBytes()) { throw UsageError(description: refusal) }
+    let comm = Job.world
+    _ = try TrainingRun.localBatch(config, ranks: comm.size)
     Interrupt.install()
     let load = TrainingImages.load(scan.images, height: config.height, width: config.width,
                                    progress: ProgressBar(title: "loading L\(label)", total: scan.images.count, enabled: !quiet))
     for failure in load.failures { warn("\(failure.path): \(failure.reason); skipped") }
+    try load.images.checkSame(over: comm)
     if Interrupt.requested {
         print("interrupted before training started; nothing was written.")
         return LabelResult(label: label, outcome: "interrupted", status: 130)
     }
     let run: TrainingRun
     if let (directory, record) = resume {
-        run = try TrainingRun.resume(directory, record: record, data: load.images)
+        run = try TrainingRun.resume(directory, record: record, data: load.images, comm: comm)
         print("resuming \(directory.path) after epoch \(run.progress.epoch)\(run.progress.epochStep > 0 ? ", step \(run.progress.epochStep)" : "") of \(config.numEpochs)")
     } else {
         try TrainingRun.checkData(load.images, config, inDir: inDir)
-        let directory = try RunDirectory.create(in: config.outDir, label: label)
+        let directory = try RunDirectory.create(in: config.outDir, label: label, comm: comm)
         run = try TrainingRun.start(in: directory, record: RunRecord(label: label, inDir: FileOps.canonicalPath(inDir), train: config),
-                                    data: load.images)
-        print("training label \(label) on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)")
+                                    data: load.images, comm: comm)
+        print("training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(run.trainer.batch) images of each batch per rank)" : "") on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)")
     }
     let outcome = try run.train(trainingEvents(run, quiet: quiet))
     var result = LabelResult(label: label, run: run.directory.path, epochs: run.progress.epoch, bestNLoss: run.progress.bestNLoss,
@@ -162,7 +165,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
     case .finished:
         result.outcome = "finished"
     }
-    if config.imagesToGenerate > 0 {
+    if config.imagesToGenerate > 0 && comm.isRoot {
         let batch = try TrainingPlan.generationBatch(run.trainer.net, config).batch
         let bar = ProgressBar(title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + batch - 1) / batch),
                               unit: "step", enabled: !quiet)

@@ -23,17 +23,59 @@ func firstSentence(_ summary: String) -> String {
     return String(chars)
 }
 
+/// Standard error as it was at start: ranks other than 0 send their own output to /dev/null,
+/// but their errors still show.
+let errorOutput = FileHandle(fileDescriptor: dup(2), closeOnDealloc: true)
+
 func fail(_ message: String, status: Int32) -> Never {
-    FileHandle.standardError.write("rivers: error: \(message)\n".data(using: .utf8)!)
+    let rank = Job.world.size > 1 ? " (rank \(Job.world.rank) of \(Job.world.size))" : ""
+    errorOutput.write("rivers: error\(rank): \(message)\n".data(using: .utf8)!)
+    // One rank's error ends every rank of the job: none is left waiting for it.
+    if Job.world.size > 1 { Job.world.abort(status: status) }
     exit(status)
+}
+
+/// Ends the process; under `mpirun`, after every rank got here.
+func finish(_ status: Int32) -> Never {
+    fflush(stdout)
+    #if MPI
+    (Job.world as? MPICommunicator)?.finalize()
+    #endif
+    exit(status)
+}
+
+/// The number of ranks when started by `mpirun` or `srun`, from their environment; 1 otherwise.
+func launchedRanks() -> Int {
+    let env = ProcessInfo.processInfo.environment
+    return ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"].lazy.compactMap { env[$0].flatMap { Int($0) } }.first ?? 1
+}
+
+if launchedRanks() > 1 {
+    #if MPI
+    Job.world = MPICommunicator()
+    if Job.world.rank > 0 {
+        // Every rank does the same work; rank 0 alone speaks.
+        freopen("/dev/null", "w", stdout)
+        freopen("/dev/null", "w", stderr)
+    }
+    #else
+    fail("started as one of \(launchedRanks()) ranks, but this rivers was built without MPI: build it with 'swift build -c release --traits MPI' (see README.md)", status: 2)
+    #endif
 }
 
 var argv = Array(CommandLine.arguments.dropFirst())
 if argv.isEmpty || ["--help", "-h", "help"].contains(argv[0]) {
     if argv.count >= 2, let c = commands.first(where: { $0.name == argv[1] }) { print(c.usage) } else { print(mainUsage()) }
-    exit(0)
+    finish(0)
 }
-if argv[0] == "--version" { print("rivers \(version)"); exit(0) }
+if argv[0] == "--version" {
+    #if MPI
+    print("rivers \(version) (MPI)")
+    #else
+    print("rivers \(version)")
+    #endif
+    finish(0)
+}
 let name = argv.removeFirst()
 guard let command = commands.first(where: { $0.name == name }) else {
     let hint = closest(name, among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
@@ -41,8 +83,8 @@ guard let command = commands.first(where: { $0.name == name }) else {
 }
 do {
     let args = try command.parse(argv)
-    if args.wantsHelp { print(command.usage); exit(0) }
-    exit(try command.run(args))
+    if args.wantsHelp { print(command.usage); finish(0) }
+    finish(try command.run(args))
 } catch let e as UsageError {
     fail("\(e.description); 'rivers \(command.name) --help' lists the options", status: 2)
 } catch let e as RiversError {

@@ -122,7 +122,7 @@ final class TrainingTests: XCTestCase {
         }
         XCTAssertEqual(a.normalizer, b.normalizer)
         XCTAssertEqual(a.optimizer, b.optimizer)
-        // The restored generator continues the same draws: the next steps agree bit for bit.
+        // The restored seed and step key the same draws: the next steps agree bit for bit.
         for _ in 0..<2 { XCTAssertEqual(a.step(images), b.step(images)) }
         XCTAssertEqual(Array(UnsafeBufferPointer(start: a.slab.values.pointer, count: a.slab.count)),
                        Array(UnsafeBufferPointer(start: b.slab.values.pointer, count: b.slab.count)))

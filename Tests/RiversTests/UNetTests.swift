@@ -25,8 +25,8 @@ struct TinyNet {
 
     /// sum r * network(images, variances), in Double; the dropout mask comes from `maskSeed`.
     func loss(_ images: [Float], _ variances: [Float], _ r: [Float], maskSeed: UInt64 = 5) -> Double {
-        var rng = SeededGenerator(seed: maskSeed)
-        net.forward(ws, ctx, images: images, variances: variances, training: true, rng: &rng)
+        var rngs = (0..<ws.batch).map { SeededGenerator(seed: maskSeed, stream: [String($0)]) }
+        net.forward(ws, ctx, images: images, variances: variances, training: true, rngs: &rngs)
         return (0..<r.count).reduce(0.0) { $0 + Double(r[$1]) * Double(ws.output.pointer[$1]) }
     }
 

@@ -30,9 +30,9 @@ public final class NetworkPredictor: NoisePredictor {
     }
 
     public func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float) {
-        var unused = SeededGenerator(seed: 0) // dropout draws only in training
+        var unused: [SeededGenerator] = [] // dropout draws only in training
         let variances = [Float](repeating: variance, count: batch)
-        net.forward(workspace, ctx, images: x, variances: variances, training: false, rng: &unused)
+        net.forward(workspace, ctx, images: x, variances: variances, training: false, rngs: &unused)
         out.update(from: workspace.output.pointer, count: workspace.output.count)
     }
 }

@@ -1,5 +1,7 @@
 // The training step of MODEL.md: normalise, noise at random diffusion times, predict the
-// noise, MAE loss, backward, AdamW, EMA. Everything random comes from one seeded generator.
+// noise, MAE loss, backward, AdamW, EMA. Everything random about an image comes from a generator
+// keyed by (seed, step, its place in the global batch), so a batch split over processes draws
+// exactly what one process would.
 import Foundation
 
 /// The losses of one step (or their means over an epoch): n_loss = MAE(noise, predicted
@@ -20,8 +22,9 @@ public final class DiffusionTrainer: @unchecked Sendable {
     public var optimizer: AdamW
     public var schedule: CosineSchedule
     public var emaDecay: Float
-    /// Noise, diffusion times and dropout masks are drawn from this, in a fixed order.
-    public var rng: SeededGenerator
+    /// The seed of every draw: image g of step s takes its noise, diffusion time and dropout masks
+    /// from `imageGenerator(seed:step:index:)`. Saved in checkpoints with the step.
+    public var seed: UInt64
     let ctx: LayerContext
     /// Per step: normalised images, noises, noisy images, the loss gradient; per image: rates.
     let images, noises, noisy, dPrediction: FloatBuffer
@@ -43,7 +46,7 @@ public final class DiffusionTrainer: @unchecked Sendable {
         optimizer = AdamW(learningRate: learningRate, weightDecay: weightDecay ?? learningRate / 10)
         self.schedule = schedule
         self.emaDecay = emaDecay
-        rng = SeededGenerator(seed: seed, stream: ["training steps"])
+        self.seed = seed
         ctx = LayerContext(weights: slab.values.pointer, grads: slab.grads.pointer)
         let count = batch * height * width * 3
         images = FloatBuffer(count: count); noises = FloatBuffer(count: count)
@@ -53,57 +56,94 @@ public final class DiffusionTrainer: @unchecked Sendable {
 
     public var batch: Int { workspace.batch }
 
-    /// Draws noise and diffusion times from `rng` and forms the noisy images from `batch` ([N, H,
-    /// W, 3] in [0, 1]); runs the network with the given weights; returns the metrics over the
-    /// first `valid` images (the rest pad a short batch and do not count: images do not interact).
+    /// Steps taken so far (AdamW's counter, saved in checkpoints): the next step's draws use it.
+    public var stepsTaken: Int { optimizer.step }
+
+    /// The generator of image `index` of the global batch of optimiser step `step`.
+    public static func imageGenerator(seed: UInt64, step: Int, index: Int) -> SeededGenerator {
+        SeededGenerator(seed: seed, stream: ["training step", String(step), String(index)])
+    }
+
+    /// Per image n (drawing from `rngs[n]`): noise, then a diffusion time; forms the noisy images
+    /// from `batch` ([N, H, W, 3] in [0, 1]) and runs the network with the given weights (dropout
+    /// masks from the same generators). Returns the sums of |error| over the first `valid` images
+    /// (the rest pad a short batch and do not count: images do not interact).
     func predict(_ batchImages: UnsafePointer<Float>, weights: UnsafeMutablePointer<Float>, training: Bool,
-                 rng: inout SeededGenerator, valid: Int) -> StepMetrics {
+                 rngs: inout [SeededGenerator], valid: Int) -> (nSum: Double, iSum: Double) {
         let N = workspace.batch, count = images.count, perImage = count / N
         images.pointer.update(from: batchImages, count: count)
         normalizer.normalise(images.pointer, pixels: count / 3)
-        for i in 0..<count { noises.pointer[i] = rng.normal() }
         for n in 0..<N {
-            let (noise, signal) = schedule.rates(Double(rng.uniform()))
+            for i in (n * perImage)..<((n + 1) * perImage) { noises.pointer[i] = rngs[n].normal() }
+            let (noise, signal) = schedule.rates(Double(rngs[n].uniform()))
             noiseRates[n] = Float(noise); signalRates[n] = Float(signal); variances[n] = Float(noise * noise)
-        }
-        for n in 0..<N {
             let (nr, sr) = (noiseRates[n], signalRates[n])
             for i in (n * perImage)..<((n + 1) * perImage) { noisy.pointer[i] = sr * images.pointer[i] + nr * noises.pointer[i] }
         }
         ctx.weights = weights
-        net.forward(workspace, ctx, images: noisy.pointer, variances: variances, training: training, rng: &rng)
+        net.forward(workspace, ctx, images: noisy.pointer, variances: variances, training: training, rngs: &rngs)
         let predicted = workspace.output.pointer
-        let counted = valid * perImage
-        let nLoss = Elementwise.meanAbsoluteError(predicted, noises.pointer, counted)
-        // pred_images = (noisy - n pred_noise) / s
-        var iSum = 0.0
+        var nSum = 0.0, iSum = 0.0
         for n in 0..<valid {
             let (nr, sr) = (noiseRates[n], signalRates[n])
             for i in (n * perImage)..<((n + 1) * perImage) {
+                nSum += Double(abs(predicted[i] - noises.pointer[i]))
+                // pred_images = (noisy - n pred_noise) / s
                 iSum += Double(abs((noisy.pointer[i] - nr * predicted[i]) / sr - images.pointer[i]))
             }
         }
-        return StepMetrics(nLoss: nLoss, iLoss: Float(iSum / Double(counted)))
+        return (nSum, iSum)
     }
 
-    /// One training step on `batch` ([N, H, W, 3] floats in [0, 1]): loss, gradients, AdamW, EMA.
-    @discardableResult
-    public func step(_ batch: UnsafePointer<Float>) -> StepMetrics {
-        let metrics = predict(batch, weights: slab.values.pointer, training: true, rng: &rng, valid: workspace.batch)
+    /// The first half of a step on this process's share of a global batch: `batch` holds images
+    /// `first ..< first + self.batch` of a global batch of `globalBatch` images. Leaves in the
+    /// gradient slab this share's part of the gradient of the global mean loss, so the sum of
+    /// every share's slab is the global batch's gradient; returns the share's sums of |error|.
+    public func computeGradients(_ batch: UnsafePointer<Float>, first: Int, of globalBatch: Int) -> (nSum: Double, iSum: Double) {
+        var rngs = (0..<workspace.batch).map { Self.imageGenerator(seed: seed, step: optimizer.step, index: first + $0) }
+        let sums = predict(batch, weights: slab.values.pointer, training: true, rngs: &rngs, valid: workspace.batch)
         slab.zeroGradients()
-        dPrediction.pointer.update(repeating: 0, count: dPrediction.count)
-        Elementwise.meanAbsoluteErrorBackward(dPrediction.pointer, workspace.output.pointer, noises.pointer, dPrediction.count)
+        // d(mean over the global batch)/d(prediction): sign / (global element count).
+        let scale = 1 / Float(globalBatch * (dPrediction.count / workspace.batch))
+        let predicted = workspace.output.pointer
+        for i in 0..<dPrediction.count {
+            let d = predicted[i] - noises.pointer[i]
+            dPrediction.pointer[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
+        }
         net.backward(workspace, ctx, dOutput: dPrediction.pointer, training: true)
+        return sums
+    }
+
+    /// The second half of a step, once the gradient slab holds the global batch's gradient:
+    /// AdamW, then the EMA.
+    public func applyGradients() {
         optimizer.update(slab)
         EMA.update(slab, decay: emaDecay)
-        return metrics
+    }
+
+    /// One training step on `batch` ([N, H, W, 3] floats in [0, 1]), the whole global batch:
+    /// loss, gradients, AdamW, EMA.
+    @discardableResult
+    public func step(_ batch: UnsafePointer<Float>) -> StepMetrics {
+        let sums = computeGradients(batch, first: 0, of: workspace.batch)
+        applyGradients()
+        return metrics(sums, images: workspace.batch)
+    }
+
+    /// Mean losses from sums of |error| over `images` images.
+    public func metrics(_ sums: (nSum: Double, iSum: Double), images: Int) -> StepMetrics {
+        let elements = Double(max(images, 1) * (dPrediction.count / workspace.batch))
+        return StepMetrics(nLoss: Float(sums.nSum / elements), iLoss: Float(sums.iSum / elements))
     }
 
     /// The losses of the EMA network on the first `valid` images of `batch` (the rest pad a short
-    /// batch), without any update (validation). Noise and times come from `rng`, not the
-    /// trainer's generator, so validating does not change the training draws.
-    public func evaluate(_ batch: UnsafePointer<Float>, valid: Int? = nil, rng: inout SeededGenerator) -> StepMetrics {
-        predict(batch, weights: slab.ema.pointer, training: false, rng: &rng, valid: min(max(valid ?? workspace.batch, 1), workspace.batch))
+    /// batch), without any update (validation). Image n draws from `rngs[n]`, not from the
+    /// training keys, so validating does not change the training draws.
+    public func evaluate(_ batch: UnsafePointer<Float>, valid: Int? = nil, rngs: [SeededGenerator]) -> StepMetrics {
+        precondition(rngs.count == workspace.batch, "evaluate: one generator per image of the batch")
+        var rngs = rngs
+        let v = min(max(valid ?? workspace.batch, 1), workspace.batch)
+        return metrics(predict(batch, weights: slab.ema.pointer, training: false, rngs: &rngs, valid: v), images: v)
     }
 
     /// Forward + backward FLOPs of one step (2 per multiply-add; the backward pass is two

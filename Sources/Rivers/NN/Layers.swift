@@ -134,15 +134,17 @@ struct AttentionLayer {
         return (AttentionCache(q: parts[0], k: parts[1], v: parts[2], probs: parts[3], context: parts[4]), dropout > 0 ? p : nil)
     }
 
-    /// out = x + attention(x). In training with dropout, draws the mask (0 or 1 / (1 - rate))
-    /// from `rng` into the saved memory; `work` holds L*L floats.
+    /// out = x + attention(x). In training with dropout, draws image n's mask (0 or 1 / (1 - rate))
+    /// from `rngs[n]` into the saved memory; `work` holds L*L floats.
     func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, saved: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>,
-                 batch N: Int, length L: Int, training: Bool, rng: inout SeededGenerator, _ ctx: LayerContext) {
+                 batch N: Int, length L: Int, training: Bool, rngs: inout [SeededGenerator], _ ctx: LayerContext) {
         let (cache, maskMemory) = self.cache(saved, batch: N, length: L)
         var mask: UnsafePointer<Float>? = nil
         if training, let maskMemory {
-            let keep = 1 / (1 - dropout)
-            for i in 0..<(N * heads * L * L) { maskMemory[i] = rng.uniform() < dropout ? 0 : keep }
+            let keep = 1 / (1 - dropout), perImage = heads * L * L
+            for n in 0..<N {
+                for i in (n * perImage)..<((n + 1) * perImage) { maskMemory[i] = rngs[n].uniform() < dropout ? 0 : keep }
+            }
             mask = UnsafePointer(maskMemory)
         }
         Attention.forward(out, cache, x, weights(ctx.weights), N: N, L: L, C: channels, heads: heads, keyDim: keyDim,

@@ -14,9 +14,11 @@ extension UNetWorkspace {
 extension UNet {
     /// Predicted noise of `images` [N, H, W, 3] at noise variances [N], into `ws.output`.
     /// Uses the weights `ctx.weights` points at (the trained values or the EMA copy). In
-    /// training, attention dropout draws from `rng`; the forward pass keeps what `backward` needs.
+    /// training, image n's attention dropout draws from `rngs[n]` (unused otherwise: pass []); the
+    /// forward pass keeps what `backward` needs.
     public func forward(_ ws: UNetWorkspace, _ ctx: LayerContext, images: UnsafePointer<Float>, variances: UnsafePointer<Float>,
-                        training: Bool, rng: inout SeededGenerator) {
+                        training: Bool, rngs: inout [SeededGenerator]) {
+        precondition(!training || rngs.count >= ws.batch, "a training forward pass needs one generator per image")
         let (N, H, W) = (ws.batch, ws.height, ws.width)
         let T = ws.halfTemps
         ws.input.pointer.update(from: images, count: N * H * W * 3)
@@ -33,7 +35,7 @@ extension UNet {
                 ws.commit(p.c1!, T[0]); ws.commit(p.c2!, T[1]); ws.commit(p.out, T[2])
                 if let attention, let a = p.attentionOut {
                     attention.forward(ws.full.pointer + a.offset, out, saved: ws.side.pointer + p.attentionSaved, work: ws.attentionWork.pointer,
-                                      batch: N, length: p.height * p.width, training: training, rng: &rng, ctx)
+                                      batch: N, length: p.height * p.width, training: training, rngs: &rngs, ctx)
                 }
             case .down(let conv, _), .up(let conv, _):
                 conv.forward(ws.target(p.out, T[0]), x, conv.geometry(batch: N, height: p.inHeight, width: p.inWidth), ctx)
@@ -48,8 +50,8 @@ extension UNet {
     /// batch. Reuse one context and workspace across calls: their memory is then reused too.
     public func predictNoise(_ ws: UNetWorkspace, _ ctx: LayerContext, images: [Float], variances: [Float]) -> [Float] {
         precondition(images.count == ws.input.count && variances.count == ws.batch, "predictNoise: \(images.count) values and \(variances.count) variances for a workspace of \(ws.batch) x \(ws.height) x \(ws.width) x 3")
-        var rng = SeededGenerator(seed: 0) // unused: no dropout outside training
-        forward(ws, ctx, images: images, variances: variances, training: false, rng: &rng)
+        var none: [SeededGenerator] = [] // no dropout outside training
+        forward(ws, ctx, images: images, variances: variances, training: false, rngs: &none)
         return Array(UnsafeBufferPointer(start: ws.output.pointer, count: ws.output.count))
     }
 

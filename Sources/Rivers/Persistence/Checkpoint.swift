@@ -1,5 +1,6 @@
 // Checkpoints: a trainer's whole state as one safetensors file (weights, EMA weights, both
-// AdamW moments, normaliser; step, epoch, generator state and configuration as metadata).
+// AdamW moments, normaliser; step, epoch and configuration as metadata). The step keys every
+// random draw of the next one, so no generator state is saved.
 import Foundation
 
 /// Tensor names: `weights/<param>`, `ema/<param>`, `adam_m/<param>`, `adam_v/<param>`
@@ -37,7 +38,7 @@ public enum Checkpoint {
         metadata["config"] = config
         metadata["epoch"] = String(epoch)
         metadata["step"] = String(trainer.optimizer.step)
-        metadata["rng"] = trainer.rng.state.map(String.init).joined(separator: " ")
+        metadata["seed"] = String(trainer.seed)
         return try trainer.normalizer.mean.withUnsafeBufferPointer { mean in
             try trainer.normalizer.variance.withUnsafeBufferPointer { variance in
                 entries.append(.init(name: "normalizer/mean", shape: [3], pointer: mean.baseAddress!))
@@ -60,7 +61,7 @@ public enum Checkpoint {
               let epoch = m["epoch"].flatMap(Int.init), let step = m["step"].flatMap(Int.init) else {
             throw RiversError.file(path: path, reason: "checkpoint metadata lacks config, epoch or step")
         }
-        return State(config: config, epoch: epoch, step: step, extra: m.filter { !["format", "config", "epoch", "step", "rng"].contains($0.key) })
+        return State(config: config, epoch: epoch, step: step, extra: m.filter { !["format", "config", "epoch", "step", "rng", "seed"].contains($0.key) })
     }
 
     /// The EMA weights (in `layout`'s order) and the normaliser of a checkpoint, for generation:
@@ -110,9 +111,6 @@ public enum Checkpoint {
               mean.values.count == 3, variance.values.count == 3 else {
             throw RiversError.file(path: path, reason: "normaliser statistics are missing")
         }
-        guard let words = file.metadata["rng"]?.split(separator: " ").compactMap({ UInt64($0) }), let rng = SeededGenerator(state: words) else {
-            throw RiversError.file(path: path, reason: "generator state is missing or invalid")
-        }
         for (prefix, keyPath) in prefixes {
             let buffer = slab[keyPath: keyPath]
             for p in slab.layout.params {
@@ -121,7 +119,9 @@ public enum Checkpoint {
         }
         trainer.normalizer = Normalizer(mean: mean.values, variance: variance.values)
         trainer.optimizer.step = state.step
-        trainer.rng = rng
+        // The draws of the next step are keyed by (seed, step): both come back. (Checkpoints
+        // written before the seed was saved keep the trainer's own.)
+        if let seed = file.metadata["seed"].flatMap({ UInt64($0) }) { trainer.seed = seed }
         return state
     }
 }

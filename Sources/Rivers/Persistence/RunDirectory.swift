@@ -58,6 +58,12 @@ public struct RunDirectory: Sendable {
     public var generatedDir: String { file("generated_images") }
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
+    /// `create` on rank 0 of `comm`; every rank gets its path.
+    public static func create(in outDir: String, label: Int, comm: Communicator) throws -> RunDirectory {
+        let path = comm.isRoot ? try create(in: outDir, label: label).path : ""
+        return RunDirectory(String(decoding: comm.broadcast(Data(path.utf8), root: 0), as: UTF8.self))
+    }
+
     /// Creates `<outDir>/L<label>_<yyyyMMdd-HHmmss>` (UTC; `-2`, `-3`, ... when a run of the same
     /// second exists). mkdir is atomic, so two runs never share a directory.
     public static func create(in outDir: String, label: Int, date: Date = Date()) throws -> RunDirectory {

@@ -2,10 +2,22 @@
 // there, one label's model at a time, batch by batch, never overwriting.
 import Foundation
 
-public struct AugmentReport: Sendable {
+public struct AugmentReport: Codable, Sendable {
     public var copied = 0, generated = 0, present = 0
     public var failures: [SkippedFile] = []
     public var interrupted = false
+
+    /// The reports of every rank of `comm` summed, on every rank (the same report with one process).
+    public func combined(over comm: Communicator) throws -> AugmentReport {
+        guard comm.size > 1 else { return self }
+        var total = AugmentReport()
+        for data in comm.allGather(try JSONEncoder().encode(self)) {
+            let r = try JSONDecoder().decode(AugmentReport.self, from: data)
+            total.copied += r.copied; total.generated += r.generated; total.present += r.present
+            total.failures += r.failures; total.interrupted = total.interrupted || r.interrupted
+        }
+        return total
+    }
 }
 
 public enum AugmentRun {
@@ -60,15 +72,20 @@ public enum AugmentRun {
         return sizes.values.max { ($0.2, $0.0) < ($1.2, $1.0) }.map { ($0.0, $0.1) }
     }
 
-    /// Executes `plan` into `outDir/<label>/`: originals copied unchanged, then each label's
-    /// missing items generated with its model and written at `outputSize`. `shouldStop` is polled
-    /// between batches; a rerun completes what is missing.
+    /// The items of a label that rank `comm.rank` makes: item k goes to rank k mod ranks.
+    public static func share(_ items: [AugmentItem], _ comm: Communicator) -> [AugmentItem] {
+        comm.share(of: items.count).map { items[$0] }
+    }
+
+    /// Executes `plan` into `outDir/<label>/`: originals copied unchanged (by rank 0), then each
+    /// label's missing items (this rank's share of them) generated with its model and written at
+    /// `outputSize`. `shouldStop` is polled between batches; a rerun completes what is missing.
     public static func execute(_ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), steps: Int, eta: Double,
                                seed: UInt64, checkpoint: String = "best", batchSize: Int? = nil, date: String,
-                               progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
+                               comm: Communicator = SingleProcess(), progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
                                onModel: (Int, TrainedModel) -> Void = { _, _ in }) throws -> AugmentReport {
         var report = AugmentReport()
-        for label in plan.labels where !label.originals.isEmpty || !label.items.isEmpty {
+        for label in plan.labels where comm.isRoot && (!label.originals.isEmpty || !label.items.isEmpty) {
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
             try FileOps.makeDirectory(dir)
             FileOps.removeStaleTemporaries(in: dir)
@@ -81,14 +98,16 @@ public enum AugmentRun {
                 }
             }
         }
+        comm.barrier() // the label folders exist
         for label in plan.labels where !label.items.isEmpty {
             if shouldStop() { report.interrupted = true; break }
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
             // The identities of the files already there, once: a rerun matches items by set lookup.
             let existing = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap(GeneratedNames.identity(of:)))
-            let pending = label.items.filter { !existing.contains($0.identity) }
-            report.present += label.items.count - pending.count
-            progress?.advance(by: label.items.count - pending.count)
+            let mine = share(label.items, comm)
+            let pending = mine.filter { !existing.contains($0.identity) }
+            report.present += mine.count - pending.count
+            progress?.advance(by: mine.count - pending.count)
             guard !pending.isEmpty, let run = label.model else { continue }
             let model = try TrainedModel(run: run, checkpoint: checkpoint)
             guard model.record.label == label.label else {

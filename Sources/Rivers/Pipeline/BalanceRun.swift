@@ -2,7 +2,7 @@
 import Foundation
 
 /// A file that was skipped, and why.
-public struct SkippedFile: Equatable, Sendable, CustomStringConvertible {
+public struct SkippedFile: Equatable, Codable, Sendable, CustomStringConvertible {
     public let path: String
     public let reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }

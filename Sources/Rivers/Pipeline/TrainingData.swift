@@ -10,6 +10,17 @@ public struct TrainingImages: Sendable {
     public let pixels: [UInt8]
     public var count: Int { paths.count }
 
+    /// Refuses to train when the ranks of `comm` hold different images (a file one rank could
+    /// not decode): their batches would differ. The same error on every rank.
+    public func checkSame(over comm: Communicator) throws {
+        guard comm.size > 1 else { return }
+        let lists = try comm.allGather(JSONEncoder().encode(paths)).map { try JSONDecoder().decode([String].self, from: $0) }
+        if let (rank, other) = lists.enumerated().first(where: { $0.element != lists[0] }) {
+            let differing = Set(other).symmetricDifference(lists[0]).sorted().first ?? "?"
+            throw RiversError.file(path: differing, reason: "was decoded by rank \(lists[0].contains(differing) ? 0 : rank) but not by rank \(lists[0].contains(differing) ? rank : 0): every rank must read the same images")
+        }
+    }
+
     /// The image files below `dir` (recursively, in name order, so runs see the same order), and
     /// the other files, which are skipped (hidden files such as .DS_Store or temporary files
     /// silently).

@@ -48,6 +48,10 @@ public struct TrainingEvents {
 }
 
 public final class TrainingRun {
+    /// The ranks training together (one process unless under `mpirun`): each computes the
+    /// gradient of its share of every global batch, the slab is summed over the ranks, and every
+    /// rank applies the same update. Rank 0 alone writes.
+    public let comm: Communicator
     public let directory: RunDirectory
     public private(set) var record: RunRecord
     public let data: TrainingImages
@@ -73,11 +77,19 @@ public final class TrainingRun {
     public var stepsPerEpoch: Int { split.train.count / config.batchSize }
 
     private init(directory: RunDirectory, record: RunRecord, data: TrainingImages, trainer: DiffusionTrainer,
-                 progress: TrainingProgress, log: [EpochLog]) {
+                 progress: TrainingProgress, log: [EpochLog], comm: Communicator) {
         self.directory = directory; self.record = record; self.data = data; self.trainer = trainer
-        self.progress = progress; self.log = log
+        self.progress = progress; self.log = log; self.comm = comm
         split = data.split(validation: record.train.validationSplit, seed: record.train.seed)
-        batch = FloatBuffer(count: record.train.batchSize * data.height * data.width * 3)
+        batch = FloatBuffer(count: trainer.batch * data.height * data.width * 3)
+    }
+
+    /// Each rank's share of a global batch: `--batch_size` split evenly over the ranks.
+    public static func localBatch(_ config: TrainConfig, ranks: Int) throws -> Int {
+        guard ranks >= 1, config.batchSize % ranks == 0 else {
+            throw UsageError(description: "--batch_size \(config.batchSize) does not split evenly over \(ranks) ranks; choose a multiple of \(ranks)")
+        }
+        return config.batchSize / ranks
     }
 
     /// The images a configuration can train on: at least one batch after the validation split.
@@ -89,34 +101,40 @@ public final class TrainingRun {
         }
     }
 
-    static func makeTrainer(_ config: TrainConfig) throws -> DiffusionTrainer {
-        try DiffusionTrainer(config: config.network, batch: config.batchSize, height: config.height, width: config.width,
+    static func makeTrainer(_ config: TrainConfig, comm: Communicator) throws -> DiffusionTrainer {
+        try DiffusionTrainer(config: config.network, batch: try localBatch(config, ranks: comm.size), height: config.height, width: config.width,
                              mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate),
                              emaDecay: Float(config.ema), schedule: config.schedule, seed: config.seed)
     }
 
-    /// A new run in `directory` (already created, empty): writes `config.json` first.
-    public static func start(in directory: RunDirectory, record: RunRecord, data: TrainingImages) throws -> TrainingRun {
+    /// A new run in `directory` (already created, empty): writes `config.json` first (rank 0).
+    public static func start(in directory: RunDirectory, record: RunRecord, data: TrainingImages, comm: Communicator = Job.world) throws -> TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
-        let lock = try directory.lock()
-        defer { close(lock) } // the run keeps its own duplicate
-        let trainer = try makeTrainer(record.train)
+        let trainer = try makeTrainer(record.train, comm: comm)
         trainer.normalizer = data.normalizer()
         let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
-        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: TrainingProgress(earlyStopping: early), log: [])
-        run.lockDescriptor = dup(lock)
-        try directory.write(record)
+        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: TrainingProgress(earlyStopping: early),
+                              log: [], comm: comm)
+        if comm.isRoot {
+            let lock = try directory.lock()
+            defer { close(lock) } // the run keeps its own duplicate
+            run.lockDescriptor = dup(lock)
+            try directory.write(record)
+        }
         return run
     }
 
     /// Continues the run in `directory` from `last.safetensors` with `record` (the saved one,
     /// possibly with a new epoch total); the log is cut back to the checkpoint's epoch.
-    public static func resume(_ directory: RunDirectory, record: RunRecord, data: TrainingImages) throws -> TrainingRun {
+    public static func resume(_ directory: RunDirectory, record: RunRecord, data: TrainingImages, comm: Communicator = Job.world) throws -> TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
-        let lock = try directory.lock()
-        defer { close(lock) } // the run keeps its own duplicate
-        directory.removeStaleTemporaries()
-        let trainer = try makeTrainer(record.train)
+        var lock: Int32 = -1
+        if comm.isRoot {
+            lock = try directory.lock()
+            directory.removeStaleTemporaries()
+        }
+        defer { if lock >= 0 { close(lock) } } // the run keeps its own duplicate
+        let trainer = try makeTrainer(record.train, comm: comm)
         guard FileManager.default.fileExists(atPath: directory.lastCheckpoint) else {
             throw RiversError.file(path: directory.lastCheckpoint, reason: "missing: the run has no checkpoint to resume from")
         }
@@ -128,10 +146,12 @@ public final class TrainingRun {
         progress.earlyStopping.startEpoch = early.startEpoch
         progress.earlyStopping.patience = early.patience
         let log = try directory.readLog().filter { $0.epoch <= progress.epoch }
-        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log)
-        run.lockDescriptor = dup(lock)
-        try directory.write(record)
-        try directory.writeLog(log, validation: !run.split.validation.isEmpty)
+        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log, comm: comm)
+        if comm.isRoot {
+            run.lockDescriptor = dup(lock)
+            try directory.write(record)
+            try directory.writeLog(log, validation: !run.split.validation.isEmpty)
+        }
         return run
     }
 
@@ -158,10 +178,11 @@ public final class TrainingRun {
         return try Checkpoint.encode(trainer, epoch: progress.epoch, extra: [TrainingProgress.metadataKey: text, "label": String(record.label)])
     }
 
-    /// Runs epochs until the configuration's total, early stopping, or `events.shouldStop`.
+    /// Runs epochs until the configuration's total, early stopping, or `events.shouldStop` (on
+    /// any rank: the ranks agree before every step).
     public func train(_ events: TrainingEvents = TrainingEvents()) throws -> TrainingOutcome {
         defer { releaseLock() }
-        let B = config.batchSize
+        let B = config.batchSize, share = trainer.batch, root = comm.isRoot
         var lastSave = Date()
         while progress.epoch < config.numEpochs && !progress.stoppedEarly {
             let epoch = progress.epoch, steps = stepsPerEpoch
@@ -169,14 +190,20 @@ public final class TrainingRun {
             let started = Date().addingTimeInterval(-progress.epochSeconds)
             events.epochStart(epoch, progress.epochStep, steps)
             while progress.epochStep < steps {
-                if events.shouldStop() {
+                if stopRequested(events) {
                     progress.epochSeconds = Date().timeIntervalSince(started)
-                    try FileOps.replaceAtomically(try checkpointData(), at: directory.lastCheckpoint)
+                    if root { try FileOps.replaceAtomically(try checkpointData(), at: directory.lastCheckpoint) }
                     return .interrupted(epoch: epoch, step: progress.epochStep)
                 }
-                let first = progress.epochStep * B
-                data.fill(batch.pointer, indices: order[first..<(first + B)])
-                let metrics = trainer.step(batch.pointer)
+                // This rank's share of the global batch: images first + rank * share ..< + share.
+                let first = progress.epochStep * B + comm.rank * share
+                data.fill(batch.pointer, indices: order[first..<(first + share)])
+                let local = trainer.computeGradients(batch.pointer, first: comm.rank * share, of: B)
+                comm.allReduceSum(trainer.slab.grads.pointer, count: trainer.slab.count)
+                var sums = [local.nSum, local.iSum]
+                comm.allReduceSum(&sums)
+                trainer.applyGradients()
+                let metrics = trainer.metrics((sums[0], sums[1]), images: B)
                 guard metrics.nLoss.isFinite && metrics.iLoss.isFinite else {
                     throw RiversError.invalidArgument("the loss became \(metrics.nLoss) at epoch \(epoch + 1), step \(progress.epochStep + 1); nothing after the last checkpoint was saved. Lower --learning_rate and resume or start again")
                 }
@@ -184,19 +211,20 @@ public final class TrainingRun {
                 progress.iLossSum += Double(metrics.iLoss)
                 progress.epochStep += 1
                 events.step(epoch, progress.epochStep, steps, metrics)
-                if Date().timeIntervalSince(lastSave) >= checkpointInterval && progress.epochStep < steps {
+                if root && Date().timeIntervalSince(lastSave) >= checkpointInterval && progress.epochStep < steps {
                     progress.epochSeconds = Date().timeIntervalSince(started)
                     try FileOps.replaceAtomically(try checkpointData(), at: directory.lastCheckpoint)
                     lastSave = Date()
                 }
             }
-            let validation = split.validation.isEmpty ? nil : validate(epoch: epoch)
+            // Validation is only logged, so rank 0 alone runs it.
+            let validation = split.validation.isEmpty || !root ? nil : validate(epoch: epoch)
             let row = EpochLog(epoch: epoch + 1, nLoss: progress.nLossSum / Double(steps), iLoss: progress.iLossSum / Double(steps),
                                validation: validation, seconds: Date().timeIntervalSince(started), learningRate: config.learningRate)
             // The log first: a kill before the checkpoint below re-runs this epoch on resume, which
             // cuts the log back and gives the same row again.
             log.append(row)
-            try directory.writeLog(log, validation: validation != nil)
+            if root { try directory.writeLog(log, validation: validation != nil) }
             progress.epoch += 1
             progress.epochStep = 0; progress.nLossSum = 0; progress.iLossSum = 0; progress.epochSeconds = 0
             let best = progress.bestNLoss.map { row.nLoss < $0 } ?? true
@@ -205,25 +233,34 @@ public final class TrainingRun {
             if config.earlyStopping && progress.earlyStopping.update(epoch: epoch, loss: row.nLoss) && progress.epoch < config.numEpochs {
                 progress.stoppedEarly = true
             }
-            let bytes = try checkpointData()
-            // best before last: a kill between the two leaves `last` at the previous epoch, which
-            // re-runs this one and writes the same `best` again.
-            if best { try FileOps.replaceAtomically(bytes, at: directory.bestCheckpoint) }
-            try FileOps.replaceAtomically(bytes, at: directory.lastCheckpoint)
-            lastSave = Date()
-            if config.generateOnEpoch > 0 && progress.epoch % config.generateOnEpoch == 0 && config.imagesToGenerate > 0 {
-                try writeSampleGrid(events)
+            if root {
+                let bytes = try checkpointData()
+                // best before last: a kill between the two leaves `last` at the previous epoch, which
+                // re-runs this one and writes the same `best` again.
+                if best { try FileOps.replaceAtomically(bytes, at: directory.bestCheckpoint) }
+                try FileOps.replaceAtomically(bytes, at: directory.lastCheckpoint)
+                lastSave = Date()
+                if config.generateOnEpoch > 0 && progress.epoch % config.generateOnEpoch == 0 && config.imagesToGenerate > 0 {
+                    try writeSampleGrid(events)
+                }
             }
             events.epoch(row, best)
         }
         return progress.stoppedEarly ? .stoppedEarly(epochs: progress.epoch) : .finished
     }
 
-    /// Mean losses of the EMA network over the validation images, with noise drawn from a stream
-    /// of (seed, epoch), so validation never changes the training draws.
+    /// Whether to stop before the next step: `events.shouldStop` on this rank, or on any rank
+    /// of a job of several (they must stop at the same step).
+    func stopRequested(_ events: TrainingEvents) -> Bool {
+        var stop = [events.shouldStop() ? 1.0 : 0.0]
+        if comm.size > 1 { comm.allReduceSum(&stop) }
+        return stop[0] > 0
+    }
+
+    /// Mean losses of the EMA network over the validation images; validation image k of epoch e
+    /// draws from a stream of (seed, e, k), so validation never changes the training draws.
     func validate(epoch: Int) -> (nLoss: Double, iLoss: Double) {
         let B = config.batchSize, images = split.validation
-        var rng = SeededGenerator(seed: config.seed, stream: ["validation", String(epoch)])
         var nSum = 0.0, iSum = 0.0
         var first = 0
         while first < images.count {
@@ -231,7 +268,8 @@ public final class TrainingRun {
             // A short last batch is padded with its first image; the padding does not count.
             let indices = images[first..<(first + valid)] + Array(repeating: images[first], count: B - valid)
             data.fill(batch.pointer, indices: indices[...])
-            let m = trainer.evaluate(batch.pointer, valid: valid, rng: &rng)
+            let rngs = (0..<B).map { SeededGenerator(seed: config.seed, stream: ["validation", String(epoch), String(first + $0)]) }
+            let m = trainer.evaluate(batch.pointer, valid: valid, rngs: rngs)
             nSum += Double(m.nLoss) * Double(valid); iSum += Double(m.iLoss) * Double(valid)
             first += valid
         }

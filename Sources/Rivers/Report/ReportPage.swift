@@ -71,16 +71,10 @@ public struct ReportPage {
 
     func datasetSection(_ d: DatasetCounts) -> String {
         let sites = d.sites
-        var groups: [BarChart.Group] = []
-        for label in d.labels {
-            groups.append(BarChart.Group(title: "L\(label)", bars: d.stages.map { stage in
-                BarChart.Bar(caption: Self.shortStage(stage.name), segments: sites.map { ($0, Double(stage.counts[label]?[$0] ?? 0)) })
-            }))
-        }
-        let names = sites.map { $0 == "S0" ? "S0 (generated)" : $0 }
-        let renamed = groups.map { g in
-            BarChart.Group(title: g.title, bars: g.bars.map { b in
-                BarChart.Bar(caption: b.caption, segments: b.segments.map { ($0.name == "S0" ? "S0 (generated)" : $0.name, $0.value) })
+        func shown(_ site: String) -> String { site == "S0" ? "S0 (generated)" : site }
+        let groups = d.labels.map { label in
+            BarChart.Group(title: "L\(label)", bars: d.stages.map { stage in
+                BarChart.Bar(caption: Self.shortStage(stage.name), segments: sites.map { (shown($0), Double(stage.counts[label]?[$0] ?? 0)) })
             })
         }
         var head = "<tr><th>label</th><th>site</th>" + d.stages.map { "<th>\(escapeHTML($0.name))</th>" }.joined() + "</tr>"
@@ -102,7 +96,7 @@ public struct ReportPage {
         <h2>Dataset: images per label and camera site</h2>
         <p>Before balance is the raw dataset, after balance the diffusion training data (rotations and flips even out the sites within a label), after augment the classifier dataset (generated images even out the categories; site S0 marks pure generations).</p>
         <ul class="folders">\(folders)</ul>
-        <figure>\(BarChart.svg(renamed, names: names, colours: ["S0 (generated)": "#333333"], yTitle: "images"))
+        <figure>\(BarChart.svg(groups, names: sites.map(shown), colours: ["S0 (generated)": "#333333"], yTitle: "images"))
         <figcaption>Images per label at each stage (b: before balance, bal: after balance, aug: after augment), stacked by site.</figcaption></figure>
         <table class="counts">\(head)<tbody>
         \(rows.joined(separator: "\n"))

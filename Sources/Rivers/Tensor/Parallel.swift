@@ -3,8 +3,9 @@ import Dispatch
 import Foundation
 
 public enum Parallel {
-    /// How many threads parallel loops use; defaults to every core. Set by `--threads`.
-    nonisolated(unsafe) public static var threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// How many threads parallel loops use; defaults to every core the process was given (all
+    /// of them, or a rank's share under `mpirun`). Set by `--threads`.
+    nonisolated(unsafe) public static var threadCount: Int = ResourceUsage.coresGiven()
 
     /// Runs `body(i)` for i in 0..<count on up to `threadCount` threads; thread t takes
     /// i = t, t + threads, ... (a static split: which thread runs which index never varies).
