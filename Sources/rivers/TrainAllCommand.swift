@@ -41,6 +41,10 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
         let started = Date()
         do {
             results.append(try trainLabel(config, inDir: path, label: label, resume: nil, args: args))
+        } catch where Job.world.size > 1 {
+            // Under mpirun a failure may be one rank's alone: the others would wait for it in the
+            // next label, so the whole job stops here with the error.
+            throw error
         } catch {
             let message = (error as? UsageError)?.description ?? (error as? RiversError)?.description ?? "\(error)"
             FileHandle.standardError.write("rivers: error: label \(label): \(message)\n".data(using: .utf8)!)

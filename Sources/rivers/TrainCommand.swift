@@ -156,7 +156,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: (RunDi
     switch outcome {
     case .interrupted(let epoch, let step):
         print("interrupted \(step == 0 ? "after epoch \(epoch)" : "at epoch \(epoch + 1), step \(step)"): \(run.directory.lastCheckpoint) holds this state.")
-        print("resume with: rivers train --load_and_train --model_dir \(run.directory.path)")
+        print("resume with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)")
         result.outcome = "interrupted"; result.status = 130
         return result
     case .stoppedEarly(let epochs):

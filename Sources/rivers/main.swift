@@ -81,6 +81,11 @@ guard let command = commands.first(where: { $0.name == name }) else {
     let hint = closest(name, among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
     fail("unknown command '\(name)'\(hint); 'rivers --help' lists the commands", status: 2)
 }
+/// The commands that split their work over the ranks of an `mpirun` job; the others run in one process.
+let rankAware: Set<String> = ["train", "train-all", "infer", "augment"]
+if Job.world.size > 1 && !rankAware.contains(command.name) && !argv.contains("--help") && !argv.contains("-h") {
+    fail("rivers \(command.name) runs in one process; under mpirun only \(rankAware.sorted().joined(separator: ", ")) split their work over the ranks", status: 2)
+}
 do {
     let args = try command.parse(argv)
     if args.wantsHelp { print(command.usage); finish(0) }
