@@ -94,14 +94,7 @@ final class AugmentTests: XCTestCase {
         try SampleDataset.write(to: root + "/raw", labels: 6, width: 24, height: 8)
         let rawBefore = listing(root + "/raw")
         // Category 1 (labels 1-3: 7 + 5 + 5) is smaller than category 2 (9 + 7 + 7).
-        var runs: [String] = []
-        for label in 1...3 {
-            let r = try runRivers(["train", "--in_dir", root + "/raw/\(label)", "--label", String(label), "--out_dir", root + "/models",
-                                   "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
-                                   "--batch_size", "2", "--num_epochs", "1", "--images_to_generate", "0", "--quiet"])
-            XCTAssertEqual(r.status, 0, r.err)
-        }
-        runs = try FileManager.default.contentsOfDirectory(atPath: root + "/models").sorted().map { root + "/models/" + $0 }
+        let runs = try trainTinyModels(raw: root + "/raw", labels: 1...3, into: root + "/models")
         XCTAssertEqual(runs.count, 3)
         let out = root + "/balanced"
         let missing = try runRivers(["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths", runs[0], runs[2]])

@@ -152,9 +152,12 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(x.nLoss, y.nLoss, accuracy: 1e-4 * x.nLoss, "epoch \(x.epoch)")
             XCTAssertEqual(x.iLoss, y.iLoss, accuracy: 1e-4 * x.iLoss, "epoch \(x.epoch)")
         }
+        // Six AdamW steps of at most the learning rate (1e-3) each: gradients that differ in their
+        // last bits move an update by a tiny fraction of that, so 1% of one step bounds the
+        // difference (a rank that trained on other images would differ by whole steps).
         let w1 = try SafeTensors.read(single.lastCheckpoint), w2 = try SafeTensors.read(pair.lastCheckpoint)
         for (name, t) in w1.tensors where name.hasPrefix("weights/") {
-            assertClose(w2.tensors[name]!.values, t.values, atol: 1e-3, "\(name)")
+            assertClose(w2.tensors[name]!.values, t.values, atol: 1e-5, "\(name)")
         }
         XCTAssertThrowsError(try TrainingRun.localBatch(c, ranks: 3), "4 does not split over 3 ranks")
     }

@@ -84,14 +84,7 @@ final class MPITests: XCTestCase {
     func testTwoRankGenerationWritesWhatOneProcessWrites() throws {
         let root = try makeTempDir(self)
         try SampleDataset.write(to: root + "/raw", labels: 6, width: 24, height: 8)
-        var runs: [String] = []
-        for label in 1...3 {
-            let r = try runRivers(["train", "--in_dir", root + "/raw/\(label)", "--label", String(label), "--out_dir", root + "/models",
-                                   "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
-                                   "--batch_size", "2", "--num_epochs", "1", "--images_to_generate", "0", "--quiet"])
-            XCTAssertEqual(r.status, 0, r.err)
-        }
-        runs = try RunSummary.expand([root + "/models"])
+        let runs = try trainTinyModels(raw: root + "/raw", labels: 1...3, into: root + "/models")
         func files(_ dir: String) -> [String: Data] {
             Dictionary(uniqueKeysWithValues: listing(dir).filter { $0.hasSuffix(".JPG") }.map { ($0, FileManager.default.contents(atPath: dir + "/" + $0)!) })
         }

@@ -285,6 +285,7 @@ public struct ReportPage {
     .matches { display: flex; flex-wrap: wrap; gap: 12px; }
     .matches figure { display: flex; flex-direction: column; gap: 2px; margin: 0; padding: 4px; border: 2px solid transparent; }
     .matches figure.copy { border-color: #d62728; }
+    .matches figcaption { max-width: 300px; overflow-wrap: anywhere; }
     .folders { margin: 4px 0; font-size: 14px; }
     @media (max-width: 800px) { .pair { grid-template-columns: 1fr; } nav ol { columns: 1; } }
     """

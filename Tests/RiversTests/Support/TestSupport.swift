@@ -181,3 +181,15 @@ func runRivers(_ args: [String], in directory: String? = nil) throws -> (status:
 func listing(_ dir: String) -> [String] {
     ((FileManager.default.enumerator(atPath: dir)?.allObjects as? [String]) ?? []).sorted()
 }
+
+/// One tiny model (8x16, one epoch) per label of a raw dataset, trained by the `rivers`
+/// executable; returns the run directories in label order.
+func trainTinyModels(raw: String, labels: ClosedRange<Int>, into models: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+    for label in labels {
+        let r = try runRivers(["train", "--in_dir", raw + "/\(label)", "--label", String(label), "--out_dir", models,
+                               "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
+                               "--batch_size", "2", "--num_epochs", "1", "--images_to_generate", "0", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.err, file: file, line: line)
+    }
+    return try FileManager.default.contentsOfDirectory(atPath: models).sorted().map { models + "/" + $0 }
+}
