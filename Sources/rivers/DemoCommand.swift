@@ -8,7 +8,7 @@ let demoCommand = Command(
     summary: """
     Runs the whole pipeline on built-in synthetic stream photos, into a new folder: synthesize -> balance ->
     train (one small model per label) -> infer -> augment -> report. Each step is the rivers command it
-    prints, so the demo shows how to use them. About 10 minutes on 2 cores; --quick takes seconds (a check
+    prints, so the demo shows how to use them. About 10 to 11 minutes on 2 cores; --quick takes seconds (a check
     that everything runs, not a trained model). Ends with report.html and the label-measure table.
     """,
     options: [

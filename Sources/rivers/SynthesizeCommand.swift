@@ -5,8 +5,9 @@ import Rivers
 let synthesizeCommand = Command(
     name: "synthesize",
     summary: """
-    Writes a small synthetic raw dataset (procedural river scenes, labels 1..6, uneven sites) in
-    the layout `rivers balance` reads; existing files are kept. sample_images/ was made this way.
+    Writes a small synthetic raw dataset: procedural photos of a stream at 6 camera sites, water rising
+    with the flow label (1 to 6), counts uneven across labels and sites, in the layout `rivers balance`
+    reads; existing files are kept. sample_images/ was made this way.
     """,
     options: [
         Option(name: "out_dir", help: "where the label folders are written", value: "DIR", required: true),

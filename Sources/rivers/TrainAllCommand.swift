@@ -5,7 +5,7 @@ import Rivers
 let trainAllCommand = Command(
     name: "train-all",
     summary: """
-    Trains one model per label folder L1 .. L6 of --in_dir (the diffusion_data/ that balance writes), in
+    Trains one model per label folder (L1 to L6) of --in_dir (the diffusion_data/ that balance writes), in
     label order, with the same settings; a label that fails is reported and the others still train.
     Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C.
     """,
