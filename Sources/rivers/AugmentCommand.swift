@@ -21,7 +21,7 @@ let augmentCommand = Command(
         Option(name: "probs", help: "share of each strength", value: "P", defaultValue: "0.5 0.5", arity: .many),
         threadsOption,
         Option(name: "dry_run", help: "print the plan (per category, label and site) and the models; write nothing", arity: .flag),
-        Option(name: "quiet", help: "no progress bar", arity: .flag),
+        quietOption,
     ],
     run: runAugment
 )

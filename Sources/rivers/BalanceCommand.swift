@@ -14,7 +14,7 @@ let balanceCommand = Command(
     ] + BalanceConfig.options() + [
         threadsOption,
         Option(name: "dry_run", help: "print the plan and write nothing", arity: .flag),
-        Option(name: "quiet", help: "no progress bar", arity: .flag),
+        quietOption,
     ],
     run: runBalance
 )

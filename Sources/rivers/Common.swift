@@ -3,6 +3,7 @@ import Foundation
 import Rivers
 
 let threadsOption = Option(name: "threads", help: "worker threads", value: "N", defaultValue: String(Parallel.threadCount))
+let quietOption = Option(name: "quiet", help: "no progress bar", arity: .flag)
 
 /// Sets the process-wide thread count from --threads (1 to 256).
 func applyThreads(_ args: ParsedArguments) throws {

@@ -102,16 +102,6 @@ struct DemoRun {
         status = try step(plan.reportArguments, stage: "report", what: "one page to look at")
         if status != 0 { return stop(status, "report") }
 
-        let measure = LabelMeasure(try runs.map { try RunSummary.load($0.0) })
-        let byLabel = Dictionary(uniqueKeysWithValues: measure.rows.map { ($0.label, $0) })
-        let pairs = measure.orderedPairs
-        print("")
-        if let low = byLabel[1], let high = byLabel[3], low.generated.count > 0, high.generated.count > 0 {
-            let holds = low.generated.mean < high.generated.mean
-            print(String(format: "label 1's model: water %.3f, label 3's model: %.3f: %@", low.generated.mean, high.generated.mean,
-                         holds ? "less water at low flow, as in the real photos" : "NOT in the order of the real photos (train longer: this is not the demo's usual result)"))
-        }
-        print("label pairs whose real photos are in order of water: \(pairs.of); the generated images keep \(pairs.kept) of them in that order")
         print("demo finished in \(ProgressBar.clock(Date().timeIntervalSince(started))); open \(plan.reportPath) in a browser")
         return 0
     }

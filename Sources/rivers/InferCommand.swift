@@ -19,7 +19,7 @@ let inferCommand = Command(
         Option(name: "no_memorisation_check", help: "skip the comparison with the training images", arity: .flag),
         threadsOption,
         Option(name: "dry_run", help: "print what would be generated and the memory it takes; write nothing", arity: .flag),
-        Option(name: "quiet", help: "no progress bar", arity: .flag),
+        quietOption,
     ],
     run: runInfer
 )
@@ -98,7 +98,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         let paths = try comm.allGather(JSONEncoder().encode(written.map(\.path))).flatMap { try JSONDecoder().decode([String].self, from: $0) }
         let mine = Set(written.map(\.path))
         let others = try paths.filter { !mine.contains($0) }.map { ($0, try ImageFile.read($0)) }
-        written = (written + others).sorted { ($0.path.indexNumber, $0.path) < ($1.path.indexNumber, $1.path) }
+        written = (written + others).sorted { ($0.path.indexNumber ?? Int.max, $0.path) < ($1.path.indexNumber ?? Int.max, $1.path) }
         if !comm.isRoot { return Interrupt.requested ? 130 : 0 }
     }
     bar.finish()
@@ -123,8 +123,8 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
 
 extension String {
     /// The index of a generated image's name (`S0_D.._.._0_<n>_DM_...`), for companion file names.
-    var indexTag: String { GeneratedNames.identity(of: (self as NSString).lastPathComponent).map { String($0.index) } ?? "x" }
-    var indexNumber: Int { GeneratedNames.identity(of: (self as NSString).lastPathComponent)?.index ?? Int.max }
+    var indexTag: String { indexNumber.map(String.init) ?? "x" }
+    var indexNumber: Int? { GeneratedNames.identity(of: (self as NSString).lastPathComponent)?.index }
 }
 
 /// Writes a PNG named `<name>.png`, or `<name>-2.png`, ... when that exists.

@@ -20,7 +20,7 @@ let inpaintCommand = Command(
         Option(name: "jump_n_sample", help: "times each jump point is visited", value: "N", defaultValue: "10"),
     ] + generationOptions(steps: "50", eta: "1", seedHelp: "seed of the noise (per image name)", batch: false) + [
         threadsOption,
-        Option(name: "quiet", help: "no progress bar", arity: .flag),
+        quietOption,
     ],
     run: runInpaint
 )

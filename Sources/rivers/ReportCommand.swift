@@ -17,7 +17,7 @@ let reportCommand = Command(
         Option(name: "label_measure", help: "add the water-fraction label measure (meaningful for the synthetic scenes of rivers synthesize)", arity: .flag),
         Option(name: "overview", help: "also write a PNG of each run's training images beside its generated ones (a new file)", value: "FILE"),
         Option(name: "title", help: "the page's title", value: "TEXT", defaultValue: "rivers report"),
-        Option(name: "quiet", help: "no progress bar", arity: .flag),
+        quietOption,
     ],
     run: runReport
 )
@@ -43,16 +43,13 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     var page = ReportPage(runs: runs, dataset: dataset, labelMeasure: measure)
     page.title = args.string("title") ?? page.title
     let html = try page.html()
-    try writeReport(html, to: out)
+    try FileOps.replaceAtomically(Data(html.utf8), at: out)
     if let overview {
         guard let picture = ReportPage.overview(runs) else { throw RiversError.file(path: overview, reason: "not written: no run has both training images and generated images") }
         try FileOps.writeNew(try ImageFile.encode(picture, path: overview), to: overview)
         print("overview: \(overview) (training images left, generated right, one row per run)")
     }
-    if let measure {
-        print("label measure (the fraction of water-coloured pixels, mean ± sd (images)):")
-        print(textTable(measure.table))
-    }
+    if let measure { printLabelMeasure(measure) }
     print("report: \(out) (\(runs.count) run\(runs.count == 1 ? "" : "s"), \(grouped(html.utf8.count / 1024)) KiB)")
     return 0
 }
@@ -72,6 +69,17 @@ func checkReportTarget(_ out: String) throws {
     }
 }
 
-func writeReport(_ html: String, to out: String) throws {
-    try FileOps.replaceAtomically(Data(html.utf8), at: out)
+/// The measure's table, whether the label 1 model makes less water than the label 3 model, and
+/// how many label pairs the generated images keep in the order of the real ones.
+func printLabelMeasure(_ measure: LabelMeasure) {
+    print("label measure (the fraction of water-coloured pixels, mean ± sd (images)):")
+    print(textTable(measure.table))
+    let byLabel = Dictionary(uniqueKeysWithValues: measure.rows.map { ($0.label, $0) })
+    if let low = byLabel[1], let high = byLabel[3], low.generated.count > 0, high.generated.count > 0 {
+        let holds = low.generated.mean < high.generated.mean
+        print(String(format: "label 1's model: water %.3f, label 3's model: %.3f: %@", low.generated.mean, high.generated.mean,
+                     holds ? "less water at low flow, as in the real photos" : "NOT in the order of the real photos (train longer: this is not the demo's usual result)"))
+    }
+    let pairs = measure.orderedPairs
+    print("label pairs whose real photos are in order of water: \(pairs.of); the generated images keep \(pairs.kept) of them in that order")
 }

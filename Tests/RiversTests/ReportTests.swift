@@ -114,6 +114,13 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.err.contains("exists and is not a page rivers report wrote"), refused.err)
         XCTAssertEqual(try String(contentsOfFile: root + "/notes.html", encoding: .utf8), "<p>mine</p>")
+        // --overview writes a new file only: an existing one is refused before the page is written.
+        writeFile(root + "/taken.jpg", Data("mine".utf8))
+        let overview = try runRivers(["report", "--model_dir", root + "/models", "--out", root + "/y.html", "--overview", root + "/taken.jpg"])
+        XCTAssertEqual(overview.status, 1)
+        XCTAssertTrue(overview.err.contains("taken.jpg: already exists"), overview.err)
+        XCTAssertEqual(FileManager.default.contents(atPath: root + "/taken.jpg"), Data("mine".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/y.html"))
         let notRun = try runRivers(["report", "--model_dir", root + "/raw", "--out", root + "/x.html"])
         XCTAssertEqual(notRun.status, 1)
         XCTAssertTrue(notRun.err.contains("is not a run directory"), notRun.err)
@@ -130,6 +137,7 @@ final class ReportTests: XCTestCase {
             XCTAssertTrue(r.out.contains("$ " + step), step)
         }
         XCTAssertTrue(r.out.contains("demo finished in"), r.out)
+        XCTAssertTrue(r.out.contains("label pairs whose real photos are in order of water: "), r.out)
         XCTAssertEqual(listing(root + "/raw").filter { $0.hasSuffix(".JPG") }.count, 40)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/diffusion_data").filter { !$0.hasPrefix(".") }.sorted(),
                        (1...6).map { "L\($0)" })
@@ -148,5 +156,21 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.err.contains("exists and is not empty"), again.err)
         XCTAssertEqual(listing(root), before)
+        // Bad values and a file where the folder would be: one-line errors, nothing written.
+        let parent = (root as NSString).deletingLastPathComponent
+        for (args, status, message) in [(["--steps", "0"], Int32(2), "--steps must be 1 to 1000000, got 0"),
+                                         (["--steps", "-3"], 2, "--steps must be 1 to 1000000, got -3"),
+                                         (["--steps", "nan"], 2, "--steps must be a whole number"),
+                                         (["--seed", "-1"], 2, "--seed must be a whole number")] {
+            let bad = try runRivers(["demo", "--quick", "--out_dir", parent + "/bad"] + args)
+            XCTAssertEqual(bad.status, status, "\(args)")
+            XCTAssertTrue(bad.err.contains(message), bad.err)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: parent + "/bad"), "\(args)")
+        }
+        writeFile(parent + "/file", Data("x".utf8))
+        let file = try runRivers(["demo", "--quick", "--out_dir", parent + "/file"])
+        XCTAssertEqual(file.status, 1)
+        XCTAssertTrue(file.err.contains("exists and is not a folder"), file.err)
+        XCTAssertEqual(FileManager.default.contents(atPath: parent + "/file"), Data("x".utf8))
     }
 }

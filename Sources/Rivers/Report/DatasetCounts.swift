@@ -36,7 +36,8 @@ public struct DatasetCounts: Sendable {
                 let labelDir = (folder as NSString).appendingPathComponent(labelFolder(label))
                 guard FileOps.isDirectory(labelDir) else { continue }
                 var sites: [String: Int] = [:]
-                for file in imageFiles(below: labelDir) { sites[Balance.siteID((file as NSString).lastPathComponent), default: 0] += 1 }
+                // The image files at any depth (hidden ones left out, link loops ended); none is 0.
+                for file in (try? TrainingImages.scan(labelDir))?.images ?? [] { sites[Balance.siteID((file as NSString).lastPathComponent), default: 0] += 1 }
                 counts[label] = sites
             }
             if !counts.isEmpty { stages.append(Stage(name: name, folder: folder, counts: counts)) }
@@ -45,22 +46,6 @@ public struct DatasetCounts: Sendable {
             throw RiversError.file(path: dir, reason: "has no label folders (1..6, raw/1..6, diffusion_data/L1..L6 or balanced_data/1..6)")
         }
         return DatasetCounts(stages: stages)
-    }
-
-    /// The image files below `dir` at any depth, hidden files and folders left out; each real folder
-    /// is visited once, so a link loop ends.
-    static func imageFiles(below dir: String) -> [String] {
-        var out: [String] = [], visited: Set<String> = []
-        func walk(_ folder: String) {
-            guard visited.insert(URL(fileURLWithPath: folder).resolvingSymlinksInPath().path).inserted,
-                  let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-            for name in names.sorted() where !name.hasPrefix(".") {
-                let p = (folder as NSString).appendingPathComponent(name)
-                if FileOps.isDirectory(p) { walk(p) } else if ImageFile.isImageName(name) { out.append(p) }
-            }
-        }
-        walk(dir)
-        return out
     }
 
     /// Every site id of every stage, in a stable order (S0, the generated images, last).
