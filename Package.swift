@@ -28,11 +28,18 @@ let package = Package(
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]),
+        // The engine, the model, the pipeline's plans and runs, and the settings: no command line.
         .target(name: "Rivers", dependencies: ["CJPEG", "CPNG"], swiftSettings: simdFlags),
-        .executableTarget(name: "rivers", dependencies: ["Rivers", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+        // The command line: the parser, options made from the settings' rows, every command.
+        .target(name: "RiversCLI", dependencies: ["Rivers"], swiftSettings: simdFlags),
+        .executableTarget(name: "rivers", dependencies: ["RiversCLI", "Rivers", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                           swiftSettings: simdFlags),
-        .executableTarget(name: "rivers-bench", dependencies: ["Rivers"], exclude: ["pytorch_twin.py"], swiftSettings: simdFlags),
-        .testTarget(name: "RiversTests", dependencies: ["Rivers"], swiftSettings: simdFlags),
+        .executableTarget(name: "rivers-bench", dependencies: ["RiversCLI", "Rivers"], exclude: ["pytorch_twin.py"], swiftSettings: simdFlags),
+        // Tests by layer: the library's (kernels, model, imaging, pipeline) need no command line;
+        // the command line's run the parser in process and the executable as a user would.
+        .target(name: "RiversTestSupport", dependencies: ["Rivers"], path: "Tests/Support", swiftSettings: simdFlags),
+        .testTarget(name: "RiversTests", dependencies: ["Rivers", "RiversTestSupport"], swiftSettings: simdFlags),
+        .testTarget(name: "RiversCLITests", dependencies: ["RiversCLI", "Rivers", "RiversTestSupport"], swiftSettings: simdFlags),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,11 +1,12 @@
 // `rivers-bench balance`: augmented images per second through the real balance executor.
 import Foundation
 import Rivers
+import RiversCLI
 
 func benchBalance(_ args: ParsedArguments) throws -> [String: Any] {
     let work = NSTemporaryDirectory() + "rivers-bench-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: work) }
-    var inDir = args.string("in_dir")!
+    var inDir = try args.resolve(BenchOptions()).inDir
     var names: [String]
     if FileOps.isDirectory(inDir) {
         names = try FileManager.default.contentsOfDirectory(atPath: inDir).filter(ImageFile.isImageName).sorted()
@@ -19,15 +20,15 @@ func benchBalance(_ args: ParsedArguments) throws -> [String: Any] {
         }
     }
     guard !names.isEmpty else { throw RiversError.file(path: inDir, reason: "no images to benchmark") }
-    // Every source climbs the whole default ladder: 12 augmentations per image, as a site of
+    // Every source climbs the whole default ladder: 12 copies per image, as a site of
     // one image does in `rivers balance`.
     let ladder = Rung.ladder(theta: 5, fact: 1.3, multiplier: 6)
     var seconds: [Double] = []
     var produced = 0
     for round in 0..<3 {
         let out = work + "/out\(round)"
-        let augmentations = names.flatMap { name in ladder.map { Augmentation(source: name, output: $0.outputName(forSource: name), rung: $0) } }
-        let plan = BalancePlan(labels: [LabelPlan(label: 1, inputDir: inDir, outputDir: out, originals: [], target: 0, sites: [], augmentations: augmentations)])
+        let copies = names.flatMap { name in ladder.map { RotatedCopy(source: name, output: $0.outputName(forSource: name), rung: $0) } }
+        let plan = BalancePlan(labels: [LabelPlan(label: 1, inputDir: inDir, outputDir: out, originals: [], target: 0, sites: [], copies: copies)])
         let start = Date()
         let report = try Balance.execute(plan)
         seconds.append(Date().timeIntervalSince(start))

@@ -2,6 +2,7 @@
 // the U-Net's real shapes as GFLOP/s and percent of that peak, measured in the same process.
 import Foundation
 import Rivers
+import RiversCLI
 
 /// The best of `repeats` timings of `body`, after one warm-up call.
 func bestSeconds(repeats: Int, _ body: () -> Void) -> Double {
@@ -46,11 +47,11 @@ func unetKernelCases(batch: Int) -> [KernelCase] {
 
 func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
     let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
-    let repeats = max(1, try args.int("repeats"))
+    let repeats = try args.resolve(BenchOptions()).repeats
     let scratch = ConvScratch()
     var rows = [["kernel", "pass", "shape", "GFLOP/s", "% of peak", "seconds"]]
     var results: [[String: Any]] = []
-    for c in unetKernelCases(batch: try args.int("batch_size")) {
+    for c in unetKernelCases(batch: try args.resolve(BenchOptions()).batch) {
         let g = c.geometry
         let x = FloatBuffer(count: g.inputCount), y = FloatBuffer(count: g.outputCount), w = FloatBuffer(count: g.weightCount)
         let dx = FloatBuffer(count: g.inputCount), dy = FloatBuffer(count: g.outputCount), dw = FloatBuffer(count: g.weightCount)
@@ -77,7 +78,7 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
         }
     }
     // Memory-bound kernels: effective bandwidth (bytes read + written once) instead of FLOP/s.
-    let batch = try args.int("batch_size")
+    let batch = try args.resolve(BenchOptions()).batch
     let (HW, C, G) = (64 * 192, 64, 8)
     let count = batch * HW * C
     let a = FloatBuffer(count: count), b = FloatBuffer(count: count), c = FloatBuffer(count: count)

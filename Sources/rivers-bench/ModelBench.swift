@@ -2,6 +2,7 @@
 // planned and measured memory, and the FMA peak measured in the same process.
 import Foundation
 import Rivers
+import RiversCLI
 
 func median(_ values: [Double]) -> Double {
     let s = values.sorted()
@@ -63,13 +64,13 @@ func checkMemory(_ net: UNet, _ m: ModelOptions, training: Bool) throws {
                                                   mixedPrecision: m.mixedPrecision, training: training).totalBytes
     let physical = Int(ProcessInfo.processInfo.physicalMemory)
     if planned > physical {
-        throw UsageError(description: "the run needs \(planned >> 20) MiB (planned) and this machine has \(physical >> 20) MiB; use a smaller --batch_size or --image_size\(training && !m.mixedPrecision ? ", or --use_mix_precision" : "")")
+        throw RiversError.usage("the run needs \(planned >> 20) MiB (planned) and this machine has \(physical >> 20) MiB; use a smaller --batch_size or --image_size\(training && !m.mixedPrecision ? ", or --use_mix_precision" : "")")
     }
 }
 
 func benchTrainStep(_ args: ParsedArguments) throws -> [String: Any] {
-    let m = try ModelOptions(args)
-    let steps = max(1, try args.int("steps"))
+    let m = try ModelOptions(args, defaults: trainStepDefaults)
+    let steps = try args.resolve(BenchOptions()).steps
     try checkMemory(try UNet(m.config), m, training: true)
     let trainer = try DiffusionTrainer(config: m.config, batch: m.batch, height: m.height, width: m.width, mixedPrecision: m.mixedPrecision)
     let images = randomImages(m.batch * m.height * m.width * 3)
@@ -80,8 +81,8 @@ func benchTrainStep(_ args: ParsedArguments) throws -> [String: Any] {
 }
 
 func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
-    let m = try ModelOptions(args)
-    let steps = max(1, try args.int("steps"))
+    let m = try ModelOptions(args, defaults: sampleStepDefaults)
+    let steps = try args.resolve(BenchOptions()).steps
     let net = try UNet(m.config)
     try checkMemory(net, m, training: false)
     let slab = ParameterSlab(layout: net.layout)

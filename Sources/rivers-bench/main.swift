@@ -1,6 +1,7 @@
 // rivers-bench: measured figures for this machine (never part of `swift test`).
 import Foundation
 import Rivers
+import RiversCLI
 
 func fmt(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
@@ -12,37 +13,54 @@ func table(_ rows: [[String]]) -> String {
     }.joined(separator: "\n")
 }
 
-let common = [
-    Option(name: "threads", help: "worker threads", value: "N", defaultValue: String(Parallel.threadCount)),
-    Option(name: "json", help: "print the figures as one JSON object on the last line", arity: .flag),
-]
-/// `rivers train`'s model options with some defaults changed, plus `--steps` and the common ones.
-func modelOptions(defaults: [String: String], without: String? = nil) -> [Option] {
-    ModelOptions.options.filter { $0.name != without }.map { o in
-        var o = o
-        if let d = defaults[o.name] { o.defaultValue = d }
-        return o
-    } + [Option(name: "steps", help: "timed steps after one warm-up (the median is reported)", value: "K", defaultValue: "3")] + common
+/// The benchmarks' own options, rows like every setting's.
+struct BenchOptions: SettingGroup {
+    var inDir = "../shared/data/river_samples"
+    var threads = Parallel.threadCount
+    var json = false
+    var batch = 8
+    var repeats = 3
+    var steps = 3
+
+    static let name = "rivers-bench"
+    static let settings: [Setting<BenchOptions>] = [
+        Setting("in_dir", "folder of images", \.inDir, placeholder: "DIR", range: .nonEmpty),
+        Setting("threads", "worker threads", \.threads, range: .within(1...256)),
+        Setting("json", "print the figures as one JSON object on the last line", \.json, flag: true),
+        Setting("batch_size", "batch", \.batch, range: .within(1...1024)),
+        Setting("repeats", "timed runs per pass (the best is kept)", \.repeats, range: .within(1...1000)),
+        Setting("steps", "timed steps after one warm-up (the median is reported)", \.steps, range: .within(1...1000)),
+    ]
+}
+
+let common = BenchOptions.options(["threads", "json"])
+
+/// The model defaults of `train-step` (64x192) and `sample-step` (batch 1).
+let trainStepDefaults: TrainConfig = { var c = TrainConfig(); c.imageSize = [64, 192]; return c }()
+let sampleStepDefaults: TrainConfig = { var c = TrainConfig(); c.batchSize = 1; return c }()
+
+/// `rivers train`'s model options with the section's defaults, plus `--steps` and the common ones.
+func modelOptions(defaults: TrainConfig, without: String? = nil) -> [Option] {
+    ModelOptions.options(defaults: defaults).filter { $0.name != without } + BenchOptions.options(["steps"]) + common
 }
 
 let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
-    (Command(name: "balance", summary: "augmented 600x200 JPEGs per second (decode, rotate-zoom-crop, encode, write)",
-             options: [Option(name: "in_dir", help: "folder of images", value: "DIR", defaultValue: "../shared/data/river_samples")] + common) { _ in 0 },
+    (Command(name: "balance", abstract: "augmented 600x200 JPEGs per second (decode, rotate-zoom-crop, encode, write)", summary: "",
+             options: BenchOptions.options(["in_dir"]) + common) { _ in 0 },
      benchBalance),
-    (Command(name: "peak", summary: "the FMA peak of this machine (GFLOP/s, all threads and one)", options: common) { _ in 0 }, benchPeak),
-    (Command(name: "kernels", summary: "each convolution pass of the U-Net's shapes: GFLOP/s and % of the measured peak",
-             options: [Option(name: "batch_size", help: "batch", value: "N", defaultValue: "8"),
-                       Option(name: "repeats", help: "timed runs per pass (the best is kept)", value: "N", defaultValue: "3")] + common) { _ in 0 },
+    (Command(name: "peak", abstract: "the FMA peak of this machine (GFLOP/s, all threads and one)", summary: "", options: common) { _ in 0 }, benchPeak),
+    (Command(name: "kernels", abstract: "each convolution pass of the U-Net's shapes: GFLOP/s and % of the measured peak", summary: "",
+             options: BenchOptions.options(["batch_size", "repeats"]) + common) { _ in 0 },
      benchKernels),
-    (Command(name: "train-step", summary: "one training step of the U-Net (forward, backward, AdamW, EMA): seconds, GFLOP/s, memory",
-             options: modelOptions(defaults: ["image_size": "64 192"])) { _ in 0 }, benchTrainStep),
-    (Command(name: "sample-step", summary: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory",
-             options: modelOptions(defaults: ["batch_size": "1"], without: "use_mix_precision")) { _ in 0 }, benchSampleStep),
+    (Command(name: "train-step", abstract: "one training step of the U-Net (forward, backward, AdamW, EMA): seconds, GFLOP/s, memory", summary: "",
+             options: modelOptions(defaults: trainStepDefaults)) { _ in 0 }, benchTrainStep),
+    (Command(name: "sample-step", abstract: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory", summary: "",
+             options: modelOptions(defaults: sampleStepDefaults, without: "use_mix_precision")) { _ in 0 }, benchSampleStep),
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())
 func usage() -> String {
-    (["usage: rivers-bench <section> [options] [--json]", "", "sections:"] + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.summary)" }).joined(separator: "\n")
+    (["usage: rivers-bench <section> [options] [--json]", "", "sections:"] + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.abstract)" }).joined(separator: "\n")
 }
 guard let name = argv.first, !name.hasPrefix("-") else { print(usage()); exit(argv.isEmpty ? 0 : 2) }
 guard let (command, run) = sections.first(where: { $0.0.name == name }) else {
@@ -52,9 +70,10 @@ guard let (command, run) = sections.first(where: { $0.0.name == name }) else {
 do {
     let args = try command.parse(Array(argv.dropFirst()))
     if args.wantsHelp { print(command.usage); exit(0) }
-    Parallel.threadCount = max(1, try args.int("threads"))
+    let options = try args.resolve(BenchOptions())
+    Parallel.threadCount = options.threads
     let result = try run(args)
-    if args.has("json") {
+    if options.json {
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(data: data, encoding: .utf8)!)
     }

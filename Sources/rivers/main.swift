@@ -1,27 +1,8 @@
-// The `rivers` executable: dispatches to one subcommand per pipeline step.
+// The `rivers` executable: the MPI job (when built with it), then one subcommand per pipeline
+// step (RiversCLI), its errors as one line on standard error and an exit status.
 import Foundation
 import Rivers
-
-let version = "0.1.0"
-let commands: [Command] = [demoCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand, inpaintCommand, reportCommand, synthesizeCommand]
-
-func mainUsage() -> String {
-    var lines = ["rivers \(version): balance and enlarge small river image datasets on a CPU.", "",
-                 "usage: rivers <command> [options]", "", "commands:"]
-    for c in commands { lines.append("  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + firstSentence(c.summary)) }
-    lines += ["", "rivers <command> --help lists a command's options and their defaults."]
-    return lines.joined(separator: "\n")
-}
-
-/// The summary's first sentence (its lines joined), for the list of commands: up to the first
-/// period followed by a space and a capital letter, or the end.
-func firstSentence(_ summary: String) -> String {
-    let chars = Array(summary.split(separator: "\n").joined(separator: " "))
-    for i in chars.indices.dropLast(2) where chars[i] == "." && chars[i + 1] == " " && chars[i + 2].isUppercase {
-        return String(chars[...i])
-    }
-    return String(chars)
-}
+import RiversCLI
 
 /// Standard error as it was at start: ranks other than 0 send their own output to /dev/null,
 /// but their errors still show.
@@ -63,37 +44,19 @@ if launchedRanks() > 1 {
     #endif
 }
 
-var argv = Array(CommandLine.arguments.dropFirst())
-if argv.isEmpty || ["--help", "-h", "help"].contains(argv[0]) {
-    if argv.count >= 2, let c = commands.first(where: { $0.name == argv[1] }) { print(c.usage) } else { print(mainUsage()) }
-    finish(0)
-}
-if argv[0] == "--version" {
-    #if MPI
-    print("rivers \(version) (MPI)")
-    #else
-    print("rivers \(version)")
-    #endif
-    finish(0)
-}
-let name = argv.removeFirst()
-guard let command = commands.first(where: { $0.name == name }) else {
-    let hint = closest(name, among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
-    fail("unknown command '\(name)'\(hint); 'rivers --help' lists the commands", status: 2)
-}
-/// The commands that split their work over the ranks of an `mpirun` job; the others run in one process.
-let rankAware: Set<String> = ["train", "train-all", "infer", "augment"]
-if Job.world.size > 1 && !rankAware.contains(command.name) && !argv.contains("--help") && !argv.contains("-h") {
-    fail("rivers \(command.name) runs in one process; under mpirun only \(rankAware.sorted().joined(separator: ", ")) split their work over the ranks", status: 2)
-}
+#if MPI
+RiversMain.buildNote = " (MPI)"
+#endif
+var commandName: String?
 do {
-    let args = try command.parse(argv)
-    if args.wantsHelp { print(command.usage); finish(0) }
-    finish(try command.run(args))
-} catch let e as UsageError {
-    fail("\(e.description); 'rivers \(command.name) --help' lists the options", status: 2)
-} catch let e as RiversError {
-    fail(e.description, status: 1)
+    switch try RiversMain.request(Array(CommandLine.arguments.dropFirst()), ranks: Job.world.size) {
+    case .text(let text):
+        print(text)
+        finish(0)
+    case .run(let command, let words):
+        commandName = command.name
+        finish(try RiversMain.run(command, words))
+    }
 } catch {
-    fail("\(error)", status: 1)
+    fail(RiversMain.message(of: error, command: commandName), status: RiversMain.status(of: error))
 }

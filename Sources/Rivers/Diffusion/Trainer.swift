@@ -35,8 +35,8 @@ public final class DiffusionTrainer: @unchecked Sendable {
     public init(config: UNetConfig, batch: Int, height: Int, width: Int, mixedPrecision: Bool = false,
                 learningRate: Float = 1e-5, weightDecay: Float? = nil, emaDecay: Float = 0.999,
                 schedule: CosineSchedule = CosineSchedule(), normalizer: Normalizer = Normalizer(), seed: UInt64 = 42) throws {
-        guard learningRate.isFinite, learningRate > 0 else { throw RiversError.invalidArgument("--learning_rate must be a positive number (got \(learningRate))") }
-        guard batch > 0 else { throw RiversError.invalidArgument("--batch_size must be positive (got \(batch))") }
+        guard learningRate.isFinite, learningRate > 0 else { throw RiversError.setting(section: "train", key: "learning_rate", reason: "must be a positive number (got \(learningRate))", file: nil) }
+        guard batch > 0 else { throw RiversError.setting(section: "train", key: "batch_size", reason: "must be positive (got \(batch))", file: nil) }
         net = try UNet(config)
         slab = ParameterSlab(layout: net.layout)
         var initRNG = SeededGenerator(seed: seed, stream: ["initial weights"])

@@ -122,19 +122,19 @@ public final class UNetWorkspace: @unchecked Sendable {
 
         init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool) throws {
             try net.config.validate(height: height, width: width)
-            guard N > 0 else { throw RiversError.invalidArgument("--batch_size must be positive (got \(N))") }
+            guard N > 0 else { throw RiversError.setting(section: "train", key: "batch_size", reason: "must be positive (got \(N))", file: nil) }
             // Sizes whose element counts would not even fit an address space: refused before any
             // arithmetic on them can overflow.
             let channelBound = Double(2 * (net.config.widths.max() ?? 0) + net.config.embeddingDims)
             guard Double(N) * Double(height) * Double(width) * channelBound * 16 < 0x1p56 else {
-                throw RiversError.invalidArgument("batch \(N) of \(height)x\(width) images is far too large to plan")
+                throw RiversError.usage("batch \(N) of \(height)x\(width) images is far too large to plan")
             }
             // Attention keeps L x L probabilities per head, L the pixels of its level.
             let levels = net.config.widths.count - 1
             let length = net.config.attentionInUpDownSample ? Double(height * width)
                 : net.config.attentionInBottleneck ? Double((height >> levels) * (width >> levels)) : 0
             guard Double(N) * 4 * length * length < 0x1p56 else {
-                throw RiversError.invalidArgument("attention over \(Int(length)) pixels of batch \(N) is far too large to plan; attention at this image size needs smaller images")
+                throw RiversError.usage("attention over \(Int(length)) pixels of batch \(N) is far too large to plan; attention at this image size needs smaller images")
             }
             var fullCount = 0, halfCount = 0, sideCount = 0
             // Without training nothing is kept for a backward pass: every block writes its two

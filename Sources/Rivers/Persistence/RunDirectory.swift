@@ -86,7 +86,11 @@ public struct RunDirectory: Sendable {
             throw RiversError.file(path: configPath, reason: "missing: \(path) is not a run directory of rivers train")
         }
         do {
+            // The train section is read through its settings' rows: a value out of range names
+            // this file and the key.
             return try JSONDecoder().decode(RunRecord.self, from: data)
+        } catch let error as RiversError {
+            throw error.from(file: configPath)
         } catch {
             throw RiversError.file(path: configPath, reason: "not a run configuration of this rivers version (\(RunRecord.currentFormat))")
         }

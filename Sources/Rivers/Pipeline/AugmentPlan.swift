@@ -6,29 +6,6 @@ import Foundation
 /// Category 1 is labels 1-3, category 2 labels 4-6 (PIPELINE.md).
 public func category(ofLabel label: Int) -> Int { label <= 3 ? 1 : 2 }
 
-public struct AugmentOptions: Equatable, Sendable {
-    /// Strengths of the generated images (1: pure generation; below 1: a variation of a real
-    /// image, SDEdit) and the share of each.
-    public var strengths: [Double] = [1, 0.6]
-    public var probs: [Double] = [0.5, 0.5]
-    public var seed: UInt64 = 42
-    public init(strengths: [Double] = [1, 0.6], probs: [Double] = [0.5, 0.5], seed: UInt64 = 42) {
-        self.strengths = strengths; self.probs = probs; self.seed = seed
-    }
-
-    public func validate() throws {
-        func bad(_ s: String) -> UsageError { UsageError(description: s) }
-        guard !strengths.isEmpty, strengths.count == probs.count else {
-            throw bad("--strength and --probs need the same number of values (got \(strengths.count) and \(probs.count))")
-        }
-        for s in strengths where !(s.isFinite && s > 0 && s <= 1) { throw bad("--strength values must be in (0, 1], got \(formatNumber(s))") }
-        for p in probs where !(p.isFinite && p >= 0) { throw bad("--probs values must be non-negative numbers, got \(formatNumber(p))") }
-        let total = probs.reduce(0, +)
-        guard abs(total - 1) < 1e-6 else { throw bad("--probs must add up to 1, got \(formatNumber(total))") }
-        guard Set(strengths).count == strengths.count else { throw bad("--strength values must differ from each other") }
-    }
-}
-
 /// One image to generate.
 public struct AugmentItem: Equatable, Sendable {
     public let label: Int
@@ -106,7 +83,7 @@ public enum Augment {
     }
 
     /// The plan for raw images `images` (label -> file paths), models by label, and options.
-    public static func plan(images: [Int: [String]], models: [Int: String], options: AugmentOptions) throws -> AugmentPlan {
+    public static func plan(images: [Int: [String]], models: [Int: String], options: AugmentConfig) throws -> AugmentPlan {
         var rng = SeededGenerator(seed: options.seed, stream: ["augment plan"])
         let counts = (1...6).map { images[$0]?.count ?? 0 }
         let c1 = counts[0..<3].reduce(0, +), c2 = counts[3..<6].reduce(0, +)
@@ -120,7 +97,7 @@ public enum Augment {
             let originals = (images[label] ?? []).sorted()
             let quota = labelsOfSmaller.firstIndex(of: label).map { quotas[$0] } ?? 0
             if quota > 0 && models[label] == nil {
-                throw UsageError(description: "label \(label) needs \(quota) generated images and no --weight_paths run was trained on label \(label)")
+                throw RiversError.usage("label \(label) needs \(quota) generated images and no --weight_paths run was trained on label \(label)")
             }
             labels.append(planLabel(label, originals: originals, quota: quota, model: quota > 0 ? models[label] : nil, options: options, rng: &rng))
         }
@@ -129,7 +106,7 @@ public enum Augment {
 
     /// One label: the quota split by strength, variations shared among the real sites by
     /// water-filling (fewest images first), sources taken in a seeded order within each site.
-    static func planLabel(_ label: Int, originals: [String], quota: Int, model: String?, options: AugmentOptions,
+    static func planLabel(_ label: Int, originals: [String], quota: Int, model: String?, options: AugmentConfig,
                           rng: inout SeededGenerator) -> AugmentLabel {
         var bySite: [String: [String]] = [:]
         for path in originals { bySite[Balance.siteID((path as NSString).lastPathComponent), default: []].append(path) }

@@ -52,7 +52,7 @@ public enum AugmentRun {
         for run in runs {
             let label = try RunDirectory(run).record().label
             if let other = byLabel[label] {
-                throw UsageError(description: "--weight_paths has two runs trained on label \(label): \(other) and \(run); give one per label")
+                throw RiversError.usage("--weight_paths has two runs trained on label \(label): \(other) and \(run); give one per label")
             }
             byLabel[label] = run
         }
@@ -80,8 +80,7 @@ public enum AugmentRun {
     /// Executes `plan` into `outDir/<label>/`: originals copied unchanged (by rank 0), then each
     /// label's missing items (this rank's share of them) generated with its model and written at
     /// `outputSize`. `shouldStop` is polled between batches; a rerun completes what is missing.
-    public static func execute(_ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), steps: Int, eta: Double,
-                               seed: UInt64, checkpoint: String = "best", batchSize: Int? = nil, date: String,
+    public static func execute(_ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), generation: GenerationSettings, date: String,
                                comm: Communicator = SingleProcess(), progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
                                onModel: (Int, TrainedModel) -> Void = { _, _ in }) throws -> AugmentReport {
         var report = AugmentReport()
@@ -109,16 +108,16 @@ public enum AugmentRun {
             report.present += mine.count - pending.count
             progress?.advance(by: mine.count - pending.count)
             guard !pending.isEmpty, let run = label.model else { continue }
-            let model = try TrainedModel(run: run, checkpoint: checkpoint)
+            let model = try TrainedModel(run: run, checkpoint: generation.checkpoint)
             guard model.record.label == label.label else {
                 throw RiversError.file(path: model.directory.configPath, reason: "was trained on label \(model.record.label), not \(label.label)")
             }
             onModel(label.label, model)
             let available = ResourceUsage.availableBytes()
-            let batch = min(try batchSize ?? InferencePlan.automaticBatch(model, count: pending.count, available: available), pending.count)
+            let batch = min(try generation.batchSize ?? InferencePlan.automaticBatch(model, count: pending.count, available: available), pending.count)
             let memory = try model.memory(batch: batch)
             guard memory <= available else {
-                throw UsageError(description: "batches of \(batch) at \(model.height)x\(model.width) need \(mebibytes(memory)) and \(mebibytes(available)) is available; use a smaller --batch_size")
+                throw RiversError.usage("batches of \(batch) at \(model.height)x\(model.width) need \(mebibytes(memory)) and \(mebibytes(available)) is available; use a smaller --batch_size")
             }
             // One predictor per batch size used, so that a group smaller than the batch is not
             // padded with images that are computed and thrown away.
@@ -129,7 +128,7 @@ public enum AugmentRun {
                 predictors[n] = p
                 return p
             }
-            let sampler = DDIMSampler(schedule: model.record.train.schedule, steps: steps, eta: eta)
+            let sampler = generation.sampler(model.record.train.schedule)
             let stream = "augment L\(label.label)"
             // Pure generations first, then variations by strength, each in batches.
             let groups = Dictionary(grouping: pending) { $0.isVariation ? $0.strength : 1 }
@@ -142,7 +141,7 @@ public enum AugmentRun {
                     var made: [(AugmentItem, Image)] = []
                     if strength >= 1 {
                         made = Array(zip(items, Generation.images(indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
-                                                                  sampler: sampler, seed: seed, stream: stream)))
+                                                                  sampler: sampler, seed: generation.seed, stream: stream)))
                     } else {
                         var usable: [(AugmentItem, Image)] = []
                         for item in items {
@@ -156,7 +155,7 @@ public enum AugmentRun {
                             }
                         }
                         let images = Generation.variations(of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
-                                                           predictor: predictor, normalizer: model.normalizer, sampler: sampler, seed: seed, stream: stream)
+                                                           predictor: predictor, normalizer: model.normalizer, sampler: sampler, seed: generation.seed, stream: stream)
                         made = Array(zip(usable.map(\.0), images))
                     }
                     for (item, image) in made {

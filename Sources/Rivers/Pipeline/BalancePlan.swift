@@ -1,38 +1,17 @@
 // `rivers balance`, step one: the plan of what to write, a pure function of file names.
 import Foundation
 
-public struct BalanceOptions: Equatable, Sendable {
+/// One balance run: the raw dataset it reads and the balance section's settings.
+@dynamicMemberLookup
+public struct BalanceJob: Equatable, Sendable {
     public var inDir: String
-    public var outDir: String
-    /// 3: labels 1...3; 6: labels 1...6.
-    public var labels: Int
-    /// Degrees added per rung of the ladder.
-    public var theta: Double
-    /// Zoom of the first rung; rung k zooms fact + (k - 1)(fact - 1).
-    public var fact: Double
-    /// Number of rungs (each a rotation and a flipped rotation).
-    public var multiplier: Int
-    public var seed: UInt64
+    public var config: BalanceConfig
 
-    public init(inDir: String, outDir: String = BalanceConfig().outDir, labels: Int = BalanceConfig().labels, theta: Double = BalanceConfig().theta,
-                fact: Double = BalanceConfig().fact, multiplier: Int = BalanceConfig().multiplier, seed: UInt64 = BalanceConfig().seed) {
-        self.inDir = inDir; self.outDir = outDir; self.labels = labels; self.theta = theta
-        self.fact = fact; self.multiplier = multiplier; self.seed = seed
+    public init(inDir: String, config: BalanceConfig = BalanceConfig()) {
+        self.inDir = inDir; self.config = config
     }
 
-    /// The options of a run of `config` over `inDir`.
-    public init(inDir: String, config: BalanceConfig) {
-        self.init(inDir: inDir, outDir: config.outDir, labels: config.labels, theta: config.theta, fact: config.fact,
-                  multiplier: config.multiplier, seed: config.seed)
-    }
-
-    /// The configuration's range checks (a usage error naming the option).
-    public func validate() throws {
-        var config = BalanceConfig()
-        config.outDir = outDir; config.labels = labels; config.theta = theta; config.fact = fact
-        config.multiplier = multiplier; config.seed = seed
-        try config.validate()
-    }
+    public subscript<T>(dynamicMember path: KeyPath<BalanceConfig, T>) -> T { config[keyPath: path] }
 }
 
 /// One rung of the ladder: rotation by `angle` degrees at `zoom`, of the flipped image or not.
@@ -61,7 +40,7 @@ public struct Rung: Equatable, Sendable {
     }
 }
 
-public struct Augmentation: Equatable, Sendable {
+public struct RotatedCopy: Equatable, Sendable {
     /// File name of the source image (in the label's input folder).
     public let source: String
     /// File name to write (in the label's output folder).
@@ -90,29 +69,29 @@ public struct LabelPlan: Equatable, Sendable {
     public let originals: [String]
     public let target: Int
     public let sites: [SitePlan]
-    public let augmentations: [Augmentation]
+    public let copies: [RotatedCopy]
     /// Augmentations whose natural name (`<stem>_<angle>_<-1|1>.JPG`) was already taken by an
     /// original or an earlier augmentation (X.JPG beside X.jpg, or an input named like an
     /// augmentation), with the name they get instead.
-    public let renamed: [(natural: String, augmentation: Augmentation)]
+    public let renamed: [(natural: String, copy: RotatedCopy)]
 
-    public init(label: Int, inputDir: String, outputDir: String, originals: [String], target: Int, sites: [SitePlan], augmentations: [Augmentation],
-                renamed: [(natural: String, augmentation: Augmentation)] = []) {
+    public init(label: Int, inputDir: String, outputDir: String, originals: [String], target: Int, sites: [SitePlan], copies: [RotatedCopy],
+                renamed: [(natural: String, copy: RotatedCopy)] = []) {
         self.label = label; self.inputDir = inputDir; self.outputDir = outputDir; self.originals = originals
-        self.target = target; self.sites = sites; self.augmentations = augmentations; self.renamed = renamed
+        self.target = target; self.sites = sites; self.copies = copies; self.renamed = renamed
     }
 
     public static func == (a: LabelPlan, b: LabelPlan) -> Bool {
         a.label == b.label && a.inputDir == b.inputDir && a.outputDir == b.outputDir && a.originals == b.originals && a.target == b.target
-            && a.sites == b.sites && a.augmentations == b.augmentations && a.renamed.map(\.natural) == b.renamed.map(\.natural)
+            && a.sites == b.sites && a.copies == b.copies && a.renamed.map(\.natural) == b.renamed.map(\.natural)
     }
 }
 
 public struct BalancePlan: Equatable, Sendable {
     public let labels: [LabelPlan]
     public init(labels: [LabelPlan]) { self.labels = labels }
-    /// Images the plan places in the output (copies plus augmentations).
-    public var totalImages: Int { labels.reduce(0) { $0 + $1.originals.count + $1.augmentations.count } }
+    /// Images the plan places in the output (copies plus copies).
+    public var totalImages: Int { labels.reduce(0) { $0 + $1.originals.count + $1.copies.count } }
 }
 
 public enum Balance {
@@ -131,12 +110,12 @@ public enum Balance {
     /// largest climbs the ladder rung by rung, each rung over the site's images in a
     /// shuffled order seeded by (seed, label, site, rung), until it reaches the largest
     /// site's count or the ladder ends (at most count * 2 * multiplier new images).
-    public static func planLabel(label: Int, images: [String], options: BalanceOptions) -> LabelPlan {
+    public static func planLabel(label: Int, images: [String], options: BalanceJob) -> LabelPlan {
         let bySite = Dictionary(grouping: images.sorted(), by: siteID)
         let target = bySite.values.map(\.count).max() ?? 0
         let ladder = Rung.ladder(theta: options.theta, fact: options.fact, multiplier: options.multiplier)
         var sites: [SitePlan] = []
-        var augmentations: [Augmentation] = []
+        var copies: [RotatedCopy] = []
         for site in bySite.keys.sorted() {
             let files = bySite[site]!
             var count = files.count
@@ -145,7 +124,7 @@ public enum Balance {
                 var rng = SeededGenerator(seed: options.seed, stream: ["balance", String(label), site, String(r)])
                 for file in files.shuffled(using: &rng) {
                     if count >= target { break rungs }
-                    augmentations.append(Augmentation(source: file, output: rung.outputName(forSource: file), rung: rung))
+                    copies.append(RotatedCopy(source: file, output: rung.outputName(forSource: file), rung: rung))
                     count += 1
                     added += 1
                 }
@@ -155,22 +134,22 @@ public enum Balance {
         // No two outputs share a name: originals keep theirs; an augmentation whose name is taken
         // gets `_2`, `_3`, ... before the extension, in plan order (deterministic), and is reported.
         var taken = Set(images)
-        var renamed: [(natural: String, augmentation: Augmentation)] = []
-        for k in augmentations.indices {
-            let natural = augmentations[k].output
+        var renamed: [(natural: String, copy: RotatedCopy)] = []
+        for k in copies.indices {
+            let natural = copies[k].output
             var name = natural
             if taken.contains(name) {
                 let stem = (natural as NSString).deletingPathExtension
                 var n = 2
                 while taken.contains("\(stem)_\(n).JPG") { n += 1 }
                 name = "\(stem)_\(n).JPG"
-                augmentations[k] = Augmentation(source: augmentations[k].source, output: name, rung: augmentations[k].rung)
-                renamed.append((natural, augmentations[k]))
+                copies[k] = RotatedCopy(source: copies[k].source, output: name, rung: copies[k].rung)
+                renamed.append((natural, copies[k]))
             }
             taken.insert(name)
         }
         return LabelPlan(label: label, inputDir: (options.inDir as NSString).appendingPathComponent(String(label)),
                          outputDir: outputDir(options.outDir, label: label), originals: images.sorted(),
-                         target: target, sites: sites, augmentations: augmentations, renamed: renamed)
+                         target: target, sites: sites, copies: copies, renamed: renamed)
     }
 }

@@ -90,10 +90,10 @@ extension Balance {
 
     /// Refuses an output tree any part of which leads into the input: the output folder itself,
     /// or `diffusion_data`, `L<i>` or `L<i>/<i>` below it as they resolve (links followed).
-    public static func checkFolders(_ options: BalanceOptions) throws {
+    public static func checkFolders(_ options: BalanceJob) throws {
         if let problem = FileOps.folderProblem(options.inDir) { throw RiversError.file(path: options.inDir, reason: "input folder \(problem)") }
         if FileOps.isSameOrInside(options.outDir, options.inDir) {
-            throw RiversError.invalidArgument("--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
+            throw RiversError.usage("--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
         }
         let data = (options.outDir as NSString).appendingPathComponent("diffusion_data")
         var parts = [data]
@@ -108,14 +108,14 @@ extension Balance {
     /// The ladder an output folder was made with: `diffusion_data/.balance.json`.
     public struct LadderRecord: Codable, Equatable {
         public var theta: Double, fact: Double, multiplier: Int, seed: UInt64
-        public init(_ o: BalanceOptions) { theta = o.theta; fact = o.fact; multiplier = o.multiplier; seed = o.seed }
+        public init(_ o: BalanceJob) { theta = o.theta; fact = o.fact; multiplier = o.multiplier; seed = o.seed }
     }
 
     static func ladderRecordPath(_ outDir: String) -> String { (outDir as NSString).appendingPathComponent("diffusion_data/.balance.json") }
 
     /// Refuses to add to an output made with another ladder or seed (the two would mix and the
     /// counts would be wrong); with `write`, records this run's ladder when none is recorded.
-    public static func checkLadder(_ options: BalanceOptions, write: Bool) throws {
+    public static func checkLadder(_ options: BalanceJob, write: Bool) throws {
         let path = ladderRecordPath(options.outDir)
         let mine = LadderRecord(options)
         if let data = FileManager.default.contents(atPath: path) {
@@ -128,7 +128,7 @@ extension Balance {
                 if theirs.fact != mine.fact { differences.append("--fact \(formatNumber(theirs.fact))") }
                 if theirs.multiplier != mine.multiplier { differences.append("--multiplier \(theirs.multiplier)") }
                 if theirs.seed != mine.seed { differences.append("--seed \(theirs.seed)") }
-                throw UsageError(description: "\((options.outDir as NSString).appendingPathComponent("diffusion_data")) was made with \(differences.joined(separator: " ")); run again with those values to complete it, or choose another --out_dir")
+                throw RiversError.usage("\((options.outDir as NSString).appendingPathComponent("diffusion_data")) was made with \(differences.joined(separator: " ")); run again with those values to complete it, or choose another --out_dir")
             }
             return
         }
@@ -138,12 +138,12 @@ extension Balance {
     }
 
     /// The plan for every label of a scan.
-    public static func plan(scan: DatasetScan, options: BalanceOptions) -> BalancePlan {
+    public static func plan(scan: DatasetScan, options: BalanceJob) -> BalancePlan {
         BalancePlan(labels: scan.images.keys.sorted().map { planLabel(label: $0, images: scan.images[$0]!, options: options) })
     }
 
     /// Writes what the plan says: copies the originals, then renders each source image's
-    /// augmentations (one decode per source), in parallel over source images. Files already
+    /// copies (one decode per source), in parallel over source images. Files already
     /// present are left as they are, so a second run completes what is missing. After Ctrl-C
     /// (see `Interrupt`) no new file is started; those being written are finished.
     public static func execute(_ plan: BalancePlan, jpegQuality: Int = 95, progress: ProgressBar? = nil) throws -> BalanceReport {
@@ -177,17 +177,17 @@ extension Balance {
             record(writeOnce(copies[i].1) { try FileOps.copyNew(from: copies[i].0, to: copies[i].1) })
             progress?.advance()
         }
-        struct Job { let label: LabelPlan; let source: String; let augmentations: [Augmentation] }
+        struct Job { let label: LabelPlan; let source: String; let copies: [RotatedCopy] }
         var jobs: [Job] = []
         for label in plan.labels {
-            let bySource = Dictionary(grouping: label.augmentations, by: \.source)
-            for source in bySource.keys.sorted() { jobs.append(Job(label: label, source: source, augmentations: bySource[source]!)) }
+            let bySource = Dictionary(grouping: label.copies, by: \.source)
+            for source in bySource.keys.sorted() { jobs.append(Job(label: label, source: source, copies: bySource[source]!)) }
         }
         Parallel.forEach(jobs.count) { j in
             if Interrupt.requested { return }
             let job = jobs[j]
-            let pending = job.augmentations.filter { !FileManager.default.fileExists(atPath: job.label.outputDir + "/" + $0.output) }
-            if pending.count < job.augmentations.count { record(.success(false), count: job.augmentations.count - pending.count) }
+            let pending = job.copies.filter { !FileManager.default.fileExists(atPath: job.label.outputDir + "/" + $0.output) }
+            if pending.count < job.copies.count { record(.success(false), count: job.copies.count - pending.count) }
             if !pending.isEmpty {
                 let sourcePath = job.label.inputDir + "/" + job.source
                 do {
@@ -206,7 +206,7 @@ extension Balance {
                     record(.failure(.file(path: sourcePath, reason: "\(error)")))
                 }
             }
-            progress?.advance(by: job.augmentations.count)
+            progress?.advance(by: job.copies.count)
         }
         progress?.finish()
         // Ctrl-C during the last files, once everything is there, interrupted nothing.

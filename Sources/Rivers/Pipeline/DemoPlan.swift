@@ -83,6 +83,22 @@ public struct DemoPlan: Sendable {
         ["report", "--model_dir", modelsDir, "--dataset", outDir, "--out", reportPath, "--label_measure", "--title", "rivers demo"]
     }
 
+    /// The demo writes only into a folder that is new or empty, so it never mixes with or replaces anything.
+    public static func checkFolder(_ out: String) throws {
+        guard FileManager.default.fileExists(atPath: out) else {
+            let parent = (out as NSString).deletingLastPathComponent
+            if !parent.isEmpty, FileManager.default.fileExists(atPath: parent), !FileOps.isDirectory(parent) {
+                throw RiversError.file(path: parent, reason: "is not a folder; choose another --out_dir")
+            }
+            return
+        }
+        guard FileOps.isDirectory(out) else { throw RiversError.file(path: out, reason: "exists and is not a folder; choose another --out_dir") }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        if !names.isEmpty {
+            throw RiversError.file(path: out, reason: "exists and is not empty; the demo writes only into a new or empty folder (remove it, or choose another --out_dir)")
+        }
+    }
+
     /// A command line as a shell would take it (words with spaces or quotes quoted).
     public static func shellLine(_ words: [String]) -> String {
         (["rivers"] + words).map { w in

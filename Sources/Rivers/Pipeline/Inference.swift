@@ -18,7 +18,7 @@ public final class TrainedModel {
     public init(run path: String, checkpoint: String = "best") throws {
         directory = RunDirectory(path)
         record = try directory.record()
-        guard ["best", "last"].contains(checkpoint) else { throw UsageError(description: "--checkpoint must be best or last, got '\(checkpoint)'") }
+        guard ["best", "last"].contains(checkpoint) else { throw RiversError.usage("--checkpoint must be best or last, got '\(checkpoint)'") }
         checkpointPath = checkpoint == "best" ? directory.bestCheckpoint : directory.lastCheckpoint
         guard FileManager.default.fileExists(atPath: checkpointPath) else {
             throw RiversError.file(path: checkpointPath, reason: "missing: the run has no \(checkpoint) checkpoint yet (it saves one after its first epoch)")

@@ -56,6 +56,36 @@ public struct TrainingPlan: Sendable {
         return n
     }
 
+    /// The label of a folder of training images from its name (L2 or 2); an error says to pass --label.
+    public static func label(of inDir: String) throws -> Int {
+        guard let n = label(fromFolder: inDir) else {
+            throw RiversError.usage("cannot tell the label from the folder name '\((inDir as NSString).lastPathComponent)' (expected L1..L6 or 1..6); pass --label N")
+        }
+        return n
+    }
+
+    /// The L<n> folders of `dir`, by label.
+    public static func labelFolders(_ dir: String) throws -> [(label: Int, path: String)] {
+        guard FileOps.isDirectory(dir) else {
+            throw RiversError.file(path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let folders = names.compactMap { name -> (Int, String)? in
+            let path = (dir as NSString).appendingPathComponent(name)
+            guard name.hasPrefix("L"), FileOps.isDirectory(path), let label = label(fromFolder: name) else { return nil }
+            return (label, path)
+        }.sorted { $0.0 < $1.0 }
+        if folders.isEmpty { throw RiversError.file(path: dir, reason: "has no label folders L1 .. L6 (rivers balance writes them under diffusion_data/)") }
+        return folders
+    }
+
+    /// Refuses an output folder inside the training images: its generated images would be trained on.
+    public static func checkOutputOutside(_ config: TrainConfig, inDir: String) throws {
+        if FileOps.isSameOrInside(config.outDir, inDir) {
+            throw RiversError.usage("--out_dir \(config.outDir) is inside --in_dir \(inDir): the run's generated images would become training images; choose an --out_dir outside it")
+        }
+    }
+
     /// Why the run cannot start with `available` bytes of memory, with the figures and what to
     /// change; nil when it fits.
     public func memoryRefusal(available: Int) -> String? {
@@ -81,18 +111,4 @@ public struct TrainingPlan: Sendable {
         let first = timed()
         return first < 90 ? (timed(), false) : (first, true)
     }
-}
-
-/// Bytes as a whole number of MiB with thousands separators.
-public func mebibytes(_ bytes: Int) -> String { grouped(bytes >> 20) + " MiB" }
-
-/// 8335939 -> "8,335,939".
-public func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (k, c) in digits.enumerated() {
-        if k > 0 && (digits.count - k) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
 }

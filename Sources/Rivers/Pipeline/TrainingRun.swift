@@ -87,7 +87,7 @@ public final class TrainingRun {
     /// Each rank's share of a global batch: `--batch_size` split evenly over the ranks.
     public static func localBatch(_ config: TrainConfig, ranks: Int) throws -> Int {
         guard ranks >= 1, config.batchSize % ranks == 0 else {
-            throw UsageError(description: "--batch_size \(config.batchSize) does not split evenly over \(ranks) ranks; choose a multiple of \(ranks)")
+            throw RiversError.usage("--batch_size \(config.batchSize) does not split evenly over \(ranks) ranks; choose a multiple of \(ranks)")
         }
         return config.batchSize / ranks
     }
@@ -205,7 +205,7 @@ public final class TrainingRun {
                 trainer.applyGradients()
                 let metrics = trainer.metrics((sums[0], sums[1]), images: B)
                 guard metrics.nLoss.isFinite && metrics.iLoss.isFinite else {
-                    throw RiversError.invalidArgument("the loss became \(metrics.nLoss) at epoch \(epoch + 1), step \(progress.epochStep + 1); nothing after the last checkpoint was saved. Lower --learning_rate and resume or start again")
+                    throw RiversError.diverged("the loss became \(metrics.nLoss) at epoch \(epoch + 1), step \(progress.epochStep + 1); nothing after the last checkpoint was saved. Lower --learning_rate and resume or start again")
                 }
                 progress.nLossSum += Double(metrics.nLoss)
                 progress.iLossSum += Double(metrics.iLoss)
@@ -321,52 +321,5 @@ public final class TrainingRun {
             first += images.count
         }
         return written
-    }
-}
-
-/// File names of generated images (PIPELINE.md section 4): site id `S0` marks synthetic images.
-public enum GeneratedNames {
-    /// What names one generated image, whatever the date in its name: site, index, kind
-    /// (`AUG`: generated from noise, `VAR`: a variation of a real image) and label.
-    public struct Identity: Hashable, Sendable {
-        public let site: String, index: Int, kind: String, label: Int
-        public init(site: String, index: Int, kind: String, label: Int) { self.site = site; self.index = index; self.kind = kind; self.label = label }
-    }
-
-    /// `<site>_D<date>_<date>_0_<index>_DM_<kind>_L<label>.JPG`, the date as mmddyy.
-    public static func name(_ id: Identity, date: String) -> String {
-        "\(id.site)_D\(date)_\(date)_0_\(id.index)_DM_\(id.kind)_L\(id.label).JPG"
-    }
-
-    /// The identity of a generated image's file name; nil for any other name.
-    public static func identity(of name: String) -> Identity? {
-        let parts = name.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 8, parts[3] == "0", parts[5] == "DM", let index = Int(parts[4]), parts[7].hasPrefix("L"), parts[7].hasSuffix(".JPG"),
-              let label = Int(parts[7].dropFirst().dropLast(4)) else { return nil }
-        return Identity(site: String(parts[0]), index: index, kind: String(parts[6]), label: label)
-    }
-
-    /// `S0_D<mmddyy>_<mmddyy>_0_<index>_DM_AUG_L<label>.JPG`, dated `date` (UTC).
-    public static func pure(label: Int, index: Int, date: Date) -> String {
-        name(Identity(site: "S0", index: index, kind: "AUG", label: label), date: utcDate(date, "MMddyy"))
-    }
-
-    /// Writes `image` under the first name `name(i)`, i = `from`, `from + 1`, ..., that is free in
-    /// `dir`. link(2) claims a name atomically, so two processes writing into one folder never
-    /// replace each other's images. Returns the path and the index after the one used.
-    public static func writeAtNextFreeIndex(_ image: Image, in dir: String, from: Int, jpegQuality: Int = 95,
-                                            name: (Int) -> String) throws -> (path: String, next: Int) {
-        var index = from
-        let data = try ImageFile.encode(image, path: name(index), jpegQuality: jpegQuality)
-        while true {
-            let path = (dir as NSString).appendingPathComponent(name(index))
-            index += 1
-            do {
-                try FileOps.writeNew(data, to: path)
-                return (path, index)
-            } catch RiversError.exists(_) {
-                continue
-            }
-        }
     }
 }

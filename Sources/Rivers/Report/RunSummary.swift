@@ -131,3 +131,15 @@ public struct LabelMeasure: Sendable {
             + rows.map { ["L\($0.label)", cell($0.real), cell($0.generated)] }
     }
 }
+
+extension RunSummary {
+    /// Every run of `paths`, ordered by label then path; `loaded` is called after each.
+    public static func loadAll(_ paths: [String], loaded: () -> Void = {}) throws -> [RunSummary] {
+        var runs: [RunSummary] = []
+        for path in paths {
+            runs.append(try load(path))
+            loaded()
+        }
+        return runs.sorted { ($0.record.label, $0.directory.path) < ($1.record.label, $1.directory.path) }
+    }
+}

@@ -19,6 +19,24 @@ public enum FileOps {
         }
     }
 
+    /// Writes `data` under the first name `name(i)`, i = `from`, `from + 1`, ... below `limit`,
+    /// that is free in `dir` (link(2) claims a name atomically, so two processes writing into one
+    /// folder never replace each other's files). Returns the path and the index after the one used.
+    public static func writeNew(_ data: Data, in dir: String, from: Int, limit: Int = Int.max, name: (Int) -> String) throws -> (path: String, next: Int) {
+        var index = from
+        while index < limit {
+            let path = (dir as NSString).appendingPathComponent(name(index))
+            index += 1
+            do {
+                try writeNew(data, to: path)
+                return (path, index)
+            } catch RiversError.exists(_) {
+                continue
+            }
+        }
+        throw RiversError.exists(path: (dir as NSString).appendingPathComponent(name(from)))
+    }
+
     /// Replaces `path` with `data` atomically: written and flushed to a temporary file beside
     /// it, then renamed over it, so a crash or kill at any moment leaves either the previous
     /// file or the new one, whole.

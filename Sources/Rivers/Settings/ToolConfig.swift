@@ -1,0 +1,60 @@
+// The sections of the commands around the pipeline: `report`, `demo` and `synthesize`.
+import Foundation
+
+/// `rivers report`'s section.
+public struct ReportConfig: ConfigSection {
+    public var out = "report.html"
+    public var title = "rivers report"
+    public var labelMeasure = false
+
+    public init() {}
+    public static let name = "report"
+    public static let settings: [Setting<ReportConfig>] = [
+        Setting("out", "the HTML file to write", \.out, placeholder: "FILE", range: .nonEmpty),
+        Setting("title", "the page's title", \.title, placeholder: "TEXT"),
+        Setting("label_measure", "add the water-fraction label measure (meaningful for the synthetic scenes of rivers synthesize)",
+                \.labelMeasure, flag: true),
+    ]
+}
+
+/// `rivers demo`'s section.
+public struct DemoConfig: ConfigSection {
+    public var outDir = "demo"
+    public var seed: UInt64 = 42
+    public var quick = false
+    /// Optimiser steps per label; nil: the demo's own (900, or 24 with --quick).
+    public var steps: Int? = nil
+
+    public init() {}
+    public static let name = "demo"
+    public static let settings: [Setting<DemoConfig>] = [
+        Setting(SharedSettings.outDir.help("a new or empty folder for everything the demo makes"), \.outDir),
+        Setting(SharedSettings.seed.help("seed of the scenes, the training and the generated images"), \.seed),
+        Setting("quick", "tiny models and few steps: the pipeline end to end in seconds", \.quick, flag: true),
+        Setting("steps", "optimiser steps per label (default: 900, or 24 with --quick); more steps, better images", \.steps, range: .within(1...1_000_000)),
+    ]
+}
+
+/// `rivers synthesize`'s section.
+public struct SynthesizeConfig: ConfigSection {
+    public var labels = 6
+    public var imageSize = [200, 600]
+    public var seed: UInt64 = 42
+
+    public init() {}
+    public static let name = "synthesize"
+    /// Balance's limit on decoded images: 2^28 pixels.
+    public static let maximumPixels = 1 << 28
+    public static let settings: [Setting<SynthesizeConfig>] = [
+        Setting("labels", "3: labels 1-3; 6: labels 1-6", \.labels, range: SettingRange("3 or 6") { $0 == 3 || $0 == 6 }),
+        Setting("image_size", "height and width", \.imageSize, placeholder: "H W", range: .list(count: 2...2, each: 1...(1 << 20))),
+        Setting(SharedSettings.seed.help("seed of the scenes"), \.seed),
+    ]
+
+    public func validateTogether() throws {
+        // Both sides are at most 2^20, so the product cannot overflow.
+        guard imageSize[0] * imageSize[1] <= Self.maximumPixels else {
+            throw Self.refuse("image_size", "\(imageSize[0]) \(imageSize[1]) has \(imageSize[0] * imageSize[1]) pixels; the largest image is \(Self.maximumPixels) pixels (what balance reads)")
+        }
+    }
+}

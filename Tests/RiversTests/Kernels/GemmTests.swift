@@ -1,0 +1,26 @@
+// GEMM against its naive twin, every transpose combination and awkward sizes.
+import Foundation
+import XCTest
+import Rivers
+import RiversTestSupport
+
+final class GemmTests: XCTestCase {
+    func testMatchesNaive() {
+        for (M, N, K) in [(1, 1, 1), (7, 5, 3), (13, 17, 200), (97, 33, 450), (6, 16, 192), (100, 3, 7)] {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    let a = randomArray(M * K, seed: 1), b = randomArray(K * N, seed: 2), bias = randomArray(N, seed: 3)
+                    var fast = randomArray(M * N, seed: 4), slow = fast
+                    let lda = ta ? M : K, ldb = tb ? K : N
+                    for accumulate in [false, true] {
+                        Gemm.multiply(M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
+                                      c: &fast, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate, scratch: GemmScratch())
+                        Gemm.multiplyNaive(M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
+                                           c: &slow, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate)
+                        assertClose(fast, slow, atol: 2 * sumTolerance(terms: K + 1), "M \(M) N \(N) K \(K) ta \(ta) tb \(tb) acc \(accumulate)")
+                    }
+                }
+            }
+        }
+    }
+}

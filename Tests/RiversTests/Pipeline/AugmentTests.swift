@@ -1,0 +1,90 @@
+// `rivers augment`: plans checked without pixels (categories end equal, water-filling over labels
+// and sites, model matching, missing models), then a small real run end to end.
+import Foundation
+import XCTest
+import Rivers
+import RiversTestSupport
+
+final class AugmentTests: XCTestCase {
+    /// label -> paths, with sites and counts as given.
+    func raw(_ layout: [Int: [(String, Int)]]) -> [Int: [String]] {
+        var images: [Int: [String]] = [:]
+        for (label, sites) in layout {
+            for (site, count) in sites {
+                for k in 0..<count { images[label, default: []].append("/raw/\(label)/\(site)_D010125_010125_0_\(k)_X.JPG") }
+            }
+        }
+        return images
+    }
+
+    func testWaterFillingRaisesTheSmallestFirst() {
+        XCTAssertEqual(Augment.waterFill([5, 2, 1], total: 5, order: [0, 1, 2]), [0, 2, 3]) // 1 -> 2, then both to 4
+        XCTAssertEqual(Augment.waterFill([5, 2, 1], total: 0, order: [0, 1, 2]), [0, 0, 0])
+        // Ties go by the order given.
+        XCTAssertEqual(Augment.waterFill([3, 3, 3], total: 2, order: [2, 0, 1]), [1, 0, 1])
+        XCTAssertEqual(Augment.split(7, by: [0.5, 0.5]), [4, 3])
+        XCTAssertEqual(Augment.split(10, by: [0.2, 0.3, 0.5]), [2, 3, 5])
+        XCTAssertEqual(Augment.split(1, by: [0.3, 0.7]), [0, 1])
+    }
+
+    func testCategoriesEndEqualAndSitesAreBalanced() throws {
+        let images = raw([1: [("S1", 5), ("S2", 2), ("S3", 1)], 2: [("S1", 2)], 3: [("S4", 1)],
+                          4: [("S1", 10)], 5: [("S2", 6)], 6: [("S3", 4)]])
+        let models = [1: "/runs/a", 2: "/runs/b", 3: "/runs/c"]
+        let plan = try Augment.plan(images: images, models: models, options: AugmentConfig())
+        XCTAssertEqual(plan.count(category: 1, after: false), 11)
+        XCTAssertEqual(plan.count(category: 2, after: false), 20)
+        XCTAssertEqual(plan.count(category: 1, after: true), 20, "the smaller category gets the difference")
+        XCTAssertEqual(plan.count(category: 2, after: true), 20)
+        // Water-filling over labels 1, 2, 3 (8, 2, 1) with 9: 3 -> 2, then 2 and 3 -> 6 (9 used): 8, 6, 6.
+        XCTAssertEqual(plan.labels.map(\.after), [8, 6, 6, 10, 6, 4])
+        XCTAssertEqual(plan.labels.map { $0.items.count }, [0, 4, 5, 0, 0, 0])
+        // Label 3 gets 5: half and half (3 pure by the largest remainder, 2 variations of its only site).
+        let l3 = plan.labels[2]
+        XCTAssertEqual(l3.items.filter { !$0.isVariation }.count, 3)
+        XCTAssertEqual(l3.items.filter(\.isVariation).map(\.site), ["S4", "S4"])
+        XCTAssertEqual(l3.items.map(\.index), [0, 1, 2, 3, 4])
+        XCTAssertTrue(l3.items.filter(\.isVariation).allSatisfy { $0.strength == 0.6 && $0.source!.contains("/S4_") })
+        XCTAssertEqual(l3.sites.map(\.site), ["S4", "S0"])
+        XCTAssertEqual(l3.sites.map(\.after), [3, 3])
+        XCTAssertEqual(l3.model, "/runs/c")
+        XCTAssertNil(plan.labels[0].model, "label 1 needs nothing, so its model is not used")
+        // The same seed gives the same plan; names are date-free to match.
+        XCTAssertEqual(try Augment.plan(images: images, models: models, options: AugmentConfig()), plan)
+        let v = l3.items.first(where: \.isVariation)!
+        XCTAssertEqual(v.fileName(date: "112526"), "S4_D112526_112526_0_\(v.index)_DM_VAR_L3.JPG")
+        XCTAssertTrue(v.matches("S4_D010101_010101_0_\(v.index)_DM_VAR_L3.JPG"))
+        XCTAssertFalse(v.matches("S4_D010101_010101_0_\(v.index)_DM_AUG_L3.JPG"))
+        XCTAssertFalse(v.matches("S4_D010101_010101_0_\(v.index + 1)_DM_VAR_L3.JPG"))
+    }
+
+    func testVariationsGoToTheLeastRepresentedSites() throws {
+        let images = raw([1: [("S1", 5), ("S2", 2), ("S3", 1)], 4: [("S1", 30)]])
+        let plan = try Augment.plan(images: images, models: [1: "/r/1", 2: "/r/2", 3: "/r/3"], options: AugmentConfig(strengths: [0.5], probs: [1]))
+        // Category 1 has 8, category 2 has 30: labels 2 and 3 (0 images) are raised to 8 first,
+        // then all three to 10.
+        XCTAssertEqual(plan.labels.map(\.items.count), [2, 10, 10, 0, 0, 0])
+        // Label 1's 2 variations go to S3 (1 -> 2), then S2 or S3 (tied at 2): never to S1.
+        let sites = plan.labels[0].sites
+        XCTAssertEqual(sites.first { $0.site == "S1" }!.generated, 0)
+        XCTAssertEqual(sites.first { $0.site == "S3" }!.generated + sites.first { $0.site == "S2" }!.generated, 2)
+        XCTAssertGreaterThanOrEqual(sites.first { $0.site == "S3" }!.generated, 1)
+        // A label without real images gets pure generations instead of variations.
+        XCTAssertTrue(plan.labels[1].items.allSatisfy { !$0.isVariation && $0.site == "S0" })
+    }
+
+    func testPureGenerationOnlyAndMissingModels() throws {
+        // Category 2 (3 + 1 + 0) is one short of category 1 (6): label 6, with none, gets it.
+        let images = raw([1: [("S1", 2)], 2: [("S1", 2)], 3: [("S1", 2)], 4: [("S1", 3)], 5: [("S2", 1)]])
+        let plan = try Augment.plan(images: images, models: [4: "/r/4", 5: "/r/5", 6: "/r/6"], options: AugmentConfig(strengths: [1], probs: [1]))
+        XCTAssertTrue(plan.items.allSatisfy { !$0.isVariation && $0.strength == 1 })
+        XCTAssertEqual(plan.count(category: 1, after: true), plan.count(category: 2, after: true))
+        XCTAssertThrowsError(try Augment.plan(images: images, models: [4: "/r/4", 5: "/r/5"], options: AugmentConfig())) { error in
+            XCTAssertTrue("\(error)".contains("label 6 needs 1 generated images and no --weight_paths run was trained on label 6"), "\(error)")
+        }
+        XCTAssertThrowsError(try AugmentConfig(strengths: [1, 0.6], probs: [0.5, 0.6]).validate())
+        XCTAssertThrowsError(try AugmentConfig(strengths: [1.5], probs: [1]).validate())
+        XCTAssertThrowsError(try AugmentConfig(strengths: [.nan], probs: [1]).validate())
+    }
+
+}
