@@ -19,7 +19,7 @@ public struct BalanceConfig: ConfigSection {
 
     public static let settings: [Setting<BalanceConfig>] = [
         Setting(SharedSettings.outDir.help("where diffusion_data/ is written"), \.outDir),
-        Setting("labels", "3: labels 1-3; 6: labels 1-6", \.labels, range: SettingRange("3 or 6") { $0 == 3 || $0 == 6 }),
+        Setting(SharedSettings.labels, \.labels),
         Setting("theta", "degrees added per rung", \.theta, placeholder: "DEG",
                 range: SettingRange("a non-zero number of degrees from -360 to 360") { $0.isFinite && $0 != 0 && abs($0) <= 360 }),
         // Below 1 the rotation's black corners stay in the crop; the last rung's zoom is checked below.

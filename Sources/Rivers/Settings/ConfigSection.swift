@@ -102,7 +102,7 @@ extension ConfigSection {
 extension Setting {
     /// This setting of a group held at `path` of `Outer`.
     public func lifted<Outer>(_ path: WritableKeyPath<Outer, Section>) -> Setting<Outer> {
-        Setting<Outer>(key: key, help: help, placeholder: placeholder, arity: arity, range: range,
+        Setting<Outer>(key: key, help: help, placeholder: placeholder, arity: arity, range: range, bounds: bounds, kind: kind,
                        json: { self.json($0[keyPath: path]) }, words: { self.words($0[keyPath: path]) },
                        setWords: { outer, w in self.setWords(&outer[keyPath: path], w) },
                        setJSON: { outer, v in self.setJSON(&outer[keyPath: path], v) },

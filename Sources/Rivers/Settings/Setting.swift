@@ -11,14 +11,17 @@ public struct SettingRange<Value>: Sendable {
     public let inHelp: Bool
     public let contains: @Sendable (Value) -> Bool
 
-    public init(_ text: String, inHelp: Bool = true, _ contains: @escaping @Sendable (Value) -> Bool) {
-        self.text = text; self.inHelp = inHelp; self.contains = contains
+    /// For whole numbers (or lists of them): the smallest and largest valid value.
+    public let bounds: ClosedRange<Int>?
+
+    public init(_ text: String, inHelp: Bool = true, bounds: ClosedRange<Int>? = nil, _ contains: @escaping @Sendable (Value) -> Bool) {
+        self.text = text; self.inHelp = inHelp; self.bounds = bounds; self.contains = contains
     }
 }
 
 extension SettingRange where Value == Int {
     public static func within(_ r: ClosedRange<Int>) -> SettingRange {
-        SettingRange("\(r.lowerBound) to \(r.upperBound)") { r.contains($0) }
+        SettingRange("\(r.lowerBound) to \(r.upperBound)", bounds: r) { r.contains($0) }
     }
 }
 
@@ -51,14 +54,16 @@ extension SettingRange where Value == String? {
 
 extension SettingRange where Value == Int? {
     public static func within(_ r: ClosedRange<Int>) -> SettingRange {
-        SettingRange("\(r.lowerBound) to \(r.upperBound)") { $0.map { r.contains($0) } ?? true }
+        SettingRange("\(r.lowerBound) to \(r.upperBound)", bounds: r) { $0.map { r.contains($0) } ?? true }
     }
 }
 
 extension SettingRange where Value == [Int] {
     public static func list(count: ClosedRange<Int>, each r: ClosedRange<Int>) -> SettingRange {
         let n = count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
-        return SettingRange("\(n) whole numbers, each \(r.lowerBound) to \(r.upperBound)") { v in count.contains(v.count) && v.allSatisfy { r.contains($0) } }
+        return SettingRange("\(n) whole numbers, each \(r.lowerBound) to \(r.upperBound)", bounds: r) { v in
+            count.contains(v.count) && v.allSatisfy { r.contains($0) }
+        }
     }
 }
 
@@ -112,6 +117,10 @@ public struct Setting<Section>: @unchecked Sendable {
     /// What the setting accepts, after "must be", as the help lists it; nil when any value of its
     /// type is valid (or the range goes without saying).
     public let range: String?
+    /// For whole numbers (or lists of them): the smallest and largest valid value.
+    public let bounds: ClosedRange<Int>?
+    /// What a value of the setting's type looks like: "a whole number", "a number", ...
+    public let kind: String
     /// The value as JSON.
     public let json: (Section) -> JSONValue
     /// The value as command-line words (a flag: "true" or "false").
@@ -126,6 +135,8 @@ public struct Setting<Section>: @unchecked Sendable {
     public init<Value: SettingValue>(_ row: SettingRow<Value>, _ path: WritableKeyPath<Section, Value>) {
         key = row.key; help = row.help; placeholder = row.placeholder; arity = row.arity
         range = row.range.flatMap { $0.inHelp ? $0.text : nil }
+        bounds = row.range?.bounds
+        kind = Value.kind
         json = { $0[keyPath: path].json }
         words = { $0[keyPath: path].words }
         let expected = "must be \(row.arity == .flag ? "true or false" : Value.kind)\(row.range.map { " (\($0.text))" } ?? "")"
@@ -144,10 +155,10 @@ public struct Setting<Section>: @unchecked Sendable {
         problem = { row.problem($0[keyPath: path]) }
     }
 
-    init(key: String, help: String, placeholder: String, arity: SettingArity, range: String?, json: @escaping (Section) -> JSONValue,
+    init(key: String, help: String, placeholder: String, arity: SettingArity, range: String?, bounds: ClosedRange<Int>?, kind: String, json: @escaping (Section) -> JSONValue,
          words: @escaping (Section) -> [String], setWords: @escaping (inout Section, [String]) -> String?,
          setJSON: @escaping (inout Section, JSONValue) -> String?, problem: @escaping (Section) -> String?) {
-        self.key = key; self.help = help; self.placeholder = placeholder; self.arity = arity; self.range = range
+        self.key = key; self.help = help; self.placeholder = placeholder; self.arity = arity; self.range = range; self.bounds = bounds; self.kind = kind
         self.json = json; self.words = words; self.setWords = setWords; self.setJSON = setJSON; self.problem = problem
     }
 

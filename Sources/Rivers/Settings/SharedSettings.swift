@@ -4,6 +4,7 @@ import Foundation
 
 public enum SharedSettings {
     public static let outDir = SettingRow<String>("out_dir", "where the output is written", placeholder: "DIR", range: .nonEmpty)
+    public static let labels = SettingRow<Int>("labels", "3: labels 1-3; 6: labels 1-6", range: SettingRange("3 or 6", bounds: 3...6) { $0 == 3 || $0 == 6 })
     public static let seed = SettingRow<UInt64>("seed", "seed of every random choice")
     /// Steps times images bound every progress total and index (10^4 x 10^5 = 10^9).
     public static let generateDiffusionSteps = SettingRow<Int>("generate_diffusion_steps", "DDIM steps of each generated image", range: .within(1...10_000))

@@ -46,7 +46,7 @@ public struct SynthesizeConfig: ConfigSection {
     /// Balance's limit on decoded images: 2^28 pixels.
     public static let maximumPixels = 1 << 28
     public static let settings: [Setting<SynthesizeConfig>] = [
-        Setting("labels", "3: labels 1-3; 6: labels 1-6", \.labels, range: SettingRange("3 or 6") { $0 == 3 || $0 == 6 }),
+        Setting(SharedSettings.labels, \.labels),
         Setting("image_size", "height and width", \.imageSize, placeholder: "H W", range: .list(count: 2...2, each: 1...(1 << 20))),
         Setting(SharedSettings.seed.help("seed of the scenes"), \.seed),
     ]

@@ -16,7 +16,7 @@ struct TrainInputs: SettingGroup {
         Setting("label", "the flow label the images show (default: from the folder name L2 or 2)", \.label, range: .within(1...6)),
         Setting("load_and_train", "continue the run --model_dir from its last checkpoint", \.loadAndTrain, flag: true),
         Setting("model_dir", "the run directory to continue", \.modelDir, placeholder: "RUN", range: .nonEmpty),
-        Setting("gpu_index", "accepted for the original's scripts and ignored: rivers runs on the CPU", \.gpuIndex),
+        Setting("gpu_index", "accepted for the original's scripts and ignored: rivers runs on the CPU", \.gpuIndex, range: .within(0...65_535)),
     ]
 }
 
