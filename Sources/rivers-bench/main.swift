@@ -5,13 +5,8 @@ import RiversCLI
 
 func fmt(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
-/// Columns padded to their widest cell, first column left-aligned.
-func table(_ rows: [[String]]) -> String {
-    let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
-    return rows.map { row in
-        row.enumerated().map { c, cell in c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - cell.count) + cell }.joined(separator: "  ")
-    }.joined(separator: "\n")
-}
+/// Columns padded to their widest cell, the first left-aligned and the figures right-aligned.
+func table(_ rows: [[String]]) -> String { textTable(rows, rightAligned: Set(1..<(rows.first?.count ?? 1))) }
 
 /// The benchmarks' own options, rows like every setting's.
 struct BenchOptions: SettingGroup {

@@ -164,12 +164,3 @@ public struct RunDirectory: Sendable {
     /// Removes temporary files that a killed writer left behind (`.<name>.<pid>.<n>.tmp`).
     public func removeStaleTemporaries() { FileOps.removeStaleTemporaries(in: path) }
 }
-
-/// `date` in UTC with a fixed (POSIX) format, for file names.
-public func utcDate(_ date: Date, _ format: String) -> String {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = format
-    return formatter.string(from: date)
-}

@@ -6,6 +6,9 @@ import Foundation
 /// Category 1 is labels 1-3, category 2 labels 4-6 (PIPELINE.md).
 public func category(ofLabel label: Int) -> Int { label <= 3 ? 1 : 2 }
 
+/// The labels of category 1 or 2.
+public func labels(ofCategory category: Int) -> ClosedRange<Int> { category == 1 ? 1...3 : 4...6 }
+
 /// One image to generate.
 public struct AugmentItem: Equatable, Sendable {
     public let label: Int

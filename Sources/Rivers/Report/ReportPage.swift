@@ -86,7 +86,7 @@ public struct ReportPage {
             }
             rows.append("<tr class=\"sum\"><td>L\(label)</td><td>all</td>" + d.stages.map { "<td class=\"n\">\($0.total(label: label))</td>" }.joined() + "</tr>")
         }
-        for (c, range) in [(1, 1...3), (2, 4...6)] where d.labels.contains(where: range.contains) {
+        for (c, range) in [1, 2].map({ ($0, labels(ofCategory: $0)) }) where d.labels.contains(where: range.contains) {
             rows.append("<tr class=\"sum\"><td>category \(c)</td><td>labels \(range.lowerBound)-\(range.upperBound)</td>"
                         + d.stages.map { s in "<td class=\"n\">\(range.reduce(0) { $0 + s.total(label: $1) })</td>" }.joined() + "</tr>")
         }

@@ -55,3 +55,12 @@ public func closest(_ word: String, among candidates: [String]) -> String? {
     guard let (best, d) = scored, d <= max(2, best.count / 3) else { return nil }
     return best
 }
+
+/// `date` in UTC with a fixed (POSIX) format, for file names.
+public func utcDate(_ date: Date, _ format: String) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = format
+    return formatter.string(from: date)
+}
