@@ -3,29 +3,6 @@
 // embedding) whose share of the group statistics is added analytically.
 import Foundation
 
-/// A pointwise function fused into a kernel's input or output.
-public enum Activation: Sendable {
-    case identity, swish
-
-    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        self == .swish ? v * FastMath.sigmoid(v) : v
-    }
-    @inline(__always) func callAsFunction(_ v: Float) -> Float {
-        self == .swish ? v * FastMath.sigmoid(v) : v
-    }
-    /// The derivative at v.
-    @inline(__always) func derivative(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        if self == .identity { return SIMD8(repeating: 1) }
-        let s = FastMath.sigmoid(v)
-        return s * (1 + v * (1 - s))
-    }
-    @inline(__always) func derivative(_ v: Float) -> Float {
-        if self == .identity { return 1 }
-        let s = FastMath.sigmoid(v)
-        return s * (1 + v * (1 - s))
-    }
-}
-
 /// The shape of one GroupNorm: N images of HW pixels with C stored channels, followed by
 /// `constantChannels` channels whose value is the same at every pixel of an image. Groups
 /// take consecutive channels of the C + constantChannels.
