@@ -14,12 +14,10 @@ public enum Activation: Sendable {
     /// The derivative at v.
     @inline(__always) func derivative(_ v: SIMD8<Float>) -> SIMD8<Float> {
         if self == .identity { return SIMD8(repeating: 1) }
-        let s = FastMath.sigmoid(v)
-        return s * (1 + v * (1 - s))
+        return FastMath.swishDerivative(v, times: SIMD8(repeating: 1))
     }
     @inline(__always) func derivative(_ v: Float) -> Float {
         if self == .identity { return 1 }
-        let s = FastMath.sigmoid(v)
-        return s * (1 + v * (1 - s))
+        return FastMath.swishDerivative(v, times: 1)
     }
 }

@@ -26,15 +26,12 @@ public enum Elementwise {
             while i + 8 <= r.upperBound {
                 let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
                 let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
-                let s = FastMath.sigmoid(v)
-                let d = g * s * (1 + v * (1 - s)) + UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
+                let d = FastMath.swishDerivative(v, times: g) + UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(dx + i).storeBytes(of: d, as: SIMD8<Float>.self)
                 i += 8
             }
             while i < r.upperBound {
-                let s = FastMath.sigmoid(x[i])
-                let d = dout[i] * s * (1 + x[i] * (1 - s))
-                dx[i] += d
+                dx[i] += FastMath.swishDerivative(x[i], times: dout[i])
                 i += 1
             }
         }
