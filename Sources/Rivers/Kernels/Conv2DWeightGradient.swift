@@ -119,8 +119,7 @@ extension Conv2D {
                     let v = x[ci], row = acc + ci * Cout
                     var co = 0
                     while co + 8 <= Cout {
-                        let r = UnsafeMutableRawPointer(row + co)
-                        r.storeBytes(of: r.loadUnaligned(as: SIMD8<Float>.self).addingProduct(SIMD8(repeating: v), UnsafeRawPointer(d + co).loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
+                        row.storeSIMD8(row.simd8(at: co).addingProduct(SIMD8(repeating: v), d.simd8(at: co)), at: co)
                         co += 8
                     }
                     while co < Cout { row[co] += v * d[co]; co += 1 }

@@ -46,10 +46,6 @@ public enum GroupNorm {
         s.units * s.C * 3 + s.N * s.totalChannels * 2
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
     /// acc1[c] += sum over pixels p0..<p1 of f(p * C + c).0, acc2[c] += ... .1, for the C stored
     /// channels, in runs of `floatRun` pixels summed in float (SIMD8 when C is a multiple of 8),
     /// then in Double. `run` holds 2 C floats.
@@ -62,13 +58,12 @@ public enum GroupNorm {
             let end = min(p1, p + floatRun)
             run.initialize(repeating: 0, count: 2 * C)
             if C % 8 == 0 {
-                let r = UnsafeMutableRawPointer(run)
                 for q in p..<end {
                     var c = 0
                     while c < C {
                         let (a, b) = f(q * C + c)
-                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) + a, toByteOffset: c * 4, as: SIMD8<Float>.self)
-                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: (C + c) * 4, as: SIMD8<Float>.self) + b, toByteOffset: (C + c) * 4, as: SIMD8<Float>.self)
+                        run.storeSIMD8(run.simd8(at: c) + a, at: c)
+                        run.storeSIMD8(run.simd8(at: C + c) + b, at: C + c)
                         c += 8
                     }
                 }
@@ -139,9 +134,9 @@ public enum GroupNorm {
             (L.p2 + u * C).initialize(repeating: 0, count: C)
             let xn = x + n * HW * C, on = out + n * HW * C, kn = UnsafePointer(L.a + n * Ct)
             channelSums(L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1, { i in
-                let v = pre(load(xn, i))
-                if stores { UnsafeMutableRawPointer(on + i).storeBytes(of: v, as: SIMD8<Float>.self) }
-                let d = v - load(kn, i % C)
+                let v = pre(xn.simd8(at: i))
+                if stores { on.storeSIMD8(v, at: i) }
+                let d = v - kn.simd8(at: i % C)
                 return (d, d * d)
             }, { i in
                 let v = pre(xn[i])
@@ -208,8 +203,8 @@ public enum GroupNorm {
                 for p in p0..<p1 {
                     var c = 0
                     while c < C {
-                        let v = post((pre(load(xn, p * C + c)) - load(cn, c)) * load(sn, c) + load(beta, c))
-                        UnsafeMutableRawPointer(on + p * C + c).storeBytes(of: v, as: SIMD8<Float>.self)
+                        let v = post((pre(xn.simd8(at: p * C + c)) - cn.simd8(at: c)) * sn.simd8(at: c) + beta.simd8(at: c))
+                        on.storeSIMD8(v, at: p * C + c)
                         c += 8
                     }
                 }
@@ -242,8 +237,8 @@ public enum GroupNorm {
             (L.p2 + u * C).initialize(repeating: 0, count: C)
             @inline(__always) func dyXhat(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
                 let c = i % C
-                let xhat = (pre(load(xn, i)) - load(cn, c)) * load(rn, c)
-                return (load(dn, i) * post.derivative(xhat * load(gamma, c) + load(beta, c)), xhat)
+                let xhat = (pre(xn.simd8(at: i)) - cn.simd8(at: c)) * rn.simd8(at: c)
+                return (dn.simd8(at: i) * post.derivative(xhat * gamma.simd8(at: c) + beta.simd8(at: c)), xhat)
             }
             @inline(__always) func dyXhatScalar(_ i: Int) -> (Float, Float) {
                 let c = i % C
@@ -288,12 +283,11 @@ public enum GroupNorm {
                     var c = 0
                     while c < C {
                         let i = p * C + c
-                        let xv = load(xn, i), r = load(rn, c), gm = load(gamma, c)
-                        let xhat = (pre(xv) - load(cn, c)) * r
-                        let dy = load(dn, i) * post.derivative(xhat * gm + load(beta, c))
-                        let v = pre.derivative(xv) * r * (dy * gm - load(an, c) - xhat * load(bn, c))
-                        let dst = UnsafeMutableRawPointer(dxn + i)
-                        dst.storeBytes(of: dst.loadUnaligned(as: SIMD8<Float>.self) + v, as: SIMD8<Float>.self)
+                        let xv = xn.simd8(at: i), r = rn.simd8(at: c), gm = gamma.simd8(at: c)
+                        let xhat = (pre(xv) - cn.simd8(at: c)) * r
+                        let dy = dn.simd8(at: i) * post.derivative(xhat * gm + beta.simd8(at: c))
+                        let v = pre.derivative(xv) * r * (dy * gm - an.simd8(at: c) - xhat * bn.simd8(at: c))
+                        dxn.storeSIMD8(dxn.simd8(at: i) + v, at: i)
                         c += 8
                     }
                 }
