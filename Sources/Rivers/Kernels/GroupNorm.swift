@@ -8,9 +8,23 @@ import Foundation
 /// take consecutive channels of the C + constantChannels.
 /// out = output(GroupNorm(input(x))), with GroupNorm(s) = (s - mean) rstd gamma + beta.
 public struct GroupNormShape: Equatable, Sendable {
-    public let N: Int, HW: Int, C: Int, constantChannels: Int, groups: Int
+    /// Images in the batch.
+    public let N: Int
+    /// Pixels per image (height x width): the rows of each image's [HW, C] block.
+    public let HW: Int
+    /// Channels stored per pixel in x and out (the innermost, contiguous dimension).
+    public let C: Int
+    /// Channels after the C stored ones whose value is the same at every pixel of an image,
+    /// given once per image ([N, constantChannels]); 0 when there are none.
+    public let constantChannels: Int
+    /// Groups of consecutive channels normalised together; divides C + constantChannels.
+    public let groups: Int
+    /// Added to each group's variance before the square root.
     public let epsilon: Float
-    public let input: Activation, output: Activation
+    /// The activation applied to x before the normalisation.
+    public let input: Activation
+    /// The activation applied to the normalised, scaled and shifted result.
+    public let output: Activation
 
     public init(N: Int, HW: Int, C: Int, constantChannels: Int = 0, groups: Int = 8, epsilon: Float = 1e-3,
                 input: Activation = .identity, output: Activation = .identity) {
