@@ -75,10 +75,9 @@ public enum Attention {
         for j in 0..<n { m = max(m, row[j]) }
         var s: Float = 0
         var j = 0
-        let raw = UnsafeMutableRawPointer(row)
         while j + 8 <= n {
-            let e = FastMath.exp((raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - m) * scale)
-            raw.storeBytes(of: e, toByteOffset: j * 4, as: SIMD8<Float>.self)
+            let e = FastMath.exp((row.simd8(at: j) - m) * scale)
+            row.storeSIMD8(e, at: j)
             s += e.sum()
             j += 8
         }

@@ -11,8 +11,8 @@ public enum Elementwise {
         Parallel.forChunks(count, minimumChunk: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
-                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(out + i).storeBytes(of: v * FastMath.sigmoid(v), as: SIMD8<Float>.self)
+                let v = x.simd8(at: i)
+                out.storeSIMD8(v * FastMath.sigmoid(v), at: i)
                 i += 8
             }
             while i < r.upperBound { out[i] = x[i] * FastMath.sigmoid(x[i]); i += 1 }
@@ -24,17 +24,14 @@ public enum Elementwise {
         Parallel.forChunks(count, minimumChunk: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
-                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
-                let s = FastMath.sigmoid(v)
-                let d = g * s * (1 + v * (1 - s)) + UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(dx + i).storeBytes(of: d, as: SIMD8<Float>.self)
+                let v = x.simd8(at: i)
+                let g = dout.simd8(at: i)
+                let d = FastMath.swishDerivative(v, times: g) + dx.simd8(at: i)
+                dx.storeSIMD8(d, at: i)
                 i += 8
             }
             while i < r.upperBound {
-                let s = FastMath.sigmoid(x[i])
-                let d = dout[i] * s * (1 + x[i] * (1 - s))
-                dx[i] += d
+                dx[i] += FastMath.swishDerivative(x[i], times: dout[i])
                 i += 1
             }
         }

@@ -1,4 +1,4 @@
-// Vectorised exp and sigmoid on SIMD8 (Cephes' expf polynomial): elementwise passes over
+// Vectorised exp, sigmoid and swish derivative on SIMD8 (Cephes' expf polynomial): elementwise passes over
 // full-resolution activations cannot afford a scalar libm call per value.
 import Foundation
 
@@ -39,4 +39,19 @@ public enum FastMath {
     /// Scalar sigmoid for tails.
     @inline(__always)
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+
+    /// g times the derivative of swish(x) = x sigmoid(x): (g s) (1 + x (1 - s)), s = sigmoid(x).
+    /// g = 1 gives the derivative alone (1 * s is exact, so no extra rounding).
+    @inline(__always)
+    static func swishDerivative(_ x: SIMD8<Float>, times g: SIMD8<Float>) -> SIMD8<Float> {
+        let s = sigmoid(x)
+        return g * s * (1 + x * (1 - s))
+    }
+
+    /// The scalar twin of `swishDerivative(_:times:)`, for tails.
+    @inline(__always)
+    static func swishDerivative(_ x: Float, times g: Float) -> Float {
+        let s = sigmoid(x)
+        return g * s * (1 + x * (1 - s))
+    }
 }

@@ -46,12 +46,11 @@ public enum Gemm {
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
         let a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5]
-        var bp = UnsafeRawPointer(b)
-        let bStride = ldb * 4
+        var bp = b
         var off = 0
         for _ in 0..<k {
-            let b0 = bp.loadUnaligned(as: SIMD8<Float>.self)
-            let b1 = bp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let b0 = bp.simd8()
+            let b1 = bp.simd8(at: 8)
             var x = SIMD8<Float>(repeating: a0[off]); c00.addProduct(x, b0); c01.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a1[off]); c10.addProduct(x, b0); c11.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a2[off]); c20.addProduct(x, b0); c21.addProduct(x, b1)
@@ -59,7 +58,7 @@ public enum Gemm {
             x = SIMD8<Float>(repeating: a4[off]); c40.addProduct(x, b0); c41.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a5[off]); c50.addProduct(x, b0); c51.addProduct(x, b1)
             off &+= aStep
-            bp += bStride
+            bp += ldb
         }
         var bias0 = SIMD8<Float>(), bias1 = SIMD8<Float>()
         if let bias {
@@ -70,13 +69,12 @@ public enum Gemm {
             let dst = base + n0
             var lo = lo + bias0, hi = hi + bias1
             if nCount == nr {
-                let raw = UnsafeMutableRawPointer(dst)
                 if add {
-                    lo += raw.loadUnaligned(as: SIMD8<Float>.self)
-                    hi += raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    lo += dst.simd8()
+                    hi += dst.simd8(at: 8)
                 }
-                raw.storeBytes(of: lo, as: SIMD8<Float>.self)
-                raw.storeBytes(of: hi, toByteOffset: 32, as: SIMD8<Float>.self)
+                dst.storeSIMD8(lo)
+                dst.storeSIMD8(hi, at: 8)
             } else {
                 for j in 0..<nCount {
                     let v = j < 8 ? lo[j] : hi[j - 8]

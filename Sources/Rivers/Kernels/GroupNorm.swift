@@ -3,37 +3,28 @@
 // embedding) whose share of the group statistics is added analytically.
 import Foundation
 
-/// A pointwise function fused into a kernel's input or output.
-public enum Activation: Sendable {
-    case identity, swish
-
-    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        self == .swish ? v * FastMath.sigmoid(v) : v
-    }
-    @inline(__always) func callAsFunction(_ v: Float) -> Float {
-        self == .swish ? v * FastMath.sigmoid(v) : v
-    }
-    /// The derivative at v.
-    @inline(__always) func derivative(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        if self == .identity { return SIMD8(repeating: 1) }
-        let s = FastMath.sigmoid(v)
-        return s * (1 + v * (1 - s))
-    }
-    @inline(__always) func derivative(_ v: Float) -> Float {
-        if self == .identity { return 1 }
-        let s = FastMath.sigmoid(v)
-        return s * (1 + v * (1 - s))
-    }
-}
-
 /// The shape of one GroupNorm: N images of HW pixels with C stored channels, followed by
 /// `constantChannels` channels whose value is the same at every pixel of an image. Groups
 /// take consecutive channels of the C + constantChannels.
 /// out = output(GroupNorm(input(x))), with GroupNorm(s) = (s - mean) rstd gamma + beta.
 public struct GroupNormShape: Equatable, Sendable {
-    public let N: Int, HW: Int, C: Int, constantChannels: Int, groups: Int
+    /// Images in the batch.
+    public let N: Int
+    /// Pixels per image (height x width): the rows of each image's [HW, C] block.
+    public let HW: Int
+    /// Channels stored per pixel in x and out (the innermost, contiguous dimension).
+    public let C: Int
+    /// Channels after the C stored ones whose value is the same at every pixel of an image,
+    /// given once per image ([N, constantChannels]); 0 when there are none.
+    public let constantChannels: Int
+    /// Groups of consecutive channels normalised together; divides C + constantChannels.
+    public let groups: Int
+    /// Added to each group's variance before the square root.
     public let epsilon: Float
-    public let input: Activation, output: Activation
+    /// The activation applied to x before the normalisation.
+    public let input: Activation
+    /// The activation applied to the normalised, scaled and shifted result.
+    public let output: Activation
 
     public init(N: Int, HW: Int, C: Int, constantChannels: Int = 0, groups: Int = 8, epsilon: Float = 1e-3,
                 input: Activation = .identity, output: Activation = .identity) {
@@ -69,10 +60,6 @@ public enum GroupNorm {
         s.units * s.C * 3 + s.N * s.totalChannels * 2
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
     /// acc1[c] += sum over pixels p0..<p1 of f(p * C + c).0, acc2[c] += ... .1, for the C stored
     /// channels, in runs of `floatRun` pixels summed in float (SIMD8 when C is a multiple of 8),
     /// then in Double. `run` holds 2 C floats.
@@ -85,13 +72,12 @@ public enum GroupNorm {
             let end = min(p1, p + floatRun)
             run.initialize(repeating: 0, count: 2 * C)
             if C % 8 == 0 {
-                let r = UnsafeMutableRawPointer(run)
                 for q in p..<end {
                     var c = 0
                     while c < C {
                         let (a, b) = f(q * C + c)
-                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) + a, toByteOffset: c * 4, as: SIMD8<Float>.self)
-                        r.storeBytes(of: r.loadUnaligned(fromByteOffset: (C + c) * 4, as: SIMD8<Float>.self) + b, toByteOffset: (C + c) * 4, as: SIMD8<Float>.self)
+                        run.storeSIMD8(run.simd8(at: c) + a, at: c)
+                        run.storeSIMD8(run.simd8(at: C + c) + b, at: C + c)
                         c += 8
                     }
                 }
@@ -162,9 +148,9 @@ public enum GroupNorm {
             (L.p2 + u * C).initialize(repeating: 0, count: C)
             let xn = x + n * HW * C, on = out + n * HW * C, kn = UnsafePointer(L.a + n * Ct)
             channelSums(L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1, { i in
-                let v = pre(load(xn, i))
-                if stores { UnsafeMutableRawPointer(on + i).storeBytes(of: v, as: SIMD8<Float>.self) }
-                let d = v - load(kn, i % C)
+                let v = pre(xn.simd8(at: i))
+                if stores { on.storeSIMD8(v, at: i) }
+                let d = v - kn.simd8(at: i % C)
                 return (d, d * d)
             }, { i in
                 let v = pre(xn[i])
@@ -231,8 +217,8 @@ public enum GroupNorm {
                 for p in p0..<p1 {
                     var c = 0
                     while c < C {
-                        let v = post((pre(load(xn, p * C + c)) - load(cn, c)) * load(sn, c) + load(beta, c))
-                        UnsafeMutableRawPointer(on + p * C + c).storeBytes(of: v, as: SIMD8<Float>.self)
+                        let v = post((pre(xn.simd8(at: p * C + c)) - cn.simd8(at: c)) * sn.simd8(at: c) + beta.simd8(at: c))
+                        on.storeSIMD8(v, at: p * C + c)
                         c += 8
                     }
                 }
@@ -265,8 +251,8 @@ public enum GroupNorm {
             (L.p2 + u * C).initialize(repeating: 0, count: C)
             @inline(__always) func dyXhat(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
                 let c = i % C
-                let xhat = (pre(load(xn, i)) - load(cn, c)) * load(rn, c)
-                return (load(dn, i) * post.derivative(xhat * load(gamma, c) + load(beta, c)), xhat)
+                let xhat = (pre(xn.simd8(at: i)) - cn.simd8(at: c)) * rn.simd8(at: c)
+                return (dn.simd8(at: i) * post.derivative(xhat * gamma.simd8(at: c) + beta.simd8(at: c)), xhat)
             }
             @inline(__always) func dyXhatScalar(_ i: Int) -> (Float, Float) {
                 let c = i % C
@@ -311,12 +297,11 @@ public enum GroupNorm {
                     var c = 0
                     while c < C {
                         let i = p * C + c
-                        let xv = load(xn, i), r = load(rn, c), gm = load(gamma, c)
-                        let xhat = (pre(xv) - load(cn, c)) * r
-                        let dy = load(dn, i) * post.derivative(xhat * gm + load(beta, c))
-                        let v = pre.derivative(xv) * r * (dy * gm - load(an, c) - xhat * load(bn, c))
-                        let dst = UnsafeMutableRawPointer(dxn + i)
-                        dst.storeBytes(of: dst.loadUnaligned(as: SIMD8<Float>.self) + v, as: SIMD8<Float>.self)
+                        let xv = xn.simd8(at: i), r = rn.simd8(at: c), gm = gamma.simd8(at: c)
+                        let xhat = (pre(xv) - cn.simd8(at: c)) * r
+                        let dy = dn.simd8(at: i) * post.derivative(xhat * gm + beta.simd8(at: c))
+                        let v = pre.derivative(xv) * r * (dy * gm - an.simd8(at: c) - xhat * bn.simd8(at: c))
+                        dxn.storeSIMD8(dxn.simd8(at: i) + v, at: i)
                         c += 8
                     }
                 }

@@ -8,8 +8,7 @@ public enum Half {
         Parallel.forChunks(count, minimumChunk: Elementwise.grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
-                let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<Float16>(v), as: SIMD8<Float16>.self)
+                dst.storeSIMD8(SIMD8<Float16>(src.simd8(at: i)), at: i)
                 i += 8
             }
             while i < r.upperBound { dst[i] = Float16(src[i]); i += 1 }
@@ -20,13 +19,13 @@ public enum Half {
     /// `channels` values: a tensor expanded into (part of) a wider one, e.g. one side of a concat.
     public static func expand(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float16>, channels: Int, pixels: Int,
                               activation: Activation = .identity) {
-        strided(dst, dstStride, src, channels, pixels, activation, { SIMD8<Float>(UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float16>.self)) }, { Float($0) })
+        strided(dst, dstStride, src, channels, pixels, activation, { SIMD8<Float>($0.simd8()) }, { Float($0) })
     }
 
     /// The Float32 twin of `expand`: strided copy with an activation.
     public static func copy(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>, channels: Int, pixels: Int,
                             activation: Activation = .identity) {
-        strided(dst, dstStride, src, channels, pixels, activation, { UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float>.self) }, { $0 })
+        strided(dst, dstStride, src, channels, pixels, activation, { $0.simd8() }, { $0 })
     }
 
     @inline(__always)
@@ -37,7 +36,7 @@ public enum Half {
                 let s = src + p * channels, d = dst + p * dstStride
                 var c = 0
                 while c + 8 <= channels {
-                    UnsafeMutableRawPointer(d + c).storeBytes(of: activation(load8(s + c)), as: SIMD8<Float>.self)
+                    d.storeSIMD8(activation(load8(s + c)), at: c)
                     c += 8
                 }
                 while c < channels { d[c] = activation(load1(s[c])); c += 1 }

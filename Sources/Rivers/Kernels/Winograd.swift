@@ -87,7 +87,7 @@ public enum Winograd {
             while c < Co {
                 func g(_ dy: Int, _ dx: Int) -> SIMD8<Float> {
                     let oy = 2 * ty + dy, ox = 2 * tx + dx
-                    return oy < H && ox < W ? load(dout + ((n * H + oy) * W + ox) * Co + c) : zero
+                    return oy < H && ox < W ? dout.simd8(at: ((n * H + oy) * W + ox) * Co + c) : zero
                 }
                 let (g00, g01, g10, g11) = (g(0, 0), g(0, 1), g(1, 0), g(1, 1))
                 // A applied down the columns (2 rows -> 4), then along each row (2 -> 4).
@@ -95,10 +95,10 @@ public enum Winograd {
                 let dst = m + t * Co + c
                 func put(_ y: Int, _ row: (SIMD8<Float>, SIMD8<Float>)) {
                     let (a, b) = row
-                    store(dst + (y * 4 + 0) * T * Co, a)
-                    store(dst + (y * 4 + 1) * T * Co, a + b)
-                    store(dst + (y * 4 + 2) * T * Co, a - b)
-                    store(dst + (y * 4 + 3) * T * Co, zero - b)
+                    dst.storeSIMD8(a, at: (y * 4 + 0) * T * Co)
+                    dst.storeSIMD8(a + b, at: (y * 4 + 1) * T * Co)
+                    dst.storeSIMD8(a - b, at: (y * 4 + 2) * T * Co)
+                    dst.storeSIMD8(zero - b, at: (y * 4 + 3) * T * Co)
                 }
                 put(0, rows.0); put(1, rows.1); put(2, rows.2); put(3, rows.3)
                 c += 8
@@ -133,9 +133,6 @@ public enum Winograd {
             }
         }
     }
-
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-    @inline(__always) static func store(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 
     /// out[N, H, W, Cout] (+)= the 3x3 "same" convolution of input[N, H, W, Cin] (+ bias), through
     /// F(2x2, 3x3): V = B^T d B per 4x4 input tile, 16 GEMMs V[xi] U[xi], Y = A^T M A per tile.
@@ -194,9 +191,9 @@ public enum Winograd {
                 var c = 0
                 while c < Ci {
                     if inside || Ci <= zeroRow.count {
-                        for i in 0..<16 { d[i] = load(src[i] + c) }
+                        for i in 0..<16 { d[i] = src[i].simd8(at: c) }
                     } else {
-                        for i in 0..<16 { d[i] = src[i] == zeros ? zero : load(src[i] + c) }
+                        for i in 0..<16 { d[i] = src[i] == zeros ? zero : src[i].simd8(at: c) }
                     }
                     // Columns: B^T applied down each column, then along each row.
                     for x in 0..<4 {
@@ -206,10 +203,10 @@ public enum Winograd {
                     for y in 0..<4 {
                         let (a, b, e, f) = (d[y * 4], d[y * 4 + 1], d[y * 4 + 2], d[y * 4 + 3])
                         let base = v + t * Ci + c
-                        store(base + (y * 4 + 0) * T * Ci, a - e)
-                        store(base + (y * 4 + 1) * T * Ci, b + e)
-                        store(base + (y * 4 + 2) * T * Ci, e - b)
-                        store(base + (y * 4 + 3) * T * Ci, b - f)
+                        base.storeSIMD8(a - e, at: (y * 4 + 0) * T * Ci)
+                        base.storeSIMD8(b + e, at: (y * 4 + 1) * T * Ci)
+                        base.storeSIMD8(e - b, at: (y * 4 + 2) * T * Ci)
+                        base.storeSIMD8(b - f, at: (y * 4 + 3) * T * Ci)
                     }
                     c += 8
                 }
@@ -238,21 +235,21 @@ public enum Winograd {
                     let base = m + t * Co + c
                     // Rows first: q[y][0..1] = (M A)[y].
                     for y in 0..<4 {
-                        let a = load(base + (y * 4) * T * Co), b = load(base + (y * 4 + 1) * T * Co)
-                        let e = load(base + (y * 4 + 2) * T * Co), f = load(base + (y * 4 + 3) * T * Co)
+                        let a = base.simd8(at: (y * 4) * T * Co), b = base.simd8(at: (y * 4 + 1) * T * Co)
+                        let e = base.simd8(at: (y * 4 + 2) * T * Co), f = base.simd8(at: (y * 4 + 3) * T * Co)
                         q[y * 2] = a + b + e; q[y * 2 + 1] = b - e - f
                     }
-                    let b0 = bias.map { load($0 + c) } ?? SIMD8<Float>()
+                    let b0 = bias.map { $0.simd8(at: c) } ?? SIMD8<Float>()
                     for x in 0..<2 {
                         let ox = 2 * tx + x
                         if ox >= W { continue }
                         let top = out + ((n * H + 2 * ty) * W + ox) * Co + c
                         let y0 = q[x] + q[2 + x] + q[4 + x] + b0
-                        store(top, accumulate ? load(top) + y0 : y0)
+                        top.storeSIMD8(accumulate ? top.simd8() + y0 : y0)
                         if 2 * ty + 1 < H {
                             let below = top + W * Co
                             let y1 = q[2 + x] - q[4 + x] - q[6 + x] + b0
-                            store(below, accumulate ? load(below) + y1 : y1)
+                            below.storeSIMD8(accumulate ? below.simd8() + y1 : y1)
                         }
                     }
                     c += 8

@@ -73,20 +73,12 @@ public enum Checkpoint {
         guard state.config == config else {
             throw RiversError.file(path: path, reason: "was trained with another network configuration than its run's config.json (\(state.config))")
         }
-        for p in layout.params {
-            guard let t = file.tensors["ema/\(p.name)"], t.shape == p.shape else {
-                throw RiversError.file(path: path, reason: "tensor ema/\(p.name) is missing or has another shape")
-            }
-        }
-        guard let mean = file.tensors["normalizer/mean"], let variance = file.tensors["normalizer/variance"],
-              mean.values.count == 3, variance.values.count == 3 else {
-            throw RiversError.file(path: path, reason: "normaliser statistics are missing")
-        }
+        let normalizer = try checkTensors(file, path: path, prefixes: ["ema"], layout: layout)
         let weights = FloatBuffer(count: layout.count)
         for p in layout.params {
             file.tensors["ema/\(p.name)"]!.values.withUnsafeBufferPointer { (weights.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
         }
-        return (weights, Normalizer(mean: mean.values, variance: variance.values), state)
+        return (weights, normalizer, state)
     }
 
     /// Restores every slab buffer, the normaliser, the optimizer's step and the generator of
@@ -100,8 +92,26 @@ public enum Checkpoint {
         }
         let slab = trainer.slab
         // Everything is checked before anything is copied: a bad file leaves the trainer as it was.
-        for (prefix, _) in prefixes {
+        let normalizer = try checkTensors(file, path: path, prefixes: prefixes.map(\.0), layout: slab.layout)
+        for (prefix, keyPath) in prefixes {
+            let buffer = slab[keyPath: keyPath]
             for p in slab.layout.params {
+                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer { (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
+            }
+        }
+        trainer.normalizer = normalizer
+        trainer.optimizer.step = state.step
+        // The draws of the next step are keyed by (seed, step): both come back. (Checkpoints
+        // written before the seed was saved keep the trainer's own.)
+        if let seed = file.metadata["seed"].flatMap({ UInt64($0) }) { trainer.seed = seed }
+        return state
+    }
+
+    /// Checks that `file` holds every `<prefix>/<param>` tensor of `layout` with its shape, and
+    /// the normaliser's statistics, throwing an error naming `path` otherwise; returns the normaliser.
+    static func checkTensors(_ file: SafeTensors.File, path: String, prefixes: [String], layout: ParameterLayout) throws -> Normalizer {
+        for prefix in prefixes {
+            for p in layout.params {
                 guard let t = file.tensors["\(prefix)/\(p.name)"], t.shape == p.shape else {
                     throw RiversError.file(path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
                 }
@@ -111,17 +121,6 @@ public enum Checkpoint {
               mean.values.count == 3, variance.values.count == 3 else {
             throw RiversError.file(path: path, reason: "normaliser statistics are missing")
         }
-        for (prefix, keyPath) in prefixes {
-            let buffer = slab[keyPath: keyPath]
-            for p in slab.layout.params {
-                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer { (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
-            }
-        }
-        trainer.normalizer = Normalizer(mean: mean.values, variance: variance.values)
-        trainer.optimizer.step = state.step
-        // The draws of the next step are keyed by (seed, step): both come back. (Checkpoints
-        // written before the seed was saved keep the trainer's own.)
-        if let seed = file.metadata["seed"].flatMap({ UInt64($0) }) { trainer.seed = seed }
-        return state
+        return Normalizer(mean: mean.values, variance: variance.values)
     }
 }
