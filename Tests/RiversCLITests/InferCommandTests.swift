@@ -1,5 +1,5 @@
 // `rivers infer` end to end: images, names at the next free index, companion sheets, the
-// memorisation check, and one-line errors for runs and checkpoints that cannot be used.
+// memorization check, and one-line errors for runs and checkpoints that cannot be used.
 import Foundation
 import XCTest
 import Rivers
@@ -27,19 +27,19 @@ final class InferCommandTests: XCTestCase {
         XCTAssertEqual(jpgs.count, 3)
         XCTAssertTrue(jpgs.allSatisfy { $0.range(of: #"^S0_D\d{6}_\d{6}_0_[0-2]_DM_AUG_L2\.JPG$"#, options: .regularExpression) != nil }, "\(jpgs)")
         XCTAssertTrue(listing(out).contains("contact_sheet_L2_0-2.png"), "\(listing(out))")
-        XCTAssertTrue(listing(out).contains("nearest_neighbours_L2_0-2.png"), "\(listing(out))")
-        XCTAssertTrue(r.out.contains("memorisation check against 4 training images"), r.out)
+        XCTAssertTrue(listing(out).contains("nearest_neighbors_L2_0-2.png"), "\(listing(out))")
+        XCTAssertTrue(r.out.contains("memorization check against 4 training images"), r.out)
         let first = try Data(contentsOf: URL(fileURLWithPath: out + "/" + jpgs[0]))
         // Again into the same folder: three more files at indices 3..5; nothing is replaced; the
         // new images come from new noise (image n of a folder draws from (seed, n)).
         let again = try runRivers(["infer", "--model_dir", run, "--images_to_generate", "3", "--generate_diffusion_steps", "2",
-                                   "--no_memorisation_check", "--quiet"])
+                                   "--no_memorization_check", "--quiet"])
         XCTAssertEqual(again.status, 0, again.err)
         let all = listing(out).filter { $0.hasSuffix(".JPG") }
         XCTAssertEqual(all.count, 6)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/" + jpgs[0])), first)
         XCTAssertTrue(listing(out).contains("contact_sheet_L2_3-5.png"))
-        XCTAssertFalse(listing(out).contains("nearest_neighbours_L2_3-5.png"))
+        XCTAssertFalse(listing(out).contains("nearest_neighbors_L2_3-5.png"))
         let sheet = try ImageFile.read(out + "/contact_sheet_L2_3-5.png")
         XCTAssertEqual([sheet.width, sheet.height], [2 * 16 + 2, 2 * 8 + 2], "two columns of 16x8 images")
         // A dry run writes nothing.
@@ -60,7 +60,7 @@ final class InferCommandTests: XCTestCase {
             let p = Process()
             p.executableURL = riversExecutable
             p.arguments = ["infer", "--model_dir", run, "--images_to_generate", "4", "--generate_diffusion_steps", "3", "--batch_size", "1",
-                           "--out_dir", out, "--no_memorisation_check", "--quiet"]
+                           "--out_dir", out, "--no_memorization_check", "--quiet"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             return p

@@ -96,7 +96,7 @@ final class MPITests: XCTestCase {
         XCTAssertEqual(i2.status, 0, i2.err)
         XCTAssertEqual(files(root + "/i1").count, 5)
         XCTAssertEqual(files(root + "/i1"), files(root + "/i2"), "the same names and bytes")
-        XCTAssertTrue(i2.out.contains("memorisation check"), "rank 0 checks every rank's images: \(i2.out)")
+        XCTAssertTrue(i2.out.contains("memorization check"), "rank 0 checks every rank's images: \(i2.out)")
 
         let augmentArgs = ["augment", "--in_dir", root + "/raw", "--weight_paths"] + runs + ["--generate_diffusion_steps", "3", "--threads", "1", "--quiet"]
         XCTAssertEqual(try runRivers(augmentArgs + ["--out_dir", root + "/a1"]).status, 0)

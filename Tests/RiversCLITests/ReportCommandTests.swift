@@ -26,7 +26,7 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(html.contains("epoch 2</figcaption>") && html.contains("epoch 4</figcaption>"), "both sample grids")
         XCTAssertTrue(html.contains("generated (3)"))
         XCTAssertTrue(html.contains("real, training images (7)"))
-        XCTAssertTrue(html.contains("Memorisation check"))
+        XCTAssertTrue(html.contains("Memorization check"))
         XCTAssertTrue(html.contains("<polyline"), "the loss curve")
         XCTAssertTrue(html.contains("before balance") && html.contains("<td>category 2</td>"))
         XCTAssertFalse(html.contains("src=\"http"), "nothing from the network")

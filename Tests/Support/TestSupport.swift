@@ -11,7 +11,7 @@ public func makeTempDir(_ test: XCTestCase) throws -> String {
     return path
 }
 
-/// A smooth, non-symmetric colour pattern (gradients plus a low-frequency wave).
+/// A smooth, non-symmetric color pattern (gradients plus a low-frequency wave).
 public func patternImage(width: Int, height: Int, seed: Int = 0) -> Image {
     var px = [UInt8](repeating: 0, count: width * height * 3)
     for y in 0..<height {
@@ -54,7 +54,7 @@ public func assertFileError<T>(_ body: @autoclosure () throws -> T, path: String
     }
 }
 
-/// Builds a PNG by hand (stored, uncompressed deflate) so tests can make colour types and
+/// Builds a PNG by hand (stored, uncompressed deflate) so tests can make color types and
 /// bit depths the tool's own encoder never writes. `rows` are raw scanlines without filter bytes.
 public enum HandPNG {
     public static func crc32(_ bytes: [UInt8]) -> UInt32 {

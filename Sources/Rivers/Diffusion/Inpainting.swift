@@ -32,9 +32,9 @@ public struct RePaint: Sendable {
         return visited
     }
 
-    /// Fills the unknown region of `x0` ([N, H, W, 3] normalised real images; `mask` [N, H, W],
+    /// Fills the unknown region of `x0` ([N, H, W, 3] normalized real images; `mask` [N, H, W],
     /// 1 = keep) with the predictor's images; image b draws its noise from `rngs[b]`. Returns the
-    /// normalised result: the real image where the mask keeps it, the model's elsewhere.
+    /// normalized result: the real image where the mask keeps it, the model's elsewhere.
     /// `onStep` follows every step (down or back up).
     public func inpaint(_ predictor: NoisePredictor, x0: UnsafePointer<Float>, mask: UnsafePointer<Float>,
                         rngs: inout [SeededGenerator], onStep: () -> Void = {}) -> [Float] {

@@ -2,7 +2,7 @@
 // the step as the paper writes it, a noise predictor to plug in, and the loop as a Sequence.
 import Foundation
 
-/// Predicts the noise of `x` ([N, H, W, 3], normalised noisy images at one diffusion time whose
+/// Predicts the noise of `x` ([N, H, W, 3], normalized noisy images at one diffusion time whose
 /// noise variance is `variance`) into `out`. The U-Net with the EMA weights in generation; any
 /// function in tests.
 public protocol NoisePredictor: AnyObject {
@@ -93,7 +93,7 @@ public struct DDIMSampler: Sendable {
         }
     }
 
-    /// The sampling loop over `x` (the state at `start`, [N, H, W, 3] normalised) as a sequence:
+    /// The sampling loop over `x` (the state at `start`, [N, H, W, 3] normalized) as a sequence:
     /// each element is one finished step, after which `x` holds the next state and
     /// `predictedImages` the step's predicted images. A caller may change `x` between steps
     /// (inpainting). Image n draws its noise from `rngs[n]`.
@@ -126,7 +126,7 @@ public final class DDIMRun: Sequence, IteratorProtocol {
         predicted = FloatBuffer(count: predictor.batch * predictor.height * predictor.width * 3)
     }
 
-    /// The predicted images of the last finished step (normalised); after the last step, the result.
+    /// The predicted images of the last finished step (normalized); after the last step, the result.
     public var predictedImages: UnsafePointer<Float> { UnsafePointer(predicted.pointer) }
 
     public func next() -> SamplingStep? {
@@ -162,7 +162,7 @@ public enum Generation {
     }
 
     /// Image-to-image variations (MODEL.md; SDEdit, Meng et al. 2021): each source image (at the
-    /// predictor's size) is normalised, noised to diffusion time `strength` with noise from its
+    /// predictor's size) is normalized, noised to diffusion time `strength` with noise from its
     /// own generator (seed, stream, "image", index), and sampled down to 0 with
     /// ceil(strength x steps) steps of `sampler` (whose `start` is replaced by `strength`).
     public static func variations(of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
@@ -177,7 +177,7 @@ public enum Generation {
             let source = sources[k]
             precondition(source.width == predictor.width && source.height == predictor.height, "variation sources are at the model's size")
             for j in 0..<count { x[j] = Float(source.pixels[j]) * (1 / 255) }
-            normalizer.normalise(x, pixels: count / 3)
+            normalizer.normalize(x, pixels: count / 3)
             // x_t0 = s x0 + n z
             for j in 0..<count { x[j] = Float(s0) * x[j] + Float(n0) * rng.normal() }
         }
@@ -185,7 +185,7 @@ public enum Generation {
 
     /// Runs `sampler` over batches of the images `indices`; `prepare(k, x, count, rng)` writes the
     /// starting state of the k-th image (`count` values) with its generator; the results are
-    /// denormalised into images.
+    /// denormalized into images.
     static func sample(indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
                        onStep: (SamplingStep) -> Void,
                        prepare: (Int, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void) -> [Image] {
@@ -203,7 +203,7 @@ public enum Generation {
             let loop = sampler.run(predictor, x: x.pointer, rngs: rngs)
             loop.finish(onStep: onStep)
             out.pointer.update(from: loop.predictedImages, count: N * perImage)
-            normalizer.denormalise(out.pointer, pixels: N * H * W)
+            normalizer.denormalize(out.pointer, pixels: N * H * W)
             for b in 0..<real { result.append(image(out.pointer + b * perImage, width: W, height: H)) }
         }
         return result

@@ -1,4 +1,4 @@
-// The continuous cosine noise schedule and the per-channel normaliser of MODEL.md.
+// The continuous cosine noise schedule and the per-channel normalizer of MODEL.md.
 import Foundation
 
 /// Diffusion time t in [0, 1] -> (noise rate, signal rate): the angle runs linearly from
@@ -20,14 +20,14 @@ public struct CosineSchedule: Equatable, Codable, Sendable {
 }
 
 /// Per-channel mean and variance of the training images in [0, 1], computed once over the
-/// whole set and saved with the model. normalise(x) = (x - mean) / max(sqrt(var), 1e-7);
-/// denormalise(y) = clip(mean + y sqrt(var), 0, 1).
+/// whole set and saved with the model. normalize(x) = (x - mean) / max(sqrt(var), 1e-7);
+/// denormalize(y) = clip(mean + y sqrt(var), 0, 1).
 public struct Normalizer: Equatable, Codable, Sendable {
     public var mean: [Float]
     public var variance: [Float]
 
     public init(mean: [Float] = [0, 0, 0], variance: [Float] = [1, 1, 1]) {
-        precondition(mean.count == 3 && variance.count == 3, "the normaliser has three channels")
+        precondition(mean.count == 3 && variance.count == 3, "the normalizer has three channels")
         self.mean = mean
         self.variance = variance
     }
@@ -53,14 +53,14 @@ public struct Normalizer: Equatable, Codable, Sendable {
         }
     }
 
-    /// x [pixels, 3] in [0, 1] -> normalised, in place.
-    public func normalise(_ x: UnsafeMutablePointer<Float>, pixels: Int) {
+    /// x [pixels, 3] in [0, 1] -> normalized, in place.
+    public func normalize(_ x: UnsafeMutablePointer<Float>, pixels: Int) {
         let inv = variance.map { 1 / max($0.squareRoot(), 1e-7) }
         for p in 0..<pixels { for c in 0..<3 { x[p * 3 + c] = (x[p * 3 + c] - mean[c]) * inv[c] } }
     }
 
-    /// y [pixels, 3] normalised -> [0, 1], in place.
-    public func denormalise(_ y: UnsafeMutablePointer<Float>, pixels: Int) {
+    /// y [pixels, 3] normalized -> [0, 1], in place.
+    public func denormalize(_ y: UnsafeMutablePointer<Float>, pixels: Int) {
         let sd = variance.map { $0.squareRoot() }
         for p in 0..<pixels { for c in 0..<3 { y[p * 3 + c] = min(max(mean[c] + y[p * 3 + c] * sd[c], 0), 1) } }
     }

@@ -1,4 +1,4 @@
-// The training step of MODEL.md: normalise, noise at random diffusion times, predict the
+// The training step of MODEL.md: normalize, noise at random diffusion times, predict the
 // noise, MAE loss, backward, AdamW, EMA. Everything random about an image comes from a generator
 // keyed by (seed, step, its place in the global batch), so a batch split over processes draws
 // exactly what one process would.
@@ -13,7 +13,7 @@ public struct StepMetrics: Equatable, Sendable {
 }
 
 /// What a training run holds besides the network's structure: weights and optimizer state,
-/// the normaliser, the generator, and the memory of one batch size and image size.
+/// the normalizer, the generator, and the memory of one batch size and image size.
 public final class DiffusionTrainer: @unchecked Sendable {
     public let net: UNet
     public let slab: ParameterSlab
@@ -26,11 +26,11 @@ public final class DiffusionTrainer: @unchecked Sendable {
     /// from `imageGenerator(seed:step:index:)`. Saved in checkpoints with the step.
     public var seed: UInt64
     let ctx: LayerContext
-    /// Per step: normalised images, noises, noisy images, the loss gradient; per image: rates.
+    /// Per step: normalized images, noises, noisy images, the loss gradient; per image: rates.
     let images, noises, noisy, dPrediction: FloatBuffer
     var noiseRates: [Float], signalRates: [Float], variances: [Float]
 
-    /// A new run: weights initialised from `seed` (its own stream, so the step's draws do not
+    /// A new run: weights initialized from `seed` (its own stream, so the step's draws do not
     /// depend on the network's size).
     public init(config: UNetConfig, batch: Int, height: Int, width: Int, mixedPrecision: Bool = false,
                 learningRate: Float = 1e-5, weightDecay: Float? = nil, emaDecay: Float = 0.999,
@@ -59,7 +59,7 @@ public final class DiffusionTrainer: @unchecked Sendable {
     /// Steps taken so far (AdamW's counter, saved in checkpoints): the next step's draws use it.
     public var stepsTaken: Int { optimizer.step }
 
-    /// The generator of image `index` of the global batch of optimiser step `step`.
+    /// The generator of image `index` of the global batch of optimizer step `step`.
     public static func imageGenerator(seed: UInt64, step: Int, index: Int) -> SeededGenerator {
         SeededGenerator(seed: seed, stream: ["training step", String(step), String(index)])
     }
@@ -72,7 +72,7 @@ public final class DiffusionTrainer: @unchecked Sendable {
                  rngs: inout [SeededGenerator], valid: Int) -> (nSum: Double, iSum: Double) {
         let N = workspace.batch, count = images.count, perImage = count / N
         images.pointer.update(from: batchImages, count: count)
-        normalizer.normalise(images.pointer, pixels: count / 3)
+        normalizer.normalize(images.pointer, pixels: count / 3)
         for n in 0..<N {
             for i in (n * perImage)..<((n + 1) * perImage) { noises.pointer[i] = rngs[n].normal() }
             let (noise, signal) = schedule.rates(Double(rngs[n].uniform()))

@@ -33,7 +33,7 @@ private func decodeImage(_ data: Data, path: String, _ decoder: CDecoder) throws
 }
 
 public enum JPEG {
-    /// Decodes baseline or progressive JPEG; grey and CMYK are converted to RGB.
+    /// Decodes baseline or progressive JPEG; gray and CMYK are converted to RGB.
     public static func decode(_ data: Data, path: String) throws -> Image {
         try decodeImage(data, path: path) { rivers_jpeg_decode($0, UInt($1), $2, &$3, &$4, &$5, $6, $7) }
     }
@@ -43,7 +43,7 @@ public enum JPEG {
         try encode(samples: image.pixels, width: image.width, height: image.height, components: 3, quality: quality, path: path)
     }
 
-    /// Encodes raw interleaved samples: `components` 3 (RGB), 1 (grey) or 4 (Adobe CMYK),
+    /// Encodes raw interleaved samples: `components` 3 (RGB), 1 (gray) or 4 (Adobe CMYK),
     /// optionally progressive. The tool writes RGB; the other kinds exist to make test inputs.
     public static func encode(samples: [UInt8], width: Int, height: Int, components: Int, quality: Int = 95,
                               progressive: Bool = false, path: String = "<memory>") throws -> Data {
@@ -62,7 +62,7 @@ public enum JPEG {
 }
 
 public enum PNG {
-    /// Decodes any PNG colour type and bit depth to 8-bit RGB (alpha dropped).
+    /// Decodes any PNG color type and bit depth to 8-bit RGB (alpha dropped).
     public static func decode(_ data: Data, path: String) throws -> Image {
         try decodeImage(data, path: path) { rivers_png_decode($0, $1, $2, &$3, &$4, &$5, $6, $7) }
     }

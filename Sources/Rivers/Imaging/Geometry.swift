@@ -20,13 +20,13 @@ public enum Geometry {
         return Image(width: w, height: h, pixels: out)
     }
 
-    /// Rotates about the centre by `degrees` (positive = counter-clockwise on screen, as
-    /// OpenCV's getRotationMatrix2D), scales by `zoom` and keeps the original-size centre:
+    /// Rotates about the center by `degrees` (positive = counter-clockwise on screen, as
+    /// OpenCV's getRotationMatrix2D), scales by `zoom` and keeps the original-size center:
     /// one bilinear resampling through the combined affine map, evaluated only at output
     /// pixels. With `flipFirst`, the image is mirrored left to right before rotating.
     /// Samples that fall outside the source (a zoom too small for the angle) repeat the edge.
     ///
-    /// For an output pixel p with d = p - c (c the centre, y down), the source is
+    /// For an output pixel p with d = p - c (c the center, y down), the source is
     /// c + R(d) / zoom with R = [[cos, -sin], [sin, cos]]: the inverse of OpenCV's forward map.
     public static func rotateZoomCrop(_ image: Image, degrees: Double, zoom: Double, flipFirst: Bool = false) -> Image {
         precondition(zoom > 0, "zoom must be positive")
@@ -149,7 +149,7 @@ public enum Geometry {
         return Image(width: outW, height: outH, pixels: out)
     }
 
-    /// The centre crop with the aspect ratio of `width`:`height` (Keras' crop_to_aspect_ratio).
+    /// The center crop with the aspect ratio of `width`:`height` (Keras' crop_to_aspect_ratio).
     public static func cropToAspectRatio(_ image: Image, width targetW: Int, height targetH: Int) -> Image {
         let w = image.width, h = image.height
         let cropH = min(h, Int(Double(w * targetH) / Double(targetW)))

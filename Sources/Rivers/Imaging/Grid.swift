@@ -1,7 +1,7 @@
 // Contact sheets: images tiled in rows with a white gap, as generation and the report show them.
 import Foundation
 
-extension Generation {
+extension Image {
     /// The images side by side in rows of `columns`, with a 2-pixel white gap.
     public static func grid(_ images: [Image], columns: Int) -> Image? {
         guard let first = images.first else { return nil }

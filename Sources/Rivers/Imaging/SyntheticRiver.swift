@@ -1,6 +1,6 @@
 // Procedural stream-site photos: the tool's own sample data, made from a seed, no files needed.
 // Close views of a small stream as CT DEEP's cameras see it: a bed of rocks, gravel and leaf
-// litter between vegetated banks, and water whose width, colour and texture rise with the flow
+// litter between vegetated banks, and water whose width, color and texture rise with the flow
 // label. Each camera site has its own viewpoint, banks, palette and light; each photo varies.
 import Foundation
 
@@ -12,11 +12,11 @@ public enum SyntheticRiver {
     public static let turbidity: [Float] = [0, 0.1, 0.25, 0.45, 0.7, 0.95]
 
     /// A camera site's fixed look: where the channel runs in the frame, its width, bend and low-flow
-    /// line, the bank vegetation and rock colours, and the light. Deterministic in the site number.
+    /// line, the bank vegetation and rock colors, and the light. Deterministic in the site number.
     public struct Site: Sendable {
         /// Image rows above `horizon` (a fraction of the height) show the far bank's woodland.
         public var horizon: Float
-        /// The channel in ground units (1 = half the frame's width at its bottom row): centre at the
+        /// The channel in ground units (1 = half the frame's width at its bottom row): center at the
         /// bottom, sideways drift per unit of distance, bend amplitude and phase, and half-width.
         public var offset: Float, drift: Float, bend: Float, phase: Float, halfWidth: Float
         /// Where low water runs across the channel (-0.5 to 0.5), the rock size, the light.
@@ -75,8 +75,8 @@ public enum SyntheticRiver {
                     c = look.vegetation * (0.3 + 0.6 * t) * (0.7 + 0.5 * v / max(farEdge, 0.01))
                 } else {
                     let gx = (u - 0.5) * aspect * gz
-                    let centre = look.offset + look.drift * (gz - 1) + look.bend * sin(gz * 0.7 + look.phase)
-                    let s = (gx - centre) / look.halfWidth
+                    let center = look.offset + look.drift * (gz - 1) + look.bend * sin(gz * 0.7 + look.phase)
+                    let s = (gx - center) / look.halfWidth
                     let bankNoise = 0.12 * (Noise.fbm(gz * 3, s < 0 ? 3 : 17, seed: siteSeed &+ 2, octaves: 3) - 0.5)
                     let side = abs(s) - bankNoise
                     if side > 1.14 {
@@ -90,7 +90,7 @@ public enum SyntheticRiver {
                         // The bank's margin: bare earth and stones.
                         c = SIMD3<Float>(112, 92, 66) * (0.75 + 0.5 * Noise.fbm(gx * 12, gz * 12, seed: siteSeed &+ 6, octaves: 3))
                     } else {
-                        c = bedColour(gx: gx, gz: gz, look: look, seed: siteSeed)
+                        c = bedColor(gx: gx, gz: gz, look: look, seed: siteSeed)
                     }
                     // Water: across the channel around the low-flow line, its edge ragged by the rocks.
                     let mid = look.thalweg * max(1 - level, 0)
@@ -123,7 +123,7 @@ public enum SyntheticRiver {
 
     /// The stream bed at ground point (gx, gz): rounded rocks with gravel between them and
     /// patches of fallen leaves.
-    static func bedColour(gx: Float, gz: Float, look: Site, seed: UInt32) -> SIMD3<Float> {
+    static func bedColor(gx: Float, gz: Float, look: Site, seed: UInt32) -> SIMD3<Float> {
         let (tx, ty) = (gx, gz)
         let cell = Noise.cells(tx * look.rockScale, ty * look.rockScale, seed: seed &+ 10)
         let gravel = Noise.value(tx * 60, ty * 60, seed: seed &+ 11)
@@ -140,20 +140,20 @@ public enum SyntheticRiver {
         return c
     }
 
-    /// Whether a pixel has the colour of the scenes' water (bluer than red by a margin). The bed, the
+    /// Whether a pixel has the color of the scenes' water (bluer than red by a margin). The bed, the
     /// banks and the woodland are all warmer, so this separates water from the rest.
-    @inlinable public static func isWaterColoured(r: UInt8, g: UInt8, b: UInt8) -> Bool {
+    @inlinable public static func isWaterColored(r: UInt8, g: UInt8, b: UInt8) -> Bool {
         Int(b) - Int(r) >= 12
     }
 
-    /// The label measure that needs no trained network: the fraction of water-coloured pixels.
+    /// The label measure that needs no trained network: the fraction of water-colored pixels.
     /// It rises with the flow label in the synthetic scenes, real and generated alike.
     public static func waterFraction(_ image: Image) -> Double {
         let n = image.width * image.height
         guard n > 0 else { return 0 }
         var count = 0
         image.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<n where isWaterColoured(r: p[3 * i], g: p[3 * i + 1], b: p[3 * i + 2]) { count += 1 }
+            for i in 0..<n where isWaterColored(r: p[3 * i], g: p[3 * i + 1], b: p[3 * i + 2]) { count += 1 }
         }
         return Double(count) / Double(n)
     }

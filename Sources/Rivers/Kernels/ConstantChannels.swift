@@ -1,5 +1,5 @@
 // Convolutions of channels that are constant over each image (the noise embedding broadcast
-// to every pixel), without materialising them.
+// to every pixel), without materializing them.
 import Foundation
 
 /// Reusable memory of `ConstantChannels` (`ConstantChannels.scratchCount` floats for a shape).

@@ -1,4 +1,4 @@
-// Vectorised exp, sigmoid and swish derivative on SIMD8 (Cephes' expf polynomial): elementwise passes over
+// Vectorized exp, sigmoid and swish derivative on SIMD8 (Cephes' expf polynomial): elementwise passes over
 // full-resolution activations cannot afford a scalar libm call per value.
 import Foundation
 

@@ -1,4 +1,4 @@
-// Group normalisation over NHWC, with an optional swish before it (on its input) or after it
+// Group normalization over NHWC, with an optional swish before it (on its input) or after it
 // (on its output), and optional channels that are constant over each image (the noise
 // embedding) whose share of the group statistics is added analytically.
 import Foundation
@@ -17,13 +17,13 @@ public struct GroupNormShape: Equatable, Sendable {
     /// Channels after the C stored ones whose value is the same at every pixel of an image,
     /// given once per image ([N, constantChannels]); 0 when there are none.
     public let constantChannels: Int
-    /// Groups of consecutive channels normalised together; divides C + constantChannels.
+    /// Groups of consecutive channels normalized together; divides C + constantChannels.
     public let groups: Int
     /// Added to each group's variance before the square root.
     public let epsilon: Float
-    /// The activation applied to x before the normalisation.
+    /// The activation applied to x before the normalization.
     public let input: Activation
-    /// The activation applied to the normalised, scaled and shifted result.
+    /// The activation applied to the normalized, scaled and shifted result.
     public let output: Activation
 
     public init(N: Int, HW: Int, C: Int, constantChannels: Int = 0, groups: Int = 8, epsilon: Float = 1e-3,
@@ -97,26 +97,26 @@ public enum GroupNorm {
     }
 
     /// Scratch regions: partial sums [units][C] twice (Double), float runs [units][C], and per
-    /// image and channel four Float coefficient planes (centre, rstd, a, b).
+    /// image and channel four Float coefficient planes (center, rstd, a, b).
     struct Layout {
         let p1, p2: UnsafeMutablePointer<Double>
         let runs: UnsafeMutablePointer<Float>
-        let centre, rs, a, b: UnsafeMutablePointer<Float>
+        let center, rs, a, b: UnsafeMutablePointer<Float>
         init(_ scratch: GroupNormScratch, _ s: GroupNormShape) {
             let base = scratch.elements(GroupNorm.scratchCount(s))
             let uc = s.units * s.C, nc = s.N * s.totalChannels
             p1 = base; p2 = base + uc
             runs = UnsafeMutableRawPointer(base + 2 * uc).bindMemory(to: Float.self, capacity: 2 * uc)
             let f = UnsafeMutableRawPointer(base + 3 * uc).bindMemory(to: Float.self, capacity: 4 * nc)
-            centre = f; rs = f + nc; a = f + 2 * nc; b = f + 3 * nc
+            center = f; rs = f + nc; a = f + 2 * nc; b = f + 3 * nc
         }
 
-        /// centre[n, c] = mean of c's group, rs[n, c] = its rstd (times gamma[c] when given).
+        /// center[n, c] = mean of c's group, rs[n, c] = its rstd (times gamma[c] when given).
         func spread(_ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, _ s: GroupNormShape) {
             let (Ct, G, cg) = (s.totalChannels, s.groups, s.groupSize)
             for n in 0..<s.N {
                 for c in 0..<Ct {
-                    centre[n * Ct + c] = mean[n * G + c / cg]
+                    center[n * Ct + c] = mean[n * G + c / cg]
                     rs[n * Ct + c] = rstd[n * G + c / cg] * (gamma?[c] ?? 1)
                 }
             }
@@ -128,7 +128,7 @@ public enum GroupNorm {
     /// to `constantOut` [N, constantChannels] (values from `constants` [N, constantChannels]).
     /// Saves mean and rstd ([N, groups]) for the backward pass. Two passes: the statistics, as
     /// sums of deviations from each channel's value at the image's first pixel (a shift that
-    /// keeps E[d^2] - E[d]^2 from cancelling), then the output; with a swish on the input, the
+    /// keeps E[d^2] - E[d]^2 from canceling), then the output; with a swish on the input, the
     /// first pass also writes it to `out`, so the exponential is computed once. out != x.
     public static func forward(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
                                _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
@@ -201,18 +201,18 @@ public enum GroupNorm {
         let (C, Cc, Ct, HW) = (s.C, s.constantChannels, s.totalChannels, s.HW)
         let L = Layout(scratch, s)
         let (pre, post) = (s.input, s.output)
-        // centre and scale = rstd gamma per image and channel.
+        // center and scale = rstd gamma per image and channel.
         L.spread(mean, rstd, gamma: gamma, s)
         for n in 0..<s.N {
             for c in C..<Ct {
-                let v = (pre(constants![n * Cc + c - C]) - L.centre[n * Ct + c]) * L.rs[n * Ct + c] + beta[c]
+                let v = (pre(constants![n * Cc + c - C]) - L.center[n * Ct + c]) * L.rs[n * Ct + c] + beta[c]
                 constantOut![n * Cc + c - C] = post(v)
             }
         }
         Parallel.forEach(s.units) { u in
             let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, on = out + n * HW * C
-            let cn = UnsafePointer(L.centre + n * Ct), sn = UnsafePointer(L.rs + n * Ct)
+            let cn = UnsafePointer(L.center + n * Ct), sn = UnsafePointer(L.rs + n * Ct)
             if C % 8 == 0 {
                 for p in p0..<p1 {
                     var c = 0
@@ -246,7 +246,7 @@ public enum GroupNorm {
         Parallel.forEach(s.units) { u in
             let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, dn = dout + n * HW * C
-            let cn = UnsafePointer(L.centre + n * Ct), rn = UnsafePointer(L.rs + n * Ct)
+            let cn = UnsafePointer(L.center + n * Ct), rn = UnsafePointer(L.rs + n * Ct)
             (L.p1 + u * C).initialize(repeating: 0, count: C)
             (L.p2 + u * C).initialize(repeating: 0, count: C)
             @inline(__always) func dyXhat(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
@@ -273,7 +273,7 @@ public enum GroupNorm {
                     if c < C {
                         s1 = reduceChunks(L.p1, s, n: n, c: c); s2 = reduceChunks(L.p2, s, n: n, c: c)
                     } else if let dconstantOut {
-                        let xhat = (pre(constants![n * Cc + c - C]) - L.centre[n * Ct + c]) * L.rs[n * Ct + c]
+                        let xhat = (pre(constants![n * Cc + c - C]) - L.center[n * Ct + c]) * L.rs[n * Ct + c]
                         let dy = dconstantOut[n * Cc + c - C] * post.derivative(xhat * gamma[c] + beta[c])
                         s1 = Double(dy); s2 = Double(dy * xhat)
                     }
@@ -290,7 +290,7 @@ public enum GroupNorm {
         Parallel.forEach(s.units) { u in
             let (n, p0, p1) = s.range(u)
             let xn = x + n * HW * C, dn = dout + n * HW * C, dxn = dx + n * HW * C
-            let cn = UnsafePointer(L.centre + n * Ct), rn = UnsafePointer(L.rs + n * Ct)
+            let cn = UnsafePointer(L.center + n * Ct), rn = UnsafePointer(L.rs + n * Ct)
             let an = UnsafePointer(L.a + n * Ct), bn = UnsafePointer(L.b + n * Ct)
             if C % 8 == 0 {
                 for p in p0..<p1 {
@@ -319,7 +319,7 @@ public enum GroupNorm {
     }
 
     /// The naive twin of `forward`: the definition in Double, one group at a time, over a fully
-    /// materialised input x [N, HW, C + constantChannels] (constants written at every pixel).
+    /// materialized input x [N, HW, C + constantChannels] (constants written at every pixel).
     public static func forwardNaive(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
                                     N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3,
                                     input: Activation = .identity, output: Activation = .identity) {

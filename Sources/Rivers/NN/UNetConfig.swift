@@ -34,7 +34,7 @@ public struct UNetConfig: Equatable, Codable, Sendable {
         // or twice a width.
         let first = widths[0] + embeddingDims
         if first % g != 0 {
-            throw bad("embedding_dims", "\(embeddingDims) with a first width of \(widths[0]): the first residual block normalises \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --widths and --embedding_dims so that the sum is a multiple of \(g)")
+            throw bad("embedding_dims", "\(embeddingDims) with a first width of \(widths[0]): the first residual block normalizes \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --widths and --embedding_dims so that the sum is a multiple of \(g)")
         }
         for w in widths where w % g != 0 {
             throw bad("widths", "has \(w), which does not divide into \(g) GroupNorm groups (every width must be a multiple of \(g))")

@@ -26,7 +26,7 @@ extension UNet {
         stem.forward(ws.target(ws.x0, T[0]), ws.input.pointer, stem.geometry(batch: N, height: H, width: W), ctx)
         ws.commit(ws.x0, T[0])
         for p in ws.plans {
-            let x = ws.materialise(p.input, ws.wide[0])
+            let x = ws.materialize(p.input, ws.wide[0])
             switch p.stage {
             case .block(let block, let attention, _, _, _):
                 let out = ws.target(p.out, T[2])
@@ -90,7 +90,7 @@ extension UNet {
                     dCur = target
                 }
                 // dCur is now the gradient of the residual block's output.
-                let x = ws.materialise(p.input, ws.wide[0])
+                let x = ws.materialize(p.input, ws.wide[0])
                 let c1 = ws.load(p.c1!, T[0]), c2 = ws.load(p.c2!, T[1])
                 let dx: UnsafeMutablePointer<Float>
                 switch p.input {
@@ -117,7 +117,7 @@ extension UNet {
                 Elementwise.swishBackward(dc, dCur, ws.load(p.out, T[0]), p.out.count)
                 guard case .slot(let inSlot) = p.input else { preconditionFailure("a sampling stage reads a saved output") }
                 let target = gradient(of: inSlot, besides: dCur)
-                conv.backward(target, dc, ws.materialise(p.input, ws.wide[0]), conv.geometry(batch: N, height: p.inHeight, width: p.inWidth), ctx)
+                conv.backward(target, dc, ws.materialize(p.input, ws.wide[0]), conv.geometry(batch: N, height: p.inHeight, width: p.inWidth), ctx)
                 dCur = target
             }
         }

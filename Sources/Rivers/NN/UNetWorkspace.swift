@@ -202,7 +202,7 @@ public final class UNetWorkspace: @unchecked Sendable {
             }
             wideCount = max(wideCount, narrowCount)
             self.fullCount = fullCount; self.halfCount = halfCount; self.sideCount = sideCount
-            // Wide: the materialised input, the block's wide work, its wide gradient, the concat's
+            // Wide: the materialized input, the block's wide work, its wide gradient, the concat's
             // gradient. Narrow: the block's narrow work and gradient, two gradients that alternate
             // between stages. With mixed precision, three Float32 copies of Float16 slots.
             let gradient = training ? 1 : 0
@@ -253,8 +253,8 @@ public final class UNetWorkspace: @unchecked Sendable {
         else { Half.copy(dst, dstStride: stride, full.pointer + s.offset, channels: s.channels, pixels: pixels, activation: activation) }
     }
 
-    /// A source's value in Float32, materialised into `temp` unless it is a Float32 slot.
-    func materialise(_ source: Source, _ temp: FloatBuffer) -> UnsafeMutablePointer<Float> {
+    /// A source's value in Float32, materialized into `temp` unless it is a Float32 slot.
+    func materialize(_ source: Source, _ temp: FloatBuffer) -> UnsafeMutablePointer<Float> {
         switch source {
         case .slot(let s): return load(s, temp)
         case .swishOf(let s):

@@ -1,5 +1,5 @@
 // Checkpoints: a trainer's whole state as one safetensors file (weights, EMA weights, both
-// AdamW moments, normaliser; step, epoch and configuration as metadata). The step keys every
+// AdamW moments, normalizer; step, epoch and configuration as metadata). The step keys every
 // random draw of the next one, so no generator state is saved.
 import Foundation
 
@@ -64,7 +64,7 @@ public enum Checkpoint {
         return State(config: config, epoch: epoch, step: step, extra: m.filter { !["format", "config", "epoch", "step", "rng", "seed"].contains($0.key) })
     }
 
-    /// The EMA weights (in `layout`'s order) and the normaliser of a checkpoint, for generation:
+    /// The EMA weights (in `layout`'s order) and the normalizer of a checkpoint, for generation:
     /// one buffer, not the five of training. Every tensor is checked before any is copied; a
     /// configuration other than `config` is an error naming the file.
     public static func loadEMA(_ path: String, config: UNetConfig, layout: ParameterLayout) throws -> (weights: FloatBuffer, normalizer: Normalizer, state: State) {
@@ -81,7 +81,7 @@ public enum Checkpoint {
         return (weights, normalizer, state)
     }
 
-    /// Restores every slab buffer, the normaliser, the optimizer's step and the generator of
+    /// Restores every slab buffer, the normalizer, the optimizer's step and the generator of
     /// `trainer` (built with the same configuration) from `path`. Returns the saved state.
     @discardableResult
     public static func load(_ path: String, into trainer: DiffusionTrainer) throws -> State {
@@ -108,7 +108,7 @@ public enum Checkpoint {
     }
 
     /// Checks that `file` holds every `<prefix>/<param>` tensor of `layout` with its shape, and
-    /// the normaliser's statistics, throwing an error naming `path` otherwise; returns the normaliser.
+    /// the normalizer's statistics, throwing an error naming `path` otherwise; returns the normalizer.
     static func checkTensors(_ file: SafeTensors.File, path: String, prefixes: [String], layout: ParameterLayout) throws -> Normalizer {
         for prefix in prefixes {
             for p in layout.params {
@@ -119,7 +119,7 @@ public enum Checkpoint {
         }
         guard let mean = file.tensors["normalizer/mean"], let variance = file.tensors["normalizer/variance"],
               mean.values.count == 3, variance.values.count == 3 else {
-            throw RiversError.file(path: path, reason: "normaliser statistics are missing")
+            throw RiversError.file(path: path, reason: "normalizer statistics are missing")
         }
         return Normalizer(mean: mean.values, variance: variance.values)
     }

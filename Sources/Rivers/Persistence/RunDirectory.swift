@@ -7,7 +7,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var format = RunRecord.currentFormat
     /// The flow label (1...6) the model was trained on; `augment` matches models to labels by it.
     public var label: Int
-    /// The training images' folder (absolute), for resuming and the memorisation check.
+    /// The training images' folder (absolute), for resuming and the memorization check.
     public var inDir: String
     /// When the run was created (ISO 8601, UTC).
     public var created: String

@@ -29,7 +29,7 @@ public struct AugmentItem: Equatable, Sendable {
     public func fileName(date: String) -> String { GeneratedNames.name(identity, date: date) }
 
     /// Whether `name` is this item's file, whatever its date (so a rerun on another day
-    /// recognises what an earlier run wrote).
+    /// recognizes what an earlier run wrote).
     public func matches(_ name: String) -> Bool { GeneratedNames.identity(of: name) == identity }
 }
 

@@ -9,13 +9,13 @@ public struct DemoPlan: Sendable {
     public let threads: Int
     /// The training settings every label shares (its epochs come from its image count).
     public let train: TrainConfig
-    /// Optimiser steps per label: each label's model gets the same amount of training.
+    /// Optimizer steps per label: each label's model gets the same amount of training.
     public private(set) var stepsPerLabel: Int
     /// Sample grids per run, spread over its epochs.
     public let gridsPerRun: Int
     public let inferImages: Int, inferSteps: Int, augmentSteps: Int
 
-    /// `steps`: optimiser steps per label instead of the configuration's own (900, or 24 quick).
+    /// `steps`: optimizer steps per label instead of the configuration's own (900, or 24 quick).
     public init(outDir: String, seed: UInt64, quick: Bool, threads: Int, steps: Int? = nil) {
         self.outDir = outDir
         self.seed = seed

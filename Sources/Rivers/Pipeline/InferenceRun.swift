@@ -1,5 +1,5 @@
 // `rivers infer`, step two: the plan carried out. Rank 0 claims file indices, every rank makes
-// its share of the batches, and rank 0 writes the contact sheet and the memorisation check.
+// its share of the batches, and rank 0 writes the contact sheet and the memorization check.
 import Foundation
 
 /// What an inference run reports while it works.
@@ -8,7 +8,7 @@ public struct InferenceEvents {
     public var step: (_ imagesPerSecond: Double) -> Void = { _ in }
     /// Asked between steps: true stops the run after the images already finished.
     public var shouldStop: () -> Bool = { false }
-    /// The memorisation check reads the run's training images: their count, then one call each.
+    /// The memorization check reads the run's training images: their count, then one call each.
     public var trainingImages: (_ count: Int) -> Void = { _ in }
     public var trainingImageRead: () -> Void = {}
     public init() {}
@@ -21,11 +21,11 @@ public struct InferenceReport {
     public var seconds = 0.0
     public var interrupted = false
     public var contactSheet: String?
-    public var memorisation: MemorisationReport?
+    public var memorization: MemorizationReport?
 }
 
-/// The memorisation check's result, written beside the images.
-public struct MemorisationReport {
+/// The memorization check's result, written beside the images.
+public struct MemorizationReport {
     public var trainingImages: Int
     /// Sorted RMS distances of each generated image to its nearest training image.
     public var distances: [Float]
@@ -53,8 +53,8 @@ public enum InferenceRun {
 
     /// Generates the plan's images into its folder (rank 0 creates it and claims the indices;
     /// batch j goes to rank j mod ranks, so each image is the one a single process makes), then on
-    /// rank 0 the contact sheet and, unless `memorisationCheck` is false, the memorisation check.
-    public static func execute(_ plan: InferencePlan, model: TrainedModel, memorisationCheck: Bool = true,
+    /// rank 0 the contact sheet and, unless `memorizationCheck` is false, the memorization check.
+    public static func execute(_ plan: InferencePlan, model: TrainedModel, memorizationCheck: Bool = true,
                                comm: Communicator = Job.world, events: InferenceEvents = InferenceEvents()) throws -> InferenceReport {
         let outDir = plan.outDir, count = plan.count, steps = plan.sampler.steps
         if comm.isRoot {
@@ -104,11 +104,11 @@ public enum InferenceRun {
         report.seconds = Date().timeIntervalSince(started)
         guard let first = report.written.first, let last = report.written.last else { return report }
         let tag = "\(GeneratedNames.indexTag(of: first.path))-\(GeneratedNames.indexTag(of: last.path))"
-        if let sheet = Generation.grid(report.written.map(\.image), columns: model.width >= 2 * model.height ? 2 : 4) {
+        if let sheet = Image.grid(report.written.map(\.image), columns: model.width >= 2 * model.height ? 2 : 4) {
             report.contactSheet = try writeSheet(sheet, dir: outDir, name: "contact_sheet_L\(plan.label)_\(tag)")
         }
-        if memorisationCheck {
-            report.memorisation = try Memorisation.check(model, images: report.written.map(\.image),
+        if memorizationCheck {
+            report.memorization = try Memorization.check(model, images: report.written.map(\.image),
                                                          names: report.written.map { ($0.path as NSString).lastPathComponent },
                                                          outDir: outDir, tag: tag, events: events)
         }
@@ -122,13 +122,13 @@ public enum InferenceRun {
     }
 }
 
-extension Memorisation {
+extension Memorization {
     /// Compares each generated image with the run's training images (when still readable) and
     /// writes the pairs side by side into `outDir`.
     public static func check(_ model: TrainedModel, images: [Image], names: [String], outDir: String, tag: String,
-                             events: InferenceEvents = InferenceEvents()) throws -> MemorisationReport {
+                             events: InferenceEvents = InferenceEvents()) throws -> MemorizationReport {
         let H = model.height, W = model.width
-        var report = MemorisationReport(trainingImages: 0, distances: [], nearCopies: [], sheet: nil, skipped: nil)
+        var report = MemorizationReport(trainingImages: 0, distances: [], nearCopies: [], sheet: nil, skipped: nil)
         guard let scan = try? TrainingImages.scan(model.record.inDir) else {
             report.skipped = "the training images at \(model.record.inDir) are not readable"
             return report
@@ -158,8 +158,8 @@ extension Memorisation {
             }
             pairs.append(source ?? Image(width: W, height: H))
         }
-        if let sheet = Generation.grid(pairs, columns: 2) {
-            report.sheet = try InferenceRun.writeSheet(sheet, dir: outDir, name: "nearest_neighbours_L\(model.record.label)_\(tag)")
+        if let sheet = Image.grid(pairs, columns: 2) {
+            report.sheet = try InferenceRun.writeSheet(sheet, dir: outDir, name: "nearest_neighbors_L\(model.record.label)_\(tag)")
         }
         return report
     }

@@ -59,16 +59,16 @@ public enum InpaintRun {
             if shouldStop() { report.interrupted = true; break }
             let out = output(job, outDir: outDir)
             if FileManager.default.fileExists(atPath: out) { report.kept += 1; step(perImage); continue }
-            // The image and its mask, centre-cropped to the model's aspect; the mask at the image's size.
+            // The image and its mask, center-cropped to the model's aspect; the mask at the image's size.
             let image = Geometry.cropToAspectRatio(job.image, width: W, height: H)
             let fullMask = Geometry.resizeBilinear(Geometry.cropToAspectRatio(job.mask, width: W, height: H), width: image.width, height: image.height)
             let small = Geometry.resizeBilinear(image, width: W, height: H), smallMask = Geometry.resizeBilinear(fullMask, width: W, height: H)
             var x0 = small.pixels.map { Float($0) / 255 }
-            x0.withUnsafeMutableBufferPointer { model.normalizer.normalise($0.baseAddress!, pixels: H * W) }
+            x0.withUnsafeMutableBufferPointer { model.normalizer.normalize($0.baseAddress!, pixels: H * W) }
             let keep = (0..<(H * W)).map { p -> Float in keeps(smallMask, p) ? 1 : 0 }
             var rngs = [SeededGenerator(seed: g.seed, stream: ["inpaint", job.name])]
             var filled = repaint.inpaint(predictor, x0: x0, mask: keep, rngs: &rngs) { step(1) }
-            filled.withUnsafeMutableBufferPointer { model.normalizer.denormalise($0.baseAddress!, pixels: H * W) }
+            filled.withUnsafeMutableBufferPointer { model.normalizer.denormalize($0.baseAddress!, pixels: H * W) }
             let result = filled.withUnsafeBufferPointer { Generation.image($0.baseAddress!, width: W, height: H) }
             // Back at the image's size: the kept pixels are the original's, the filled ones the model's.
             var final = Geometry.resizeBilinear(result, width: image.width, height: image.height)

@@ -1,7 +1,7 @@
-// A trained run ready to generate: its record, one checkpoint's EMA weights and normaliser.
+// A trained run ready to generate: its record, one checkpoint's EMA weights and normalizer.
 import Foundation
 
-/// A trained run ready to generate: its record, one checkpoint's EMA weights and normaliser.
+/// A trained run ready to generate: its record, one checkpoint's EMA weights and normalizer.
 public final class TrainedModel {
     public let directory: RunDirectory
     public let record: RunRecord

@@ -1,4 +1,4 @@
-// The training images of one label: found below a folder, decoded once, centre-cropped to the
+// The training images of one label: found below a folder, decoded once, center-cropped to the
 // model's aspect ratio and resized (Keras' crop_to_aspect_ratio), held in memory as 8-bit.
 import Foundation
 
@@ -83,7 +83,7 @@ public struct TrainingImages: Sendable {
         return (TrainingImages(height: height, width: width, paths: kept, pixels: pixels), failures)
     }
 
-    /// Per-channel statistics of every image (MODEL.md's normaliser).
+    /// Per-channel statistics of every image (MODEL.md's normalizer).
     public func normalizer() -> Normalizer {
         var statistics = Normalizer.Accumulator()
         pixels.withUnsafeBufferPointer { statistics.add($0.baseAddress!, pixels: count * height * width) }

@@ -293,7 +293,7 @@ public final class TrainingRun {
     /// `samples/epoch_NNNN.png`: the configured number of images from the same noise each time.
     func writeSampleGrid(_ events: TrainingEvents) throws {
         let images = try generator(onStep: events.generationStep).generate(config.imagesToGenerate, 0, "samples")
-        guard let grid = Generation.grid(images, columns: config.width >= 2 * config.height ? 1 : 4) else { return }
+        guard let grid = Image.grid(images, columns: config.width >= 2 * config.height ? 1 : 4) else { return }
         try FileOps.makeDirectory(directory.samplesDir)
         let path = (directory.samplesDir as NSString).appendingPathComponent(String(format: "epoch_%04d.png", progress.epoch))
         try FileOps.replaceAtomically(try ImageFile.encode(grid, path: path), at: path)

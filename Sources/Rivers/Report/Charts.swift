@@ -19,8 +19,8 @@ public enum BarChart {
     public static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
     /// Groups side by side (their titles below), each bar a stack of its segments in the order of
-    /// `names`, coloured by name; a legend of the names below the chart; `yTitle` on the axis.
-    public static func svg(_ groups: [Group], names: [String], colours: [String: String] = [:], yTitle: String,
+    /// `names`, colored by name; a legend of the names below the chart; `yTitle` on the axis.
+    public static func svg(_ groups: [Group], names: [String], colors: [String: String] = [:], yTitle: String,
                            valueFormat: String = "%.0f", width: Double = 760, plotHeight: Double = 220) -> String {
         let (left, right, top) = (56.0, 12.0, 14.0)
         let bars = groups.reduce(0) { $0 + $1.bars.count }
@@ -32,7 +32,7 @@ public enum BarChart {
         let legendRows = (names.count + legendColumns - 1) / legendColumns
         let height = top + plotHeight + 52 + Double(legendRows) * 18 + 8
         func y(_ v: Double) -> Double { top + plotHeight * (1 - min(max(v / maxY, 0), 1)) }
-        func colour(_ name: String) -> String { colours[name] ?? palette[(names.firstIndex(of: name) ?? 0) % palette.count] }
+        func color(_ name: String) -> String { colors[name] ?? palette[(names.firstIndex(of: name) ?? 0) % palette.count] }
         var out = [##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))" font-family="sans-serif" font-size="11" role="img">"##]
         for k in 0...4 {
             let v = maxY * Double(k) / 4
@@ -47,7 +47,7 @@ public enum BarChart {
                 var base = 0.0
                 for name in names {
                     for segment in bar.segments where segment.name == name && segment.value > 0 {
-                        out.append(##"<rect x="\##(f(x))" y="\##(f(y(base + segment.value)))" width="\##(f(barW - 2))" height="\##(f(y(base) - y(base + segment.value)))" fill="\##(colour(name))"><title>\##(escapeHTML(bar.caption)): \##(escapeHTML(name)) \##(String(format: valueFormat, segment.value))</title></rect>"##)
+                        out.append(##"<rect x="\##(f(x))" y="\##(f(y(base + segment.value)))" width="\##(f(barW - 2))" height="\##(f(y(base) - y(base + segment.value)))" fill="\##(color(name))"><title>\##(escapeHTML(bar.caption)): \##(escapeHTML(name)) \##(String(format: valueFormat, segment.value))</title></rect>"##)
                         base += segment.value
                     }
                 }
@@ -61,7 +61,7 @@ public enum BarChart {
         out.append(##"<line x1="\##(f(left))" y1="\##(f(y(0)))" x2="\##(f(left + plotW))" y2="\##(f(y(0)))" stroke="#888"/>"##)
         for (i, name) in names.enumerated() {
             let lx = left + Double(i % legendColumns) * 110, ly = top + plotHeight + 44 + Double(i / legendColumns) * 18
-            out.append(##"<rect x="\##(f(lx))" y="\##(f(ly))" width="12" height="12" fill="\##(colour(name))"/>"##)
+            out.append(##"<rect x="\##(f(lx))" y="\##(f(ly))" width="12" height="12" fill="\##(color(name))"/>"##)
             out.append(##"<text x="\##(f(lx + 17))" y="\##(f(ly + 10))">\##(escapeHTML(name))</text>"##)
         }
         out.append("</svg>")

@@ -1,6 +1,6 @@
 // `report.html`: one self-contained page (images embedded, charts as inline SVG, no script, no
 // network) that shows runs and a dataset: loss curves, sample grids over the epochs, generated
-// images beside real ones, the memorisation check, counts per label and site, the label measure.
+// images beside real ones, the memorization check, counts per label and site, the label measure.
 import Foundation
 
 public struct ReportPage {
@@ -96,7 +96,7 @@ public struct ReportPage {
         <h2>Dataset: images per label and camera site</h2>
         <p>Before balance is the raw dataset, after balance the diffusion training data (rotations and flips even out the sites within a label), after augment the classifier dataset (generated images even out the categories; site S0 marks pure generations).</p>
         <ul class="folders">\(folders)</ul>
-        <figure>\(BarChart.svg(groups, names: sites.map(shown), colours: ["S0 (generated)": "#333333"], yTitle: "images"))
+        <figure>\(BarChart.svg(groups, names: sites.map(shown), colors: ["S0 (generated)": "#333333"], yTitle: "images"))
         <figcaption>Images per label at each stage (b: before balance, bal: after balance, aug: after augment), stacked by site.</figcaption></figure>
         <table class="counts">\(head)<tbody>
         \(rows.joined(separator: "\n"))
@@ -125,8 +125,8 @@ public struct ReportPage {
         return """
         <section id="measure">
         <h2>Label measure: does each model make its own label's content?</h2>
-        <p>The fraction of water-coloured pixels (blue exceeds red by 12 or more of 255), a measure that needs no trained network. In the synthetic scenes water widens with the flow label, so a model that learned its label shows about the fraction of its training images. \(escapeHTML(verdict))</p>
-        <figure>\(BarChart.svg(groups, names: ["real", "generated"], colours: ["real": "#4e79a7", "generated": "#f28e2b"], yTitle: "water fraction", valueFormat: "%.2f"))
+        <p>The fraction of water-colored pixels (blue exceeds red by 12 or more of 255), a measure that needs no trained network. In the synthetic scenes water widens with the flow label, so a model that learned its label shows about the fraction of its training images. \(escapeHTML(verdict))</p>
+        <figure>\(BarChart.svg(groups, names: ["real", "generated"], colors: ["real": "#4e79a7", "generated": "#f28e2b"], yTitle: "water fraction", valueFormat: "%.2f"))
         <figcaption>Mean water fraction per label: the training images (real) and the run's generated images (gen).</figcaption></figure>
         <table>\(head)<tbody>\(rows.joined(separator: "\n"))</tbody></table>
         </section>
@@ -181,16 +181,16 @@ public struct ReportPage {
         </div>
         """)
 
-        parts.append("<h3>Memorisation check</h3>")
+        parts.append("<h3>Memorization check</h3>")
         if run.matches.isEmpty {
             parts.append("<p>Not possible: \(escapeHTML(run.generated.isEmpty ? "the run has no generated images" : (run.realProblem ?? "no training images")))</p>")
         } else {
             let copies = run.matches.filter(\.nearCopy).count
             let d = run.matches.map(\.distance).sorted()
             parts.append(String(format: "<p>Each generated image beside its nearest training image (root-mean-square distance of RGB in [0, 1] at %d pixels high). Distances: min %.3f, median %.3f, max %.3f; %@.</p>",
-                                Memorisation.compareHeight, d.first!, d[d.count / 2], d.last!,
-                                copies == 0 ? String(format: "no near copies (below %.2f)", Memorisation.nearCopyThreshold)
-                                    : String(format: "<strong>%d near copies</strong> (below %.2f), marked", copies, Memorisation.nearCopyThreshold)))
+                                Memorization.compareHeight, d.first!, d[d.count / 2], d.last!,
+                                copies == 0 ? String(format: "no near copies (below %.2f)", Memorization.nearCopyThreshold)
+                                    : String(format: "<strong>%d near copies</strong> (below %.2f), marked", copies, Memorization.nearCopyThreshold)))
             parts.append("<div class=\"matches\">")
             for m in run.matches.sorted(by: { $0.distance < $1.distance }).prefix(shown) {
                 let g = run.generated[m.generated], r = run.real[m.training]
@@ -220,7 +220,7 @@ public struct ReportPage {
             let right = generated + Array(repeating: white, count: perSide - generated.count)
             rows.append(row(left + [Image(width: W / 4, height: H, pixels: [UInt8](repeating: 255, count: W / 4 * H * 3))] + right, gap: 2))
         }
-        return Generation.grid(rows, columns: 1)
+        return Image.grid(rows, columns: 1)
     }
 
     /// Images of one height side by side with a white gap.

@@ -1,5 +1,5 @@
 // What the report shows of one trained run, read from its run directory: the loss log, the sample
-// grids over the epochs, the generated images beside the training images, the memorisation check
+// grids over the epochs, the generated images beside the training images, the memorization check
 // and the label measure.
 import Foundation
 
@@ -11,12 +11,12 @@ public struct RunSummary: Sendable {
     public let sampleGrids: [(epoch: Int, path: String)]
     /// The run's generated images (`generated_images/`, by index), at the model's size.
     public let generated: [(name: String, image: Image)]
-    /// The training images (at most `maxReal`), centre-cropped and resized to the model's size.
+    /// The training images (at most `maxReal`), center-cropped and resized to the model's size.
     public let real: [(path: String, image: Image)]
     /// Why no training images could be read, when none could.
     public let realProblem: String?
     /// For each generated image, its nearest training image (empty without training images).
-    public let matches: [Memorisation.Match]
+    public let matches: [Memorization.Match]
 
     public var height: Int { record.train.height }
     public var width: Int { record.train.width }
@@ -52,8 +52,8 @@ public struct RunSummary: Sendable {
         } catch {
             problem = "the training images at \(record.inDir) cannot be read: \((error as? RiversError)?.description ?? "\(error)")"
         }
-        let matches = real.isEmpty ? [] : Memorisation.nearest(generated.map { Memorisation.thumbnail($0.1, height: H, width: W) },
-                                                               among: real.map { Memorisation.thumbnail($0.1, height: H, width: W) })
+        let matches = real.isEmpty ? [] : Memorization.nearest(generated.map { Memorization.thumbnail($0.1, height: H, width: W) },
+                                                               among: real.map { Memorization.thumbnail($0.1, height: H, width: W) })
         return RunSummary(directory: directory, record: record, log: log, sampleGrids: grids, generated: generated,
                           real: real, realProblem: problem, matches: matches)
     }

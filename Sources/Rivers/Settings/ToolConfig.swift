@@ -22,7 +22,7 @@ public struct DemoConfig: ConfigSection {
     public var outDir = "demo"
     public var seed: UInt64 = 42
     public var quick = false
-    /// Optimiser steps per label; nil: the demo's own (900, or 24 with --quick).
+    /// Optimizer steps per label; nil: the demo's own (900, or 24 with --quick).
     public var steps: Int? = nil
 
     public init() {}
@@ -31,7 +31,7 @@ public struct DemoConfig: ConfigSection {
         Setting(SharedSettings.outDir.help("a new or empty folder for everything the demo makes"), \.outDir),
         Setting(SharedSettings.seed.help("seed of the scenes, the training and the generated images"), \.seed),
         Setting("quick", "tiny models and few steps: the pipeline end to end in seconds", \.quick, flag: true),
-        Setting("steps", "optimiser steps per label (default: 900, or 24 with --quick); more steps, better images", \.steps, range: .within(1...1_000_000)),
+        Setting("steps", "optimizer steps per label (default: 900, or 24 with --quick); more steps, better images", \.steps, range: .within(1...1_000_000)),
     ]
 }
 

@@ -148,7 +148,7 @@ public enum FileOps {
         return resolved
     }
 
-    /// True when `inner` is `outer` or lies below it (after canonicalisation).
+    /// True when `inner` is `outer` or lies below it (after canonicalization).
     public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
         let a = canonicalPath(inner), b = canonicalPath(outer)
         return a == b || a.hasPrefix(b.hasSuffix("/") ? b : b + "/")

@@ -1,7 +1,7 @@
 // Aligned float storage: the one allocation primitive of the engine.
 import Foundation
 
-/// A 64-byte aligned, zero-initialised block of floats, freed when the last reference goes.
+/// A 64-byte aligned, zero-initialized block of floats, freed when the last reference goes.
 public final class FloatBuffer: @unchecked Sendable {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
@@ -18,7 +18,7 @@ public final class FloatBuffer: @unchecked Sendable {
 
 /// Memory that grows to the largest size asked of it and is then reused, so that repeated
 /// calls of a kernel with the same shapes allocate nothing. For trivial element types
-/// (floats, doubles, pointers): contents are left uninitialised.
+/// (floats, doubles, pointers): contents are left uninitialized.
 public final class ScratchBuffer<Element>: @unchecked Sendable {
     private var pointer: UnsafeMutablePointer<Element>
     private var capacity = 0

@@ -35,7 +35,7 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     let options = try common(args)
     let inputs = try args.resolve(AugmentInputs())
     var base = try args.values["config"].map { try RiversConfig.load($0[0]).augment } ?? AugmentConfig()
-    // `--strength 1` alone: the original's behaviour, pure generations only.
+    // `--strength 1` alone: the original's behavior, pure generations only.
     if args.has("strength") && !args.has("probs") {
         guard args.values["strength"]!.count == 1 else {
             throw RiversError.setting(section: AugmentConfig.name, key: "strength", reason: "with \(args.values["strength"]!.count) values needs --probs with as many shares", file: nil)

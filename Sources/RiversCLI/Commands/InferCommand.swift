@@ -1,5 +1,5 @@
 // `rivers infer`: images from a trained run's EMA weights, a contact sheet, and the
-// memorisation check against the run's training images.
+// memorization check against the run's training images.
 import Foundation
 import Rivers
 
@@ -7,13 +7,13 @@ import Rivers
 struct InferInputs: SettingGroup {
     var modelDir = ""
     var outDir: String? = nil
-    var noMemorisationCheck = false
+    var noMemorizationCheck = false
 
     static let name = "command line"
     static let settings: [Setting<InferInputs>] = [
         Setting("model_dir", "the run directory of rivers train", \.modelDir, placeholder: "RUN", range: .nonEmpty),
         Setting("out_dir", "where the images go (default: RUN/generated_images)", \.outDir, placeholder: "DIR", range: .nonEmpty),
-        Setting("no_memorisation_check", "skip the comparison with the training images", \.noMemorisationCheck, flag: true),
+        Setting("no_memorization_check", "skip the comparison with the training images", \.noMemorizationCheck, flag: true),
     ]
 }
 
@@ -21,13 +21,13 @@ let inferCommand = Command(
     name: "infer",
     abstract: "Generate images with a trained run's EMA weights.",
     summary: """
-    Generates images with the EMA weights of a trained run (configuration and normaliser come from the
+    Generates images with the EMA weights of a trained run (configuration and normalizer come from the
     run; no training data is needed) by DDIM sampling, in batches of independent noise. Files are named
     S0_D<mmddyy>_<mmddyy>_0_<n>_DM_AUG_L<label>.JPG at the next free indices: nothing is overwritten.
     Also writes a contact sheet, and compares each image with its nearest training image.
     """,
     options: InferInputs.options(["model_dir"], required: ["model_dir"]) + commonOptions(["config"]) + GenerateConfig.options()
-        + InferInputs.options(["out_dir", "no_memorisation_check"])
+        + InferInputs.options(["out_dir", "no_memorization_check"])
         + commonOptions(["threads", "dry_run", "quiet"], dryRun: "print what would be generated and the memory it takes; write nothing"),
     rankAware: true,
     run: runInfer
@@ -59,14 +59,14 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     events.shouldStop = { Interrupt.requested }
     events.trainingImages = { bar.finish(); reading = ProgressBar(title: "training images", total: $0, enabled: !options.quiet) }
     events.trainingImageRead = { reading?.advance() }
-    let report = try InferenceRun.execute(plan, model: model, memorisationCheck: !inputs.noMemorisationCheck, events: events)
+    let report = try InferenceRun.execute(plan, model: model, memorizationCheck: !inputs.noMemorizationCheck, events: events)
     if !Job.world.isRoot { return report.interrupted ? 130 : 0 }
     bar.finish()
     reading?.finish()
     let n = report.written.count
     print(String(format: "%@ written into %@ in %.1f s (%.2f s per image)", counted(n, "image"), outDir, report.seconds, report.seconds / Double(max(n, 1))))
     if let sheet = report.contactSheet { print("contact sheet: \(sheet)") }
-    if let m = report.memorisation { printMemorisation(m) }
+    if let m = report.memorization { printMemorization(m) }
     if report.interrupted {
         print("interrupted: \(n) of \(plan.count) images were written; run again for more (new files take the next indices).")
         return 130
@@ -74,16 +74,16 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     return 0
 }
 
-func printMemorisation(_ m: MemorisationReport) {
-    if let why = m.skipped { return note("memorisation check skipped: \(why)") }
+func printMemorization(_ m: MemorizationReport) {
+    if let why = m.skipped { return note("memorization check skipped: \(why)") }
     let d = m.distances
-    print(String(format: "memorisation check against %d training images (RMS distance at %d px high, 0-1 scale): nearest min %.3f, median %.3f, max %.3f",
-                 m.trainingImages, Memorisation.compareHeight, d.first!, d[d.count / 2], d.last!))
+    print(String(format: "memorization check against %d training images (RMS distance at %d px high, 0-1 scale): nearest min %.3f, median %.3f, max %.3f",
+                 m.trainingImages, Memorization.compareHeight, d.first!, d[d.count / 2], d.last!))
     if m.nearCopies.isEmpty {
-        print(String(format: "no near copies (distance below %.2f)", Memorisation.nearCopyThreshold))
+        print(String(format: "no near copies (distance below %.2f)", Memorization.nearCopyThreshold))
     } else {
-        print(String(format: "%d near copies (distance below %.2f):", m.nearCopies.count, Memorisation.nearCopyThreshold))
+        print(String(format: "%d near copies (distance below %.2f):", m.nearCopies.count, Memorization.nearCopyThreshold))
         for c in m.nearCopies { print(String(format: "  %@ ~ %@ (%.3f)", c.generated, c.training, c.distance)) }
     }
-    if let sheet = m.sheet { print("nearest neighbours (generated | nearest training image): \(sheet)") }
+    if let sheet = m.sheet { print("nearest neighbors (generated | nearest training image): \(sheet)") }
 }

@@ -23,7 +23,7 @@ let reportCommand = Command(
     summary: """
     Writes one self-contained HTML page (images embedded, no network needed) about trained runs: per run
     the loss curves, the sample grids over the epochs, generated images beside real images of its label
-    and the memorisation check's nearest pairs; with --dataset, images per label and site before balance,
+    and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
     after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
     """,
     options: ReportInputs.options(["model_dir", "dataset"], required: ["model_dir"]) + commonOptions(["config"]) + ReportConfig.options()
@@ -77,7 +77,7 @@ func checkReportTarget(_ out: String) throws {
 /// The measure's table, whether the label 1 model makes less water than the label 3 model, and
 /// how many label pairs the generated images keep in the order of the real ones.
 func printLabelMeasure(_ measure: LabelMeasure) {
-    print("label measure (the fraction of water-coloured pixels, mean ± sd (images)):")
+    print("label measure (the fraction of water-colored pixels, mean ± sd (images)):")
     print(textTable(measure.table))
     let byLabel = Dictionary(uniqueKeysWithValues: measure.rows.map { ($0.label, $0) })
     if let low = byLabel[1], let high = byLabel[3], low.generated.count > 0, high.generated.count > 0 {

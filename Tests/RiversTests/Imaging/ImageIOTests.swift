@@ -15,7 +15,7 @@ final class ImageIOTests: XCTestCase {
         // q95 with 4:2:0 chroma: the pattern's blue wave changes by up to 40 levels per row, so
         // averaging chroma over 2x2 blocks dominates the loss (35.6 dB measured with
         // libjpeg-turbo 2.1). 33 dB leaves margin for other libjpeg builds and still fails for
-        // a colour-conversion or channel-order error, which lands near 10-15 dB.
+        // a color-conversion or channel-order error, which lands near 10-15 dB.
         let image = patternImage(width: 64, height: 40)
         let decoded = try JPEG.decode(try JPEG.encode(image, quality: 95), path: "mem.jpg")
         XCTAssertEqual(decoded.width, 64)
@@ -25,28 +25,28 @@ final class ImageIOTests: XCTestCase {
 
     func testProgressiveGreyAndCMYKJPEGBecomeRGB() throws {
         let w = 16, h = 8
-        let grey = (0..<(w * h)).map { UInt8($0 * 2) }
-        let g = try JPEG.decode(try JPEG.encode(samples: grey, width: w, height: h, components: 1, quality: 100, progressive: true), path: "g.jpg")
+        let gray = (0..<(w * h)).map { UInt8($0 * 2) }
+        let g = try JPEG.decode(try JPEG.encode(samples: gray, width: w, height: h, components: 1, quality: 100, progressive: true), path: "g.jpg")
         // Quality 100 greyscale: DCT rounding only, within 2 levels.
         for i in 0..<(w * h) {
             XCTAssertEqual(g.pixels[3 * i], g.pixels[3 * i + 1])
             XCTAssertEqual(g.pixels[3 * i], g.pixels[3 * i + 2])
-            XCTAssertLessThanOrEqual(abs(Int(g.pixels[3 * i]) - Int(grey[i])), 2)
+            XCTAssertLessThanOrEqual(abs(Int(g.pixels[3 * i]) - Int(gray[i])), 2)
         }
         // Adobe-inverted CMYK (255 = no ink): (255, 0, 255, 255) is magenta, R = C*K/255.
         let cmyk = [UInt8]((0..<(w * h)).flatMap { _ in [255, 0, 255, 255] as [UInt8] })
         let c = try JPEG.decode(try JPEG.encode(samples: cmyk, width: w, height: h, components: 4, quality: 100), path: "c.jpg")
-        let centre = (4 * w + 8) * 3
-        XCTAssertGreaterThan(c.pixels[centre], 250)
-        XCTAssertLessThan(c.pixels[centre + 1], 5)
-        XCTAssertGreaterThan(c.pixels[centre + 2], 250)
+        let center = (4 * w + 8) * 3
+        XCTAssertGreaterThan(c.pixels[center], 250)
+        XCTAssertLessThan(c.pixels[center + 1], 5)
+        XCTAssertGreaterThan(c.pixels[center + 2], 250)
     }
 
-    func testPNGColourTypesAndDepthsBecomeRGB() throws {
-        // 8-bit grey
+    func testPNGColorTypesAndDepthsBecomeRGB() throws {
+        // 8-bit gray
         var img = try PNG.decode(HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 0, rows: [[10, 200]]), path: "g.png")
         XCTAssertEqual(img.pixels, [10, 10, 10, 200, 200, 200])
-        // grey + alpha: alpha dropped, not composited
+        // gray + alpha: alpha dropped, not composited
         img = try PNG.decode(HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 4, rows: [[10, 0, 200, 128]]), path: "ga.png")
         XCTAssertEqual(img.pixels, [10, 10, 10, 200, 200, 200])
         // palette with transparency

@@ -39,7 +39,7 @@ final class SyntheticDataTests: XCTestCase {
     }
 
     /// The measure counts exactly the pixels whose blue exceeds red by 12 or more.
-    func testWaterFractionCountsWaterColouredPixels() {
+    func testWaterFractionCountsWaterColoredPixels() {
         let pixels: [UInt8] = [10, 50, 22, /**/ 10, 50, 21, /**/ 200, 10, 255, /**/ 0, 0, 0]
         XCTAssertEqual(SyntheticRiver.waterFraction(Image(width: 2, height: 2, pixels: pixels)), 0.5)
         XCTAssertEqual(SyntheticRiver.waterFraction(Image(width: 1, height: 1, pixels: [0, 0, 255])), 1)

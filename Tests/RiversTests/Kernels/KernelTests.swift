@@ -33,7 +33,7 @@ final class KernelTests: XCTestCase {
         assertClose(dx, reference.map { Float($0 + 0.25) }, atol: 1e-5, rtol: 1e-5)
     }
 
-    /// The GroupNorm of a materialised input x [N, HW, C + Cc] in Double: output(GN(input(x))).
+    /// The GroupNorm of a materialized input x [N, HW, C + Cc] in Double: output(GN(input(x))).
     static func groupNormReference(_ xs: [Double], _ gs: [Double], _ bs: [Double], N: Int, HW: Int, C: Int, G: Int,
                                    input: Activation, output: Activation) -> [Double] {
         func act(_ a: Activation, _ v: Double) -> Double { a == .swish ? v / (1 + Foundation.exp(-v)) : v }
@@ -64,7 +64,7 @@ final class KernelTests: XCTestCase {
                 let shape = GroupNormShape(N: N, HW: HW, C: C, constantChannels: Cc, groups: G, input: input, output: output)
                 let x = randomArray(N * HW * C, seed: 3).map { $0 * 2 + 0.5 }, constants = randomArray(N * Cc, seed: 7).map { $0 * 2 }
                 let gamma = randomArray(Ct, seed: 4).map { $0 + 1.5 }, beta = randomArray(Ct, seed: 5)
-                // The materialised input: stored channels, then each image's constants at every pixel.
+                // The materialized input: stored channels, then each image's constants at every pixel.
                 var full = [Double](repeating: 0, count: N * HW * Ct)
                 for p in 0..<(N * HW) {
                     for c in 0..<C { full[p * Ct + c] = Double(x[p * C + c]) }
@@ -76,19 +76,19 @@ final class KernelTests: XCTestCase {
                 GroupNorm.forward(&y, constantOut: &yc, &mean, &rstd, x, constants: constants, gamma, beta, shape, scratch: scratch)
                 let gd = gamma.map(Double.init), bd = beta.map(Double.init)
                 let ref = Self.groupNormReference(full, gd, bd, N: N, HW: HW, C: Ct, G: G, input: input, output: output)
-                // Normalised values are O(1) (times gamma <= 2.5): float rounding of a few ulp.
+                // Normalized values are O(1) (times gamma <= 2.5): float rounding of a few ulp.
                 assertClose(y, (0..<(N * HW)).flatMap { p in (0..<C).map { Float(ref[p * Ct + $0]) } }, atol: 3e-6, rtol: 3e-6, "forward " + label)
                 if Cc > 0 {
                     assertClose(Array(yc[0..<(N * Cc)]), (0..<(N * Cc)).map { Float(ref[($0 / Cc) * HW * Ct + C + $0 % Cc]) }, atol: 3e-6, rtol: 3e-6, "constants " + label)
                 }
-                // The naive twin (materialised, no constants) agrees with the Double reference.
+                // The naive twin (materialized, no constants) agrees with the Double reference.
                 if Cc == 0 {
                     var naive = [Float](repeating: 0, count: x.count)
                     GroupNorm.forwardNaive(&naive, x, gamma, beta, N: N, HW: HW, C: C, groups: G, input: input, output: output)
                     assertClose(naive, ref.map(Float.init), atol: 1e-6, rtol: 1e-6, "naive " + label)
                 }
                 // Backward against finite differences of the Double reference, for the loss
-                // sum r * output over every materialised value (constants' r summed per image).
+                // sum r * output over every materialized value (constants' r summed per image).
                 let r = randomArray(N * HW * Ct, seed: 6).map(Double.init)
                 func loss(_ xs: [Double], _ gs: [Double], _ bs: [Double]) -> Double {
                     dot(Self.groupNormReference(xs, gs, bs, N: N, HW: HW, C: Ct, G: G, input: input, output: output), r)
@@ -260,7 +260,7 @@ final class KernelTests: XCTestCase {
             let g = ConvGeometry(batch: n, height: h, width: w, inChannels: cin, outChannels: cout, kernel: k, stride: s)
             let gImage = ConvGeometry(batch: n, height: h, width: w, inChannels: cImage, outChannels: cout, kernel: k, stride: s)
             let image = randomArray(n * h * w * cImage, seed: 1), values = randomArray(n * cConst, seed: 2), weight = randomArray(g.weightCount, seed: 3)
-            // The materialised input: image channels, then the constants at every pixel.
+            // The materialized input: image channels, then the constants at every pixel.
             var full = [Float](repeating: 0, count: g.inputCount)
             for p in 0..<(n * h * w) {
                 for c in 0..<cImage { full[p * cin + c] = image[p * cImage + c] }
@@ -285,7 +285,7 @@ final class KernelTests: XCTestCase {
                                       scratch: ConstantChannelsScratch())
             dvalues = dvalues.map { $0 - 1 }
             dweight = dweight.map { $0 - 1 }
-            // A constant channel's gradient is the sum of the materialised one over the image's pixels.
+            // A constant channel's gradient is the sum of the materialized one over the image's pixels.
             let dvaluesRef = (0..<(n * cConst)).map { i -> Float in
                 let (img, c) = (i / cConst, i % cConst)
                 return (0..<(h * w)).reduce(Float(0)) { $0 + dfull[((img * h * w) + $1) * cin + cImage + c] }
@@ -307,7 +307,7 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(Ops.convTranspose2d(x, wt).shape, [1, 8, 12, 5])
         XCTAssertEqual(Ops.concatChannels(x, x).shape, [1, 4, 6, 16])
         let gn = Ops.groupNorm(x, gamma: Tensor(shape: [8], values: .init(repeating: 1, count: 8)), beta: Tensor(shape: [8]))
-        // Each group of one channel is normalised: mean 0 over its 24 values.
+        // Each group of one channel is normalized: mean 0 over its 24 values.
         let mean0 = (0..<24).reduce(Float(0)) { $0 + gn.values[$1 * 8] } / 24
         XCTAssertEqual(mean0, 0, accuracy: 1e-5)
     }

@@ -116,7 +116,7 @@ final class SamplerTests: XCTestCase {
         XCTAssertNotEqual(results[0], results[1])
     }
 
-    /// A small random network (every weight drawn, the zero-initialised head too, so the
+    /// A small random network (every weight drawn, the zero-initialized head too, so the
     /// predicted noise is not trivially 0).
     func randomNetwork() throws -> (UNet, FloatBuffer) {
         let net = try UNet(UNetConfig(widths: [8, 16], blockDepth: 1, embeddingDims: 8))
@@ -171,12 +171,12 @@ final class SamplerTests: XCTestCase {
         XCTAssertLessThan(inferencePlan.savedBytes, trainingPlan.savedBytes / 2, "c1 and c2 are not kept for inference")
     }
 
-    func testMemorisationCheckFindsCopies() {
+    func testMemorizationCheckFindsCopies() {
         let a = patternImage(width: 60, height: 20, seed: 1), b = noiseImage(width: 60, height: 20, seed: 2)
-        let training = [b, a].map { Memorisation.thumbnail($0, height: 20, width: 60) }
-        let copy = Memorisation.thumbnail(a, height: 20, width: 60)
-        let other = Memorisation.thumbnail(patternImage(width: 60, height: 20, seed: 40), height: 20, width: 60)
-        let matches = Memorisation.nearest([copy, other], among: training)
+        let training = [b, a].map { Memorization.thumbnail($0, height: 20, width: 60) }
+        let copy = Memorization.thumbnail(a, height: 20, width: 60)
+        let other = Memorization.thumbnail(patternImage(width: 60, height: 20, seed: 40), height: 20, width: 60)
+        let matches = Memorization.nearest([copy, other], among: training)
         XCTAssertEqual(matches[0].training, 1)
         XCTAssertEqual(matches[0].distance, 0)
         XCTAssertTrue(matches[0].nearCopy)

@@ -1,4 +1,4 @@
-// The training step: AdamW and EMA by hand, the schedule and normaliser, determinism,
+// The training step: AdamW and EMA by hand, the schedule and normalizer, determinism,
 // learning on a tiny dataset, checkpoint round trips and the generator's saved state.
 import Foundation
 import XCTest
@@ -41,7 +41,7 @@ final class TrainingTests: XCTestCase {
         }
     }
 
-    func testScheduleAndNormaliser() {
+    func testScheduleAndNormalizer() {
         let schedule = CosineSchedule()
         let start = schedule.rates(0), end = schedule.rates(1)
         XCTAssertEqual(start.signal, 0.95, accuracy: 1e-12)
@@ -57,10 +57,10 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(n.variance[0], 0.25, accuracy: 1e-7)
         XCTAssertEqual(n.variance[1], 0, accuracy: 1e-7)
         var x: [Float] = [1, 1, 0.2]
-        n.normalise(&x, pixels: 1)
+        n.normalize(&x, pixels: 1)
         XCTAssertEqual(x[0], 1, accuracy: 1e-6)       // (1 - 0.5) / 0.5
         XCTAssertEqual(x[1], 0, accuracy: 1e-6)       // zero variance: divided by 1e-7, numerator 0
-        n.denormalise(&x, pixels: 1)
+        n.denormalize(&x, pixels: 1)
         XCTAssertEqual(x[0], 1, accuracy: 1e-6)
     }
 

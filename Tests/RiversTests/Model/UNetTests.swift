@@ -1,5 +1,5 @@
 // The U-Net: parameter counts, configuration checks, whole-network gradients against finite
-// differences, the constant-channel first block against its materialised twin, Float16 storage.
+// differences, the constant-channel first block against its materialized twin, Float16 storage.
 import Foundation
 import XCTest
 import Rivers
@@ -152,7 +152,7 @@ final class UNetTests: XCTestCase {
 
     func testConstantChannelBlockEqualsItsMaterialisedTwin() {
         // The first block with the embedding as per-image constants, against the same block
-        // (same parameters, same layout) given the embedding materialised at every pixel.
+        // (same parameters, same layout) given the embedding materialized at every pixel.
         let (N, H, W, C, E, width) = (2, 5, 7, 8, 16, 8)
         var layoutA = ParameterLayout(), layoutB = ParameterLayout()
         let constant = ResidualBlock(&layoutA, "b", inChannels: C, constantChannels: E, width: width)

@@ -41,7 +41,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<rect x=").count - 1, 3 + 2, "three non-zero segments and two legend keys")
         XCTAssertTrue(svg.contains("L&lt;1&gt;"))
         XCTAssertFalse(svg.contains("L<1>"))
-        XCTAssertTrue(svg.contains(">5<") && svg.contains(">4<"), "bar totals are labelled")
+        XCTAssertTrue(svg.contains(">5<") && svg.contains(">4<"), "bar totals are labeled")
         XCTAssertEqual(escapeHTML(#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
     }
 
@@ -64,7 +64,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(TrainConfig().arguments(), [])
     }
 
-    /// Every label gets about the same number of optimiser steps whatever its image count, and
+    /// Every label gets about the same number of optimizer steps whatever its image count, and
     /// the demo's command lines parse.
     func testDemoPlanGivesEveryLabelItsSteps() {
         for quick in [false, true] {

@@ -172,7 +172,7 @@ final class TrainingRunTests: XCTestCase {
     }
 
     /// Images anywhere below the folder, non-images and corrupt files skipped and reported, each
-    /// image centre-cropped to the aspect ratio and resized.
+    /// image center-cropped to the aspect ratio and resized.
     func testDataLoadingSkipsAndReports() throws {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/a", count: 2, width: 40, height: 10)
@@ -187,7 +187,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(load.failures.map(\.path), [root + "/a/broken.jpg"])
         XCTAssertEqual(load.images.count, 3)
         XCTAssertEqual(load.images.pixels.count, 3 * 8 * 16 * 3)
-        // The 40x10 image is cropped to its centre 20x10 (2:1), then resized to 16x8.
+        // The 40x10 image is cropped to its center 20x10 (2:1), then resized to 16x8.
         let source = try ImageFile.read(root + "/a/S1_img0.png")
         let expected = Geometry.resizeBilinear(Geometry.crop(source, x: 10, y: 0, width: 20, height: 10), width: 16, height: 8)
         XCTAssertEqual(Array(load.images.pixels[0..<(8 * 16 * 3)]), expected.pixels)

@@ -1,8 +1,8 @@
-// The memorisation check: how close each generated image is to its nearest training image.
+// The memorization check: how close each generated image is to its nearest training image.
 import Foundation
 
-/// The memorisation check: how close each generated image is to its nearest training image.
-public enum Memorisation {
+/// The memorization check: how close each generated image is to its nearest training image.
+public enum Memorization {
     /// Images are compared at this height (width from the aspect ratio), RGB in [0, 1].
     public static let compareHeight = 24
     /// A generated image whose root-mean-square distance to a training image is below this is
@@ -11,7 +11,7 @@ public enum Memorisation {
     /// times differ by more (texture, light, water).
     public static let nearCopyThreshold: Float = 0.04
 
-    /// A small copy of `image` for comparison: centre crop to the aspect, area resize.
+    /// A small copy of `image` for comparison: center crop to the aspect, area resize.
     public static func thumbnail(_ image: Image, height: Int, width: Int) -> [Float] {
         let h = compareHeight, w = max(1, Int((Double(compareHeight) * Double(width) / Double(height)).rounded()))
         let small = Geometry.resizeArea(Geometry.cropToAspectRatio(image, width: width, height: height), width: w, height: h)
@@ -22,7 +22,7 @@ public enum Memorisation {
         public let generated: Int
         public let training: Int
         public let distance: Float
-        public var nearCopy: Bool { distance < Memorisation.nearCopyThreshold }
+        public var nearCopy: Bool { distance < Memorization.nearCopyThreshold }
     }
 
     /// For each generated thumbnail, the nearest training thumbnail and their RMS distance.
