@@ -68,33 +68,29 @@ final class DefaultsTests: XCTestCase {
         assertFileError(try RiversConfig.load(path), path: path, reason: "not a JSON object")
     }
 
+    /// A TrainConfig holding `value` at `path` is refused by `validate` with a setting error naming `name`.
+    func assertRefused<V>(_ path: WritableKeyPath<TrainConfig, V>, _ value: V, _ name: String, line: UInt = #line) {
+        var c = TrainConfig()
+        c[keyPath: path] = value
+        XCTAssertThrowsError(try c.validate(), "\(name) \(value)", line: line) { e in
+            XCTAssertTrue("\(e)".contains(name), "\(e)", line: line)
+            guard case RiversError.setting = e else { return XCTFail("not a setting error: \(e)", line: line) }
+        }
+    }
+
     func testRangeChecksNameTheOption() throws {
         let cases: [(WritableKeyPath<TrainConfig, Double>, Double, String)] = [
             (\.learningRate, 0, "--learning_rate"), (\.learningRate, -1, "--learning_rate"), (\.learningRate, .nan, "--learning_rate"),
             (\.eta, 1.5, "--eta"), (\.eta, .nan, "--eta"), (\.validationSplit, 1, "--validation_split"), (\.ema, .infinity, "--ema"),
             (\.minSignalRate, 0.99, "--min_signal_rate"),
         ]
-        for (path, value, name) in cases {
-            var c = TrainConfig()
-            c[keyPath: path] = value
-            XCTAssertThrowsError(try c.validate(), "\(name) \(value)") { e in
-                XCTAssertTrue("\(e)".contains(name), "\(e)")
-                guard case RiversError.setting = e else { return XCTFail("not a setting error: \(e)") }
-            }
-        }
+        for (path, value, name) in cases { assertRefused(path, value, name) }
         let intCases: [(WritableKeyPath<TrainConfig, Int>, Int, String)] = [
             (\.numEpochs, 0, "--num_epochs"), (\.batchSize, -1, "--batch_size"), (\.blockDepth, 0, "--block_depth"),
             (\.generateDiffusionSteps, 0, "--generate_diffusion_steps"), (\.imagesToGenerate, -1, "--images_to_generate"),
             (\.embeddingDims, 516, "64 + 516 = 580"), (\.generateOnEpoch, -2, "--generate_on_epoch"),
         ]
-        for (path, value, name) in intCases {
-            var c = TrainConfig()
-            c[keyPath: path] = value
-            XCTAssertThrowsError(try c.validate(), "\(name) \(value)") { e in
-                XCTAssertTrue("\(e)".contains(name), "\(e)")
-                guard case RiversError.setting = e else { return XCTFail("not a setting error: \(e)") }
-            }
-        }
+        for (path, value, name) in intCases { assertRefused(path, value, name) }
         var small = TrainConfig()
         small.imageSize = [4, 12]
         XCTAssertThrowsError(try small.validate()) { XCTAssertTrue("\($0)".contains("--image_size 4 12"), "\($0)") }
