@@ -18,20 +18,23 @@ public struct Option: Sendable {
 
     /// The option of `setting`, its default shown from `defaults`.
     public init<S>(_ setting: Setting<S>, defaults: S, required: Bool = false) {
-        name = setting.key; help = setting.help; placeholder = setting.placeholder; arity = setting.arity; range = setting.range
+        name = setting.key; help = setting.help; placeholder = setting.placeholder; arity = setting.arity;
+        range = setting.range
         self.required = required
         let words = setting.words(defaults)
         defaultValue = setting.arity == .flag || required || words.isEmpty ? nil : words.joined(separator: " ")
     }
 
     init(name: String, help: String) {
-        self.name = name; self.help = help; placeholder = ""; arity = .flag; defaultValue = nil; range = nil; required = false
+        self.name = name; self.help = help; placeholder = ""; arity = .flag; defaultValue = nil; range = nil;
+        required = false
     }
 }
 
 extension SettingGroup {
     /// The options of this group's settings (all, or those named), defaults from `defaults`.
-    public static func options(_ keys: [String]? = nil, defaults: Self = Self(), required: Set<String> = []) -> [Option] {
+    public static func options(_ keys: [String]? = nil, defaults: Self = Self(), required: Set<String> = []) -> [Option]
+    {
         let chosen = keys.map { keys in keys.map { k in settings.first { $0.key == k }! } } ?? settings
         return chosen.map { Option($0, defaults: defaults, required: required.contains($0.key)) }
     }
@@ -54,9 +57,12 @@ public struct Command {
     public let rankAware: Bool
     public let run: (ParsedArguments) throws -> Int32
 
-    public init(name: String, abstract: String, summary: String, options: [Option], rankAware: Bool = false,
-                run: @escaping (ParsedArguments) throws -> Int32) {
-        self.name = name; self.abstract = abstract; self.summary = summary; self.options = options; self.rankAware = rankAware; self.run = run
+    public init(
+        name: String, abstract: String, summary: String, options: [Option], rankAware: Bool = false,
+        run: @escaping (ParsedArguments) throws -> Int32
+    ) {
+        self.name = name; self.abstract = abstract; self.summary = summary; self.options = options;
+        self.rankAware = rankAware; self.run = run
     }
 
     public var usage: String {
@@ -99,7 +105,8 @@ public struct Command {
             name = name.replacingOccurrences(of: "-", with: "_")
             if name == "help" { values["help"] = []; i += 1; continue }
             guard let option = options.first(where: { $0.name == name }) else {
-                let hint = closest(name, among: options.map(\.name) + ["help"]).map { " (did you mean '--\($0)'?)" } ?? ""
+                let hint =
+                    closest(name, among: options.map(\.name) + ["help"]).map { " (did you mean '--\($0)'?)" } ?? ""
                 throw UsageError(description: "unknown option '\(token)' for 'rivers \(self.name)'\(hint)")
             }
             i += 1
@@ -108,7 +115,9 @@ public struct Command {
                 values[name] = inline.map { [$0] } ?? []
             case .one:
                 if let v = inline { values[name] = [v]; continue }
-                guard i < args.count, !isOptionName(args[i]) else { throw UsageError(description: "--\(name) needs a value") }
+                guard i < args.count, !isOptionName(args[i]) else {
+                    throw UsageError(description: "--\(name) needs a value")
+                }
                 values[name] = [args[i]]
                 i += 1
             case .many:

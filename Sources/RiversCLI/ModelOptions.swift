@@ -12,7 +12,8 @@ public struct ModelOptions: Equatable {
 
     /// The options, with the original's names; defaults from `defaults`.
     public static func options(defaults: TrainConfig = TrainConfig()) -> [Option] {
-        TrainConfig.options(TrainConfig.settings.map(\.key).filter { TrainConfig.modelSettingNames.contains($0) }, defaults: defaults)
+        TrainConfig.options(
+            TrainConfig.settings.map(\.key).filter { TrainConfig.modelSettingNames.contains($0) }, defaults: defaults)
     }
 
     public init(_ train: TrainConfig) {

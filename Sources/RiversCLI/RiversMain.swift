@@ -8,13 +8,19 @@ public enum RiversMain {
     /// Added to the version line: how this binary was built (" (MPI)").
     nonisolated(unsafe) public static var buildNote = ""
 
-    public static let commands: [Command] = [demoCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand,
-                                             inpaintCommand, reportCommand, synthesizeCommand]
+    public static let commands: [Command] = [
+        demoCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand,
+        inpaintCommand, reportCommand, synthesizeCommand,
+    ]
 
     public static func usage() -> String {
-        var lines = ["rivers \(version): balance and enlarge small river image datasets on a CPU.", "",
-                     "usage: rivers <command> [options]", "", "commands:"]
-        for c in commands { lines.append("  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract) }
+        var lines = [
+            "rivers \(version): balance and enlarge small river image datasets on a CPU.", "",
+            "usage: rivers <command> [options]", "", "commands:",
+        ]
+        for c in commands {
+            lines.append("  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract)
+        }
         lines += ["", "rivers <command> --help (or -h) lists a command's options, their ranges and defaults."]
         return lines.joined(separator: "\n")
     }
@@ -31,9 +37,12 @@ public enum RiversMain {
     /// The message of an error, for one line on standard error.
     public static func message(of error: Error, command: String?) -> String {
         switch error {
-        case let e as UsageError: return "\(e.description)" + (command.map { "; 'rivers \($0) --help' lists the options" } ?? "")
+        case let e as UsageError:
+            return "\(e.description)" + (command.map { "; 'rivers \($0) --help' lists the options" } ?? "")
         case let e as RiversError:
-            if case .setting(_, _, _, nil) = e, let command { return "\(e.description); 'rivers \(command) --help' lists the options" }
+            if case .setting(_, _, _, nil) = e, let command {
+                return "\(e.description); 'rivers \(command) --help' lists the options"
+            }
             return e.description
         default: return "\(error)"
         }
@@ -65,7 +74,10 @@ public enum RiversMain {
         let words = Array(argv.dropFirst())
         if ranks > 1 && !command.rankAware && !words.contains("--help") && !words.contains("-h") {
             let aware = commands.filter(\.rankAware).map(\.name).sorted()
-            throw UsageError(description: "rivers \(command.name) runs in one process; under mpirun only \(aware.joined(separator: ", ")) split their work over the ranks")
+            throw UsageError(
+                description:
+                    "rivers \(command.name) runs in one process; under mpirun only \(aware.joined(separator: ", ")) split their work over the ranks"
+            )
         }
         return .run(command, words)
     }

@@ -27,18 +27,32 @@ func benchBalance(_ args: ParsedArguments) throws -> [String: Any] {
     var produced = 0
     for round in 0..<3 {
         let out = work + "/out\(round)"
-        let copies = names.flatMap { name in ladder.map { RotatedCopy(source: name, output: $0.outputName(forSource: name), rung: $0) } }
-        let plan = BalancePlan(labels: [LabelPlan(label: 1, inputDir: inDir, outputDir: out, originals: [], target: 0, sites: [], copies: copies)])
+        let copies = names.flatMap { name in
+            ladder.map { RotatedCopy(source: name, output: $0.outputName(forSource: name), rung: $0) }
+        }
+        let plan = BalancePlan(labels: [
+            LabelPlan(label: 1, inputDir: inDir, outputDir: out, originals: [], target: 0, sites: [], copies: copies)
+        ])
         let start = Date()
         let report = try Balance.execute(plan)
         seconds.append(Date().timeIntervalSince(start))
         produced = report.written
-        guard report.failures.isEmpty else { throw RiversError.file(path: report.failures[0].path, reason: report.failures[0].reason) }
+        guard report.failures.isEmpty else {
+            throw RiversError.file(path: report.failures[0].path, reason: report.failures[0].reason)
+        }
     }
     let best = seconds.min()!
     let rate = Double(produced) / best
-    print(table([["images", "threads", "best of 3 (s)", "images/s", "peak RSS (MiB)"],
-                 [String(produced), String(Parallel.threadCount), fmt(best, 3), fmt(rate, 1), fmt(Double(ResourceUsage.peakResidentBytes()) / 1048576, 1)]]))
-    return ["images_per_second": rate, "images": produced, "seconds": best, "threads": Parallel.threadCount,
-            "peak_rss_bytes": ResourceUsage.peakResidentBytes()]
+    print(
+        table([
+            ["images", "threads", "best of 3 (s)", "images/s", "peak RSS (MiB)"],
+            [
+                String(produced), String(Parallel.threadCount), fmt(best, 3), fmt(rate, 1),
+                fmt(Double(ResourceUsage.peakResidentBytes()) / 1048576, 1),
+            ],
+        ]))
+    return [
+        "images_per_second": rate, "images": produced, "seconds": best, "threads": Parallel.threadCount,
+        "peak_rss_bytes": ResourceUsage.peakResidentBytes(),
+    ]
 }

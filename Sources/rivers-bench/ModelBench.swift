@@ -10,8 +10,10 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// Times `steps` calls of `body` after one warm-up call; prints a table; returns the JSON fields.
-func benchSteps(_ title: String, model m: ModelOptions, parameters: Int, gflopPerStep: Double, memory: MemoryPlan,
-                steps: Int, _ body: () -> Void) -> [String: Any] {
+func benchSteps(
+    _ title: String, model m: ModelOptions, parameters: Int, gflopPerStep: Double, memory: MemoryPlan,
+    steps: Int, _ body: () -> Void
+) -> [String: Any] {
     let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
     var times: [Double] = []
     let warm = DispatchTime.now().uptimeNanoseconds
@@ -27,29 +29,39 @@ func benchSteps(_ title: String, model m: ModelOptions, parameters: Int, gflopPe
     let peakEnd = Peak.measureGFLOPS(threads: Parallel.threadCount)
     let gflops = gflopPerStep / seconds
     let c = m.config
-    print("\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")")
-    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first)")
-    print("GFLOP count the direct convolutions (Winograd does fewer multiplies) and skip the embedding's per-image share")
-    print(table([
-        ["figure", "value"],
-        ["parameters", String(parameters)],
-        ["seconds per step (median of \(steps))", fmt(seconds, 3)],
-        ["seconds per image per step", fmt(seconds / Double(m.batch), 3)],
-        ["steps (s)", times.map { fmt($0, 3) }.joined(separator: " ") + " (warm-up \(fmt(warmSeconds, 3)))"],
-        ["GFLOP per step", fmt(gflopPerStep, 1)],
-        ["GFLOP/s", fmt(gflops, 1)],
-        ["% of peak", fmt(100 * gflops / peak, 1)],
-        ["planned memory (MiB)", fmt(Double(memory.totalBytes) / 1048576, 1)],
-        ["  saved activations", fmt(Double(memory.savedBytes) / 1048576, 1)],
-        ["  work buffers", fmt(Double(memory.workBytes) / 1048576, 1)],
-        ["  kernel scratch", fmt(Double(memory.scratchBytes) / 1048576, 1)],
-        ["  parameters and optimizer", fmt(Double(memory.parameterBytes) / 1048576, 1)],
-        ["peak resident memory (MiB)", fmt(Double(rss) / 1048576, 1)],
-    ]))
-    return ["seconds_per_step": seconds, "seconds_per_image": seconds / Double(m.batch), "step_seconds": times, "gflop_per_step": gflopPerStep, "gflops": gflops,
-            "percent_of_peak": 100 * gflops / peak, "parameters": parameters, "peak_rss_bytes": rss, "planned_bytes": memory.totalBytes,
-            "peak_gflops": peak, "peak_gflops_end": peakEnd, "threads": Parallel.threadCount,
-            "batch_size": m.batch, "image_size": [m.height, m.width], "mixed_precision": m.mixedPrecision]
+    print(
+        "\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")"
+    )
+    print(
+        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first)"
+    )
+    print(
+        "GFLOP count the direct convolutions (Winograd does fewer multiplies) and skip the embedding's per-image share")
+    print(
+        table([
+            ["figure", "value"],
+            ["parameters", String(parameters)],
+            ["seconds per step (median of \(steps))", fmt(seconds, 3)],
+            ["seconds per image per step", fmt(seconds / Double(m.batch), 3)],
+            ["steps (s)", times.map { fmt($0, 3) }.joined(separator: " ") + " (warm-up \(fmt(warmSeconds, 3)))"],
+            ["GFLOP per step", fmt(gflopPerStep, 1)],
+            ["GFLOP/s", fmt(gflops, 1)],
+            ["% of peak", fmt(100 * gflops / peak, 1)],
+            ["planned memory (MiB)", fmt(Double(memory.totalBytes) / 1048576, 1)],
+            ["  saved activations", fmt(Double(memory.savedBytes) / 1048576, 1)],
+            ["  work buffers", fmt(Double(memory.workBytes) / 1048576, 1)],
+            ["  kernel scratch", fmt(Double(memory.scratchBytes) / 1048576, 1)],
+            ["  parameters and optimizer", fmt(Double(memory.parameterBytes) / 1048576, 1)],
+            ["peak resident memory (MiB)", fmt(Double(rss) / 1048576, 1)],
+        ]))
+    return [
+        "seconds_per_step": seconds, "seconds_per_image": seconds / Double(m.batch), "step_seconds": times,
+        "gflop_per_step": gflopPerStep, "gflops": gflops,
+        "percent_of_peak": 100 * gflops / peak, "parameters": parameters, "peak_rss_bytes": rss,
+        "planned_bytes": memory.totalBytes,
+        "peak_gflops": peak, "peak_gflops_end": peakEnd, "threads": Parallel.threadCount,
+        "batch_size": m.batch, "image_size": [m.height, m.width], "mixed_precision": m.mixedPrecision,
+    ]
 }
 
 /// Random images in [0, 1].
@@ -60,11 +72,15 @@ func randomImages(_ count: Int) -> [Float] {
 
 /// Refuses a run whose planned memory exceeds the machine's, naming both.
 func checkMemory(_ net: UNet, _ m: ModelOptions, training: Bool) throws {
-    let planned = try UNetWorkspace.plannedMemory(net, batch: m.batch, height: m.height, width: m.width,
-                                                  mixedPrecision: m.mixedPrecision, training: training).totalBytes
+    let planned = try UNetWorkspace.plannedMemory(
+        net, batch: m.batch, height: m.height, width: m.width,
+        mixedPrecision: m.mixedPrecision, training: training
+    ).totalBytes
     let physical = Int(ProcessInfo.processInfo.physicalMemory)
     if planned > physical {
-        throw RiversError.usage("the run needs \(planned >> 20) MiB (planned) and this machine has \(physical >> 20) MiB; use a smaller --batch_size or --image_size\(training && !m.mixedPrecision ? ", or --use_mix_precision" : "")")
+        throw RiversError.usage(
+            "the run needs \(planned >> 20) MiB (planned) and this machine has \(physical >> 20) MiB; use a smaller --batch_size or --image_size\(training && !m.mixedPrecision ? ", or --use_mix_precision" : "")"
+        )
     }
 }
 
@@ -72,10 +88,13 @@ func benchTrainStep(_ args: ParsedArguments) throws -> [String: Any] {
     let m = try ModelOptions(args, defaults: trainStepDefaults)
     let steps = try args.resolve(BenchOptions()).steps
     try checkMemory(try UNet(m.config), m, training: true)
-    let trainer = try DiffusionTrainer(config: m.config, batch: m.batch, height: m.height, width: m.width, mixedPrecision: m.mixedPrecision)
+    let trainer = try DiffusionTrainer(
+        config: m.config, batch: m.batch, height: m.height, width: m.width, mixedPrecision: m.mixedPrecision)
     let images = randomImages(m.batch * m.height * m.width * 3)
-    return benchSteps("training step", model: m, parameters: trainer.net.parameterCount, gflopPerStep: trainer.flopsPerStep / 1e9,
-                      memory: trainer.workspace.memory, steps: steps) {
+    return benchSteps(
+        "training step", model: m, parameters: trainer.net.parameterCount, gflopPerStep: trainer.flopsPerStep / 1e9,
+        memory: trainer.workspace.memory, steps: steps
+    ) {
         trainer.step(images)
     }
 }
@@ -88,13 +107,17 @@ func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
     let slab = ParameterSlab(layout: net.layout)
     var rng = SeededGenerator(seed: 42)
     slab.initialize(using: &rng)
-    let ws = try UNetWorkspace(net, batch: m.batch, height: m.height, width: m.width, mixedPrecision: false, training: false)
+    let ws = try UNetWorkspace(
+        net, batch: m.batch, height: m.height, width: m.width, mixedPrecision: false, training: false)
     let ctx = LayerContext(weights: slab.ema.pointer, grads: slab.grads.pointer)
     let images = randomImages(m.batch * m.height * m.width * 3), variances = [Float](repeating: 0.5, count: m.batch)
     var memory = ws.memory
-    memory.parameterBytes = 4 * net.parameterCount // inference keeps the EMA weights only
-    return benchSteps("sampling step (forward, EMA weights)", model: m, parameters: net.parameterCount,
-                      gflopPerStep: net.forwardFlops(batch: m.batch, height: m.height, width: m.width) / 1e9, memory: memory, steps: steps) {
+    memory.parameterBytes = 4 * net.parameterCount  // inference keeps the EMA weights only
+    return benchSteps(
+        "sampling step (forward, EMA weights)", model: m, parameters: net.parameterCount,
+        gflopPerStep: net.forwardFlops(batch: m.batch, height: m.height, width: m.width) / 1e9, memory: memory,
+        steps: steps
+    ) {
         var none: [SeededGenerator] = []
         net.forward(ws, ctx, images: images, variances: variances, training: false, rngs: &none)
     }

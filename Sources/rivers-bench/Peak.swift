@@ -25,9 +25,12 @@ enum Peak {
         for _ in 0..<5 {
             // Dedicated threads, started together: Dispatch may run a short concurrentPerform
             // on fewer threads than asked while its pool is still growing.
-            final class Sink: @unchecked Sendable { var values: [Float]; init(_ n: Int) { values = [Float](repeating: 0, count: n) } }
+            final class Sink: @unchecked Sendable {
+                var values: [Float]; init(_ n: Int) { values = [Float](repeating: 0, count: n) }
+            }
             let sink = Sink(threads)
-            let ready = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            let ready = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0),
+                done = DispatchSemaphore(value: 0)
             for t in 0..<threads {
                 let thread = Thread {
                     ready.signal()

@@ -31,8 +31,12 @@ struct BenchOptions: SettingGroup {
 let common = BenchOptions.options(["threads", "json"])
 
 /// The model defaults of `train-step` (64x192) and `sample-step` (batch 1).
-let trainStepDefaults: TrainConfig = { var c = TrainConfig(); c.imageSize = [64, 192]; return c }()
-let sampleStepDefaults: TrainConfig = { var c = TrainConfig(); c.batchSize = 1; return c }()
+let trainStepDefaults: TrainConfig = {
+    var c = TrainConfig(); c.imageSize = [64, 192]; return c
+}()
+let sampleStepDefaults: TrainConfig = {
+    var c = TrainConfig(); c.batchSize = 1; return c
+}()
 
 /// `rivers train`'s model options with the section's defaults, plus `--steps` and the common ones.
 func modelOptions(defaults: TrainConfig, without: String? = nil) -> [Option] {
@@ -40,22 +44,50 @@ func modelOptions(defaults: TrainConfig, without: String? = nil) -> [Option] {
 }
 
 let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
-    (Command(name: "balance", abstract: "augmented 600x200 JPEGs per second (decode, rotate-zoom-crop, encode, write)", summary: "",
-             options: BenchOptions.options(["in_dir"]) + common) { _ in 0 },
-     benchBalance),
-    (Command(name: "peak", abstract: "the FMA peak of this machine (GFLOP/s, all threads and one)", summary: "", options: common) { _ in 0 }, benchPeak),
-    (Command(name: "kernels", abstract: "each convolution pass of the U-Net's shapes: GFLOP/s and % of the measured peak", summary: "",
-             options: BenchOptions.options(["batch_size", "repeats"]) + common) { _ in 0 },
-     benchKernels),
-    (Command(name: "train-step", abstract: "one training step of the U-Net (forward, backward, AdamW, EMA): seconds, GFLOP/s, memory", summary: "",
-             options: modelOptions(defaults: trainStepDefaults)) { _ in 0 }, benchTrainStep),
-    (Command(name: "sample-step", abstract: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory", summary: "",
-             options: modelOptions(defaults: sampleStepDefaults, without: "use_mix_precision")) { _ in 0 }, benchSampleStep),
+    (
+        Command(
+            name: "balance", abstract: "augmented 600x200 JPEGs per second (decode, rotate-zoom-crop, encode, write)",
+            summary: "",
+            options: BenchOptions.options(["in_dir"]) + common
+        ) { _ in 0 },
+        benchBalance
+    ),
+    (
+        Command(
+            name: "peak", abstract: "the FMA peak of this machine (GFLOP/s, all threads and one)", summary: "",
+            options: common
+        ) { _ in 0 }, benchPeak
+    ),
+    (
+        Command(
+            name: "kernels",
+            abstract: "each convolution pass of the U-Net's shapes: GFLOP/s and % of the measured peak", summary: "",
+            options: BenchOptions.options(["batch_size", "repeats"]) + common
+        ) { _ in 0 },
+        benchKernels
+    ),
+    (
+        Command(
+            name: "train-step",
+            abstract: "one training step of the U-Net (forward, backward, AdamW, EMA): seconds, GFLOP/s, memory",
+            summary: "",
+            options: modelOptions(defaults: trainStepDefaults)
+        ) { _ in 0 }, benchTrainStep
+    ),
+    (
+        Command(
+            name: "sample-step",
+            abstract: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory", summary: "",
+            options: modelOptions(defaults: sampleStepDefaults, without: "use_mix_precision")
+        ) { _ in 0 }, benchSampleStep
+    ),
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())
 func usage() -> String {
-    (["usage: rivers-bench <section> [options] [--json]", "", "sections:"] + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.abstract)" }).joined(separator: "\n")
+    (["usage: rivers-bench <section> [options] [--json]", "", "sections:"]
+        + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.abstract)" }).joined(
+            separator: "\n")
 }
 guard let name = argv.first, !name.hasPrefix("-") else { print(usage()); exit(argv.isEmpty ? 0 : 2) }
 guard let (command, run) = sections.first(where: { $0.0.name == name }) else {

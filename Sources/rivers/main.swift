@@ -20,7 +20,7 @@ func fail(_ message: String, status: Int32) -> Never {
 func finish(_ status: Int32) -> Never {
     fflush(stdout)
     #if MPI
-    (Job.world as? MPICommunicator)?.finalize()
+        (Job.world as? MPICommunicator)?.finalize()
     #endif
     exit(status)
 }
@@ -33,19 +33,21 @@ func launchedRanks() -> Int {
 
 if launchedRanks() > 1 {
     #if MPI
-    Job.world = MPICommunicator()
-    if Job.world.rank > 0 {
-        // Every rank does the same work; rank 0 alone speaks.
-        freopen("/dev/null", "w", stdout)
-        freopen("/dev/null", "w", stderr)
-    }
+        Job.world = MPICommunicator()
+        if Job.world.rank > 0 {
+            // Every rank does the same work; rank 0 alone speaks.
+            freopen("/dev/null", "w", stdout)
+            freopen("/dev/null", "w", stderr)
+        }
     #else
-    fail("started as one of \(launchedRanks()) ranks, but this rivers was built without MPI: build it with 'swift build -c release --traits MPI' (see README.md)", status: 2)
+        fail(
+            "started as one of \(launchedRanks()) ranks, but this rivers was built without MPI: build it with 'swift build -c release --traits MPI' (see README.md)",
+            status: 2)
     #endif
 }
 
 #if MPI
-RiversMain.buildNote = " (MPI)"
+    RiversMain.buildNote = " (MPI)"
 #endif
 var commandName: String?
 do {

@@ -21,7 +21,9 @@ struct Sample: SettingGroup {
 }
 
 final class ArgumentsTests: XCTestCase {
-    let command = Command(name: "demo", abstract: "test command", summary: "test command", options: Sample.options(required: ["in_dir"])) { _ in 0 }
+    let command = Command(
+        name: "demo", abstract: "test command", summary: "test command", options: Sample.options(required: ["in_dir"])
+    ) { _ in 0 }
 
     func testBothSpellingsAndDefaults() throws {
         let a = try command.parse(["--in-dir", "x", "--widths", "16", "24", "32", "--dry_run"]).resolve(Sample())
@@ -39,14 +41,18 @@ final class ArgumentsTests: XCTestCase {
         func message(_ args: [String]) -> String {
             do { _ = try command.parse(args).resolve(Sample()); return "" } catch { return "\(error)" }
         }
-        XCTAssertEqual(message(["--in_dri", "x"]), "unknown option '--in_dri' for 'rivers demo' (did you mean '--in_dir'?)")
+        XCTAssertEqual(
+            message(["--in_dri", "x"]), "unknown option '--in_dri' for 'rivers demo' (did you mean '--in_dir'?)")
         XCTAssertEqual(message(["--in_dir", "x", "--fact"]), "--fact needs a value")
         XCTAssertEqual(message([]), "missing required option --in_dir")
         XCTAssertEqual(message(["--in_dir", "x", "stray"]), "unexpected argument 'stray' (options start with --)")
         XCTAssertFalse(message(["--in_dir", "x", "--zzzzzzzz"]).contains("did you mean"))
-        XCTAssertEqual(message(["--in_dir", "x", "--fact", "abc"]), "--fact must be a number (from 1 to 10), got 'abc'")
+        XCTAssertEqual(
+            message(["--in_dir", "x", "--fact", "abc"]), "--fact must be a number (from 1 to 10), got 'abc'")
         XCTAssertEqual(message(["--in_dir", "x", "--fact", "nan"]), "--fact must be from 1 to 10, got nan")
-        XCTAssertEqual(message(["--in_dir", "x", "--widths", "8", "90"]), "--widths must be 1 to 4 whole numbers, each 8 to 64, got 8 90")
+        XCTAssertEqual(
+            message(["--in_dir", "x", "--widths", "8", "90"]),
+            "--widths must be 1 to 4 whole numbers, each 8 to 64, got 8 90")
         XCTAssertEqual(message(["--in_dir", ""]), "--in_dir must be a non-empty path, got ")
         XCTAssertEqual(message(["--in_dir", "x", "--dry_run=maybe"]), "--dry_run must be true or false, got 'maybe'")
     }

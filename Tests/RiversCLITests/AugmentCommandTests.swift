@@ -16,15 +16,20 @@ final class AugmentCommandTests: XCTestCase {
         let runs = try trainTinyModels(raw: root + "/raw", labels: 1...3, into: root + "/models")
         XCTAssertEqual(runs.count, 3)
         let out = root + "/balanced"
-        let missing = try runRivers(["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths", runs[0], runs[2]])
+        let missing = try runRivers([
+            "augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths", runs[0], runs[2],
+        ])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.err.contains("label 2 needs"), missing.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-        let dry = try runRivers(["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths"] + runs.reversed() + ["--dry_run"])
+        let dry = try runRivers(
+            ["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths"] + runs.reversed() + ["--dry_run"]
+        )
         XCTAssertEqual(dry.status, 0, dry.err)
         XCTAssertTrue(dry.out.contains("dry run: 6 images would be generated"), dry.out)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-        let args = ["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths"] + runs.reversed()
+        let args =
+            ["augment", "--in_dir", root + "/raw", "--out_dir", out, "--weight_paths"] + runs.reversed()
             + ["--generate_diffusion_steps", "3", "--quiet"]
         let r = try runRivers(args)
         XCTAssertEqual(r.status, 0, r.err)
@@ -40,6 +45,7 @@ final class AugmentCommandTests: XCTestCase {
         XCTAssertEqual(listing(root + "/raw"), rawBefore, "the input is untouched")
         let again = try runRivers(args)
         XCTAssertEqual(again.status, 0, again.err)
-        XCTAssertTrue(again.out.contains("0 originals copied, 0 images generated at 24x8, 46 already present"), again.out)
+        XCTAssertTrue(
+            again.out.contains("0 originals copied, 0 images generated at 24x8, 46 already present"), again.out)
     }
 }

@@ -13,7 +13,9 @@ final class BalanceHardeningTests: XCTestCase {
         return root
     }
 
-    func balance(_ raw: String, _ out: String, _ extra: [String] = []) throws -> (status: Int32, out: String, err: String) {
+    func balance(_ raw: String, _ out: String, _ extra: [String] = []) throws -> (
+        status: Int32, out: String, err: String
+    ) {
         try runRivers(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"] + extra)
     }
 
@@ -25,8 +27,10 @@ final class BalanceHardeningTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: parent + "/out1", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: parent + "/out1/diffusion_data", withDestinationPath: raw)
         // out/diffusion_data/L1/1 -> raw/1
-        try FileManager.default.createDirectory(atPath: parent + "/out2/diffusion_data/L1", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: parent + "/out2/diffusion_data/L1/1", withDestinationPath: raw + "/1")
+        try FileManager.default.createDirectory(
+            atPath: parent + "/out2/diffusion_data/L1", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: parent + "/out2/diffusion_data/L1/1", withDestinationPath: raw + "/1")
         for (out, part) in [("out1", "out1/diffusion_data"), ("out2", "out2/diffusion_data/L1/1")] {
             for dry in [false, true] {
                 let r = try balance(raw, parent + "/" + out, dry ? ["--dry_run"] : [])
@@ -43,17 +47,34 @@ final class BalanceHardeningTests: XCTestCase {
         let root = try makeTempDir(self)
         let raw = root + "/raw"
         // Site S1 has 6 images, so the sites below climb the ladder.
-        for k in 0..<6 { writeFile("\(raw)/1/S1_big\(k).png", try ImageFile.encode(patternImage(width: 24, height: 8, seed: k), path: "x.png")) }
-        writeFile("\(raw)/1/S2_x.JPG", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 20), path: "x.JPG"))
-        writeFile("\(raw)/1/S2_x.jpg", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 21), path: "x.jpg"))
-        writeFile("\(raw)/1/S3_y.jpg", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 22), path: "x.jpg"))
-        writeFile("\(raw)/1/S3_y_5_-1.JPG", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 23), path: "x.JPG"))
-        for label in 2...3 { writeFile("\(raw)/\(label)/S1_a.png", try ImageFile.encode(patternImage(width: 24, height: 8), path: "x.png")) }
+        for k in 0..<6 {
+            writeFile(
+                "\(raw)/1/S1_big\(k).png",
+                try ImageFile.encode(patternImage(width: 24, height: 8, seed: k), path: "x.png"))
+        }
+        writeFile(
+            "\(raw)/1/S2_x.JPG", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 20), path: "x.JPG"))
+        writeFile(
+            "\(raw)/1/S2_x.jpg", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 21), path: "x.jpg"))
+        writeFile(
+            "\(raw)/1/S3_y.jpg", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 22), path: "x.jpg"))
+        writeFile(
+            "\(raw)/1/S3_y_5_-1.JPG", try ImageFile.encode(patternImage(width: 24, height: 8, seed: 23), path: "x.JPG"))
+        for label in 2...3 {
+            writeFile(
+                "\(raw)/\(label)/S1_a.png", try ImageFile.encode(patternImage(width: 24, height: 8), path: "x.png"))
+        }
         let r = try balance(raw, root + "/out")
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.err.contains("S2_x.jpg: its rotated copy S2_x_5_-1.JPG would take the name of another file; it is written as S2_x_5_-1_2.JPG")
-                      || r.err.contains("S2_x.JPG: its rotated copy S2_x_5_-1.JPG would take the name of another file; it is written as S2_x_5_-1_2.JPG"), r.err)
-        XCTAssertTrue(r.err.contains("S3_y.jpg: its rotated copy S3_y_5_-1.JPG would take the name of another file"), r.err)
+        XCTAssertTrue(
+            r.err.contains(
+                "S2_x.jpg: its rotated copy S2_x_5_-1.JPG would take the name of another file; it is written as S2_x_5_-1_2.JPG"
+            )
+                || r.err.contains(
+                    "S2_x.JPG: its rotated copy S2_x_5_-1.JPG would take the name of another file; it is written as S2_x_5_-1_2.JPG"
+                ), r.err)
+        XCTAssertTrue(
+            r.err.contains("S3_y.jpg: its rotated copy S3_y_5_-1.JPG would take the name of another file"), r.err)
         // Both sites reach the largest site's 6 on disk: 6 (S1) + 6 + 6 files.
         let files = listing(root + "/out/diffusion_data/L1/1").filter { !$0.hasPrefix(".") }
         XCTAssertEqual(files.count, 18, "\(files)")
@@ -125,15 +146,25 @@ final class BalanceHardeningTests: XCTestCase {
         probe.standardError = FileHandle.nullDevice
         try probe.run()
         probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else { throw XCTSkip("the executable's folders are not open to an unprivileged user here") }
+        guard probe.terminationStatus == 0 else {
+            throw XCTSkip("the executable's folders are not open to an unprivileged user here")
+        }
         let raw = try makeRaw()
         let parent = (raw as NSString).deletingLastPathComponent
-        for path in [parent, raw] + listing(raw).map({ raw + "/" + $0 }) { chmod(path, FileOps.isDirectory(path) ? 0o777 : 0o644) }
-        for (mode, message) in [(0o311 as mode_t, "label folder cannot be listed: Permission denied"), (0o644, "label folder cannot be read: Permission denied")] {
+        for path in [parent, raw] + listing(raw).map({ raw + "/" + $0 }) {
+            chmod(path, FileOps.isDirectory(path) ? 0o777 : 0o644)
+        }
+        for (mode, message) in [
+            (0o311 as mode_t, "label folder cannot be listed: Permission denied"),
+            (0o644, "label folder cannot be read: Permission denied"),
+        ] {
             chmod(raw + "/2", mode)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", riversExecutable.path, "balance", "--in_dir", raw, "--out_dir", parent + "/out", "--quiet"]
+            p.arguments = [
+                "--reuid=65534", "--regid=65534", "--clear-groups", riversExecutable.path, "balance", "--in_dir", raw,
+                "--out_dir", parent + "/out", "--quiet",
+            ]
             let err = Pipe()
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
@@ -152,9 +183,18 @@ final class BalanceHardeningTests: XCTestCase {
     func testCtrlCStopsBetweenTheRungsOfALargeImage() throws {
         let root = try makeTempDir(self)
         let raw = root + "/raw", out = root + "/out"
-        for k in 0..<13 { writeFile("\(raw)/1/S1_s\(k).png", try ImageFile.encode(patternImage(width: 24, height: 8, seed: k), path: "x.png")) }
-        writeFile("\(raw)/1/S2_big.jpg", try ImageFile.encode(patternImage(width: 4800, height: 1600, seed: 3), path: "x.jpg"))
-        for label in 2...3 { writeFile("\(raw)/\(label)/S1_a.png", try ImageFile.encode(patternImage(width: 24, height: 8), path: "x.png")) }
+        for k in 0..<13 {
+            writeFile(
+                "\(raw)/1/S1_s\(k).png",
+                try ImageFile.encode(patternImage(width: 24, height: 8, seed: k), path: "x.png"))
+        }
+        writeFile(
+            "\(raw)/1/S2_big.jpg", try ImageFile.encode(patternImage(width: 4800, height: 1600, seed: 3), path: "x.jpg")
+        )
+        for label in 2...3 {
+            writeFile(
+                "\(raw)/\(label)/S1_a.png", try ImageFile.encode(patternImage(width: 24, height: 8), path: "x.png"))
+        }
         let p = Process()
         p.executableURL = riversExecutable
         p.arguments = ["balance", "--in_dir", raw, "--out_dir", out, "--quiet"]

@@ -15,14 +15,17 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testExecutableIsBuilt() {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: executable.path), "rivers not found beside \(CommandLine.arguments[0])")
+        XCTAssertTrue(
+            FileManager.default.isExecutableFile(atPath: executable.path),
+            "rivers not found beside \(CommandLine.arguments[0])")
     }
 
     func testVersionAndHelp() throws {
         XCTAssertTrue(try run(["--version"]).out.hasPrefix("rivers "))
         let help = try run(["balance", "--help"])
         XCTAssertEqual(help.status, 0)
-        for option in ["--in_dir", "--out_dir", "--labels", "--theta", "--fact", "--multiplier", "--seed", "--dry_run"] {
+        for option in ["--in_dir", "--out_dir", "--labels", "--theta", "--fact", "--multiplier", "--seed", "--dry_run"]
+        {
             XCTAssertTrue(help.out.contains(option), option)
         }
         XCTAssertTrue(help.out.contains("default: 1.3)"))
@@ -61,14 +64,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(help.out.contains("--in_dir"), help.out)
         // The list of commands shows each command's one-line abstract.
         let main = try run(["--help"])
-        XCTAssertTrue(main.out.contains("balance     Balance each label's camera sites with rotated and flipped copies."), main.out)
+        XCTAssertTrue(
+            main.out.contains("balance     Balance each label's camera sites with rotated and flipped copies."),
+            main.out)
     }
 
     func testUsageErrorsAreOneLineWithStatusTwo() throws {
         let raw = try makeRaw()
-        for (args, expected) in [(["balance", "--in_dir", raw, "--fcat", "2"], "did you mean '--fact'?"),
-                                 (["balanse"], "did you mean 'balance'?"),
-                                 (["balance"], "missing required option --in_dir")] {
+        for (args, expected) in [
+            (["balance", "--in_dir", raw, "--fcat", "2"], "did you mean '--fact'?"),
+            (["balanse"], "did you mean 'balance'?"),
+            (["balance"], "missing required option --in_dir"),
+        ] {
             let r = try run(args)
             XCTAssertEqual(r.status, 2, "\(args)")
             XCTAssertTrue(r.err.contains(expected), r.err)
@@ -99,9 +106,15 @@ final class CommandLineTests: XCTestCase {
         let root = try makeTempDir(self)
         let raw = root + "/raw"
         // Label 1: one site of 60 and one of 5 (55 augmentations to reach 60: 120 files); labels 2, 3: one image each.
-        for i in 0..<60 { writeFile("\(raw)/1/A_\(i).JPG", try JPEG.encode(patternImage(width: 600, height: 200, seed: i))) }
-        for i in 0..<5 { writeFile("\(raw)/1/B_\(i).JPG", try JPEG.encode(patternImage(width: 600, height: 200, seed: 100 + i))) }
-        for label in 2...3 { writeFile("\(raw)/\(label)/C_0.JPG", try JPEG.encode(patternImage(width: 60, height: 20))) }
+        for i in 0..<60 {
+            writeFile("\(raw)/1/A_\(i).JPG", try JPEG.encode(patternImage(width: 600, height: 200, seed: i)))
+        }
+        for i in 0..<5 {
+            writeFile("\(raw)/1/B_\(i).JPG", try JPEG.encode(patternImage(width: 600, height: 200, seed: 100 + i)))
+        }
+        for label in 2...3 {
+            writeFile("\(raw)/\(label)/C_0.JPG", try JPEG.encode(patternImage(width: 60, height: 20)))
+        }
         let out = root + "/out", label1 = out + "/diffusion_data/L1/1"
         let process = Process()
         process.executableURL = executable
@@ -111,7 +124,11 @@ final class CommandLineTests: XCTestCase {
         try process.run()
         // Interrupt as soon as the first augmented image exists.
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline && !((try? FileManager.default.contentsOfDirectory(atPath: label1)) ?? []).contains(where: { $0.hasPrefix("B_") && $0.contains("_5_") }) {
+        while Date() < deadline
+            && !((try? FileManager.default.contentsOfDirectory(atPath: label1)) ?? []).contains(where: {
+                $0.hasPrefix("B_") && $0.contains("_5_")
+            })
+        {
             usleep(1000)
         }
         process.interrupt()
@@ -119,7 +136,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 130, "the run should stop on Ctrl-C, not finish")
         let names = try FileManager.default.contentsOfDirectory(atPath: label1)
         XCTAssertLessThan(names.count, 120, "stopped before writing everything")
-        XCTAssertFalse(names.contains { $0.hasPrefix(".") }, "no temporary file is left: \(names.filter { $0.hasPrefix(".") })")
+        XCTAssertFalse(
+            names.contains { $0.hasPrefix(".") }, "no temporary file is left: \(names.filter { $0.hasPrefix(".") })")
         for name in names { XCTAssertNoThrow(try ImageFile.read(label1 + "/" + name), name) }
         let rerun = try run(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"])
         XCTAssertEqual(rerun.status, 0, rerun.err)
@@ -133,6 +151,7 @@ final class CommandLineTests: XCTestCase {
         let r = try run(["balance", "--in_dir", raw, "--out_dir", out, "--quiet"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.out.contains("failed:\n  \(raw)/2/S9_broken.JPG"), r.out)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/diffusion_data/L1/1/S3_D010125_010125_0_7_X_5_-1.JPG"))
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: out + "/diffusion_data/L1/1/S3_D010125_010125_0_7_X_5_-1.JPG"))
     }
 }

@@ -9,8 +9,11 @@ final class InferCommandTests: XCTestCase {
     /// A run of the tiny network trained for one epoch.
     func trainedRun(_ root: String) throws -> String {
         try writeTrainingImages(root + "/L2", count: 4)
-        let tiny = ["--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "2",
-                    "--images_to_generate", "0", "--num_epochs", "1", "--quiet"]
+        let tiny = [
+            "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
+            "--batch_size", "2",
+            "--images_to_generate", "0", "--num_epochs", "1", "--quiet",
+        ]
         let r = try runRivers(["train", "--in_dir", root + "/L2", "--out_dir", root + "/models"] + tiny)
         XCTAssertEqual(r.status, 0, r.err)
         let names = try FileManager.default.contentsOfDirectory(atPath: root + "/models")
@@ -20,20 +23,28 @@ final class InferCommandTests: XCTestCase {
     func testInferWritesImagesAtTheNextFreeIndicesWithSheets() throws {
         let root = try makeTempDir(self)
         let run = try trainedRun(root)
-        let r = try runRivers(["infer", "--model_dir", run, "--images_to_generate", "3", "--generate_diffusion_steps", "2", "--batch_size", "2", "--quiet"])
+        let r = try runRivers([
+            "infer", "--model_dir", run, "--images_to_generate", "3", "--generate_diffusion_steps", "2", "--batch_size",
+            "2", "--quiet",
+        ])
         XCTAssertEqual(r.status, 0, r.err)
         let out = run + "/generated_images"
         let jpgs = listing(out).filter { $0.hasSuffix(".JPG") }
         XCTAssertEqual(jpgs.count, 3)
-        XCTAssertTrue(jpgs.allSatisfy { $0.range(of: #"^S0_D\d{6}_\d{6}_0_[0-2]_DM_AUG_L2\.JPG$"#, options: .regularExpression) != nil }, "\(jpgs)")
+        XCTAssertTrue(
+            jpgs.allSatisfy {
+                $0.range(of: #"^S0_D\d{6}_\d{6}_0_[0-2]_DM_AUG_L2\.JPG$"#, options: .regularExpression) != nil
+            }, "\(jpgs)")
         XCTAssertTrue(listing(out).contains("contact_sheet_L2_0-2.png"), "\(listing(out))")
         XCTAssertTrue(listing(out).contains("nearest_neighbors_L2_0-2.png"), "\(listing(out))")
         XCTAssertTrue(r.out.contains("memorization check against 4 training images"), r.out)
         let first = try Data(contentsOf: URL(fileURLWithPath: out + "/" + jpgs[0]))
         // Again into the same folder: three more files at indices 3..5; nothing is replaced; the
         // new images come from new noise (image n of a folder draws from (seed, n)).
-        let again = try runRivers(["infer", "--model_dir", run, "--images_to_generate", "3", "--generate_diffusion_steps", "2",
-                                   "--no_memorization_check", "--quiet"])
+        let again = try runRivers([
+            "infer", "--model_dir", run, "--images_to_generate", "3", "--generate_diffusion_steps", "2",
+            "--no_memorization_check", "--quiet",
+        ])
         XCTAssertEqual(again.status, 0, again.err)
         let all = listing(out).filter { $0.hasSuffix(".JPG") }
         XCTAssertEqual(all.count, 6)
@@ -59,8 +70,11 @@ final class InferCommandTests: XCTestCase {
         let processes = (0..<2).map { _ -> Process in
             let p = Process()
             p.executableURL = riversExecutable
-            p.arguments = ["infer", "--model_dir", run, "--images_to_generate", "4", "--generate_diffusion_steps", "3", "--batch_size", "1",
-                           "--out_dir", out, "--no_memorization_check", "--quiet"]
+            p.arguments = [
+                "infer", "--model_dir", run, "--images_to_generate", "4", "--generate_diffusion_steps", "3",
+                "--batch_size", "1",
+                "--out_dir", out, "--no_memorization_check", "--quiet",
+            ]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             return p
@@ -78,7 +92,9 @@ final class InferCommandTests: XCTestCase {
     func testUnusableRunsAreOneLineErrorsBeforeAnyWork() throws {
         let root = try makeTempDir(self)
         let run = try trainedRun(root)
-        func expect(_ args: [String], status: Int32, _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        func expect(
+            _ args: [String], status: Int32, _ message: String, file: StaticString = #filePath, line: UInt = #line
+        ) throws {
             let before = listing(root)
             let r = try runRivers(["infer"] + args)
             XCTAssertEqual(r.status, status, r.err, file: file, line: line)
@@ -98,12 +114,16 @@ final class InferCommandTests: XCTestCase {
         let data = try Data(contentsOf: URL(fileURLWithPath: best))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: best))
         try expect(["--model_dir", run], status: 1, "best.safetensors: not a valid safetensors file")
-        XCTAssertEqual(try runRivers(["infer", "--model_dir", run, "--checkpoint", "last", "--dry_run"]).status, 0, "the last checkpoint is whole")
+        XCTAssertEqual(
+            try runRivers(["infer", "--model_dir", run, "--checkpoint", "last", "--dry_run"]).status, 0,
+            "the last checkpoint is whole")
         // A configuration that does not match the weights.
         var record = try RunDirectory(run).record()
         record.train.widths = [16, 32]
         try RunDirectory(run).write(record)
-        try expect(["--model_dir", run, "--checkpoint", "last"], status: 1, "last.safetensors: was trained with another network configuration")
+        try expect(
+            ["--model_dir", run, "--checkpoint", "last"], status: 1,
+            "last.safetensors: was trained with another network configuration")
         try FileManager.default.removeItem(atPath: run + "/last.safetensors")
         try expect(["--model_dir", run, "--checkpoint", "last"], status: 1, "last.safetensors: missing")
     }
@@ -129,7 +149,7 @@ final class TemporaryFileTests: XCTestCase {
         let dir = try makeTempDir(self)
         let dead = try deadPid()
         writeFile(dir + "/.a.JPG.\(dead).7.tmp", Data("x".utf8))
-        writeFile(dir + "/.b.JPG.1.7.tmp", Data("x".utf8)) // pid 1 runs
+        writeFile(dir + "/.b.JPG.1.7.tmp", Data("x".utf8))  // pid 1 runs
         writeFile(dir + "/.c.JPG.\(getpid()).7.tmp", Data("x".utf8))
         FileOps.removeStaleTemporaries(in: dir)
         XCTAssertEqual(listing(dir), [".b.JPG.1.7.tmp", ".c.JPG.\(getpid()).7.tmp"])

@@ -11,16 +11,21 @@ final class MPITests: XCTestCase {
 
     override func setUpWithError() throws {
         let version = try runRivers(["--version"]).out
-        guard version.contains("(MPI)") else { throw XCTSkip("rivers was built without MPI (swift build --traits MPI)") }
+        guard version.contains("(MPI)") else {
+            throw XCTSkip("rivers was built without MPI (swift build --traits MPI)")
+        }
         mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard mpirun != nil else { throw XCTSkip("mpirun is not installed") }
     }
 
     /// `rivers args` on `ranks` ranks of one host, ended (and failed) if it takes over `timeout`.
-    func mpi(_ ranks: Int, _ args: [String], timeout: TimeInterval = 240) throws -> (status: Int32, out: String, err: String) {
+    func mpi(_ ranks: Int, _ args: [String], timeout: TimeInterval = 240) throws -> (
+        status: Int32, out: String, err: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun!)
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), riversExecutable.path] + args
+        process.arguments =
+            ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), riversExecutable.path] + args
         var env = ProcessInfo.processInfo.environment
         env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
         process.environment = env
@@ -41,14 +46,21 @@ final class MPITests: XCTestCase {
         if hung { process.terminate(); process.waitUntilExit() }
         try out.close(); try err.close()
         XCTAssertFalse(hung, "mpirun \(args.first ?? "") did not end within \(Int(timeout)) s")
-        return (process.terminationStatus, String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
-                String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+        return (
+            process.terminationStatus,
+            String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
+            String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
+        )
     }
 
     func trainArgs(_ data: String, _ out: String) -> [String] {
-        ["train", "--in_dir", data, "--label", "3", "--out_dir", out, "--image_size", "8", "16", "--widths", "8", "16",
-         "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "4", "--num_epochs", "3", "--learning_rate", "0.001",
-         "--images_to_generate", "0", "--threads", "1", "--quiet"]
+        [
+            "train", "--in_dir", data, "--label", "3", "--out_dir", out, "--image_size", "8", "16", "--widths", "8",
+            "16",
+            "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "4", "--num_epochs", "3", "--learning_rate",
+            "0.001",
+            "--images_to_generate", "0", "--threads", "1", "--quiet",
+        ]
     }
 
     func onlyRun(_ dir: String) throws -> RunDirectory {
@@ -76,7 +88,12 @@ final class MPITests: XCTestCase {
             XCTAssertEqual(x.iLoss, y.iLoss, accuracy: 1e-4 * x.iLoss, "epoch \(x.epoch)")
         }
         // Resuming on two ranks continues the same run.
-        let more = try mpi(2, ["train", "--load_and_train", "--model_dir", try onlyRun(root + "/two").path, "--num_epochs", "4", "--threads", "1", "--quiet"])
+        let more = try mpi(
+            2,
+            [
+                "train", "--load_and_train", "--model_dir", try onlyRun(root + "/two").path, "--num_epochs", "4",
+                "--threads", "1", "--quiet",
+            ])
         XCTAssertEqual(more.status, 0, more.err)
         XCTAssertEqual(try onlyRun(root + "/two").readLog().count, 4)
     }
@@ -87,10 +104,16 @@ final class MPITests: XCTestCase {
         try SampleDataset.write(to: root + "/raw", labels: 6, width: 24, height: 8)
         let runs = try trainTinyModels(raw: root + "/raw", labels: 1...3, into: root + "/models")
         func files(_ dir: String) -> [String: Data] {
-            Dictionary(uniqueKeysWithValues: listing(dir).filter { $0.hasSuffix(".JPG") }.map { ($0, FileManager.default.contents(atPath: dir + "/" + $0)!) })
+            Dictionary(
+                uniqueKeysWithValues: listing(dir).filter { $0.hasSuffix(".JPG") }.map {
+                    ($0, FileManager.default.contents(atPath: dir + "/" + $0)!)
+                })
         }
-        let inferArgs = ["infer", "--model_dir", runs[0], "--images_to_generate", "5", "--batch_size", "2", "--generate_diffusion_steps", "3",
-                         "--threads", "1", "--quiet"]
+        let inferArgs = [
+            "infer", "--model_dir", runs[0], "--images_to_generate", "5", "--batch_size", "2",
+            "--generate_diffusion_steps", "3",
+            "--threads", "1", "--quiet",
+        ]
         XCTAssertEqual(try runRivers(inferArgs + ["--out_dir", root + "/i1"]).status, 0)
         let i2 = try mpi(2, inferArgs + ["--out_dir", root + "/i2"])
         XCTAssertEqual(i2.status, 0, i2.err)
@@ -98,7 +121,10 @@ final class MPITests: XCTestCase {
         XCTAssertEqual(files(root + "/i1"), files(root + "/i2"), "the same names and bytes")
         XCTAssertTrue(i2.out.contains("memorization check"), "rank 0 checks every rank's images: \(i2.out)")
 
-        let augmentArgs = ["augment", "--in_dir", root + "/raw", "--weight_paths"] + runs + ["--generate_diffusion_steps", "3", "--threads", "1", "--quiet"]
+        let augmentArgs =
+            ["augment", "--in_dir", root + "/raw", "--weight_paths"] + runs + [
+                "--generate_diffusion_steps", "3", "--threads", "1", "--quiet",
+            ]
         XCTAssertEqual(try runRivers(augmentArgs + ["--out_dir", root + "/a1"]).status, 0)
         let a2 = try mpi(2, augmentArgs + ["--out_dir", root + "/a2"])
         XCTAssertEqual(a2.status, 0, a2.err)

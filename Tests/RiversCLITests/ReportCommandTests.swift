@@ -10,20 +10,25 @@ final class ReportCommandTests: XCTestCase {
     func testReportOfARun() throws {
         let root = try makeTempDir(self)
         try SampleDataset.write(to: root + "/raw", labels: 6, width: 24, height: 8)
-        let train = try runRivers(["train", "--in_dir", root + "/raw/1", "--out_dir", root + "/models", "--image_size", "8", "24",
-                                   "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "2",
-                                   "--num_epochs", "4", "--generate_on_epoch", "2", "--images_to_generate", "3",
-                                   "--generate_diffusion_steps", "2", "--quiet"])
+        let train = try runRivers([
+            "train", "--in_dir", root + "/raw/1", "--out_dir", root + "/models", "--image_size", "8", "24",
+            "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "2",
+            "--num_epochs", "4", "--generate_on_epoch", "2", "--images_to_generate", "3",
+            "--generate_diffusion_steps", "2", "--quiet",
+        ])
         XCTAssertEqual(train.status, 0, train.err)
         let out = root + "/page.html"
-        let r = try runRivers(["report", "--model_dir", root + "/models", "--dataset", root, "--out", out, "--label_measure", "--quiet"])
+        let r = try runRivers([
+            "report", "--model_dir", root + "/models", "--dataset", root, "--out", out, "--label_measure", "--quiet",
+        ])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("report: \(out) (1 run"), r.out)
         XCTAssertTrue(r.out.contains("L1 "), "the measure table is printed: \(r.out)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
         XCTAssertTrue(html.contains(ReportPage.generatorTag))
         XCTAssertTrue(html.contains("<h2>Label 1: "))
-        XCTAssertTrue(html.contains("epoch 2</figcaption>") && html.contains("epoch 4</figcaption>"), "both sample grids")
+        XCTAssertTrue(
+            html.contains("epoch 2</figcaption>") && html.contains("epoch 4</figcaption>"), "both sample grids")
         XCTAssertTrue(html.contains("generated (3)"))
         XCTAssertTrue(html.contains("real, training images (7)"))
         XCTAssertTrue(html.contains("Memorization check"))
@@ -47,7 +52,9 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: root + "/notes.html", encoding: .utf8), "<p>mine</p>")
         // --overview writes a new file only: an existing one is refused before the page is written.
         writeFile(root + "/taken.jpg", Data("mine".utf8))
-        let overview = try runRivers(["report", "--model_dir", root + "/models", "--out", root + "/y.html", "--overview", root + "/taken.jpg"])
+        let overview = try runRivers([
+            "report", "--model_dir", root + "/models", "--out", root + "/y.html", "--overview", root + "/taken.jpg",
+        ])
         XCTAssertEqual(overview.status, 1)
         XCTAssertTrue(overview.err.contains("taken.jpg: already exists"), overview.err)
         XCTAssertEqual(FileManager.default.contents(atPath: root + "/taken.jpg"), Data("mine".utf8))
@@ -64,18 +71,24 @@ final class ReportCommandTests: XCTestCase {
         let root = try makeTempDir(self) + "/demo"
         let r = try runRivers(["demo", "--quick", "--out_dir", root, "--quiet"])
         XCTAssertEqual(r.status, 0, r.err)
-        for step in ["rivers synthesize", "rivers balance", "rivers train", "rivers infer", "rivers augment", "rivers report"] {
+        for step in [
+            "rivers synthesize", "rivers balance", "rivers train", "rivers infer", "rivers augment", "rivers report",
+        ] {
             XCTAssertTrue(r.out.contains("$ " + step), step)
         }
         XCTAssertTrue(r.out.contains("demo finished in"), r.out)
         XCTAssertTrue(r.out.contains("label pairs whose real photos are in order of water: "), r.out)
         XCTAssertEqual(listing(root + "/raw").filter { $0.hasSuffix(".JPG") }.count, 40)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/diffusion_data").filter { !$0.hasPrefix(".") }.sorted(),
-                       (1...6).map { "L\($0)" })
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: root + "/diffusion_data").filter { !$0.hasPrefix(".") }
+                .sorted(),
+            (1...6).map { "L\($0)" })
         let runs = try RunSummary.expand([root + "/models"])
         XCTAssertEqual(try runs.map { try RunDirectory($0).record().label }.sorted(), Array(1...6))
         let balanced = (1...6).map { listing(root + "/balanced_data/\($0)").filter { $0.hasSuffix(".JPG") }.count }
-        XCTAssertEqual(balanced[0..<3].reduce(0, +), balanced[3..<6].reduce(0, +), "augment evened out the categories: \(balanced)")
+        XCTAssertEqual(
+            balanced[0..<3].reduce(0, +), balanced[3..<6].reduce(0, +), "augment evened out the categories: \(balanced)"
+        )
         let html = try String(contentsOfFile: root + "/report.html", encoding: .utf8)
         for label in 1...6 {
             XCTAssertTrue(html.contains("<h2>Label \(label): "), "label \(label)")
@@ -89,10 +102,12 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(listing(root), before)
         // Bad values and a file where the folder would be: one-line errors, nothing written.
         let parent = (root as NSString).deletingLastPathComponent
-        for (args, status, message) in [(["--steps", "0"], Int32(2), "--steps must be 1 to 1000000, got 0"),
-                                         (["--steps", "-3"], 2, "--steps must be 1 to 1000000, got -3"),
-                                         (["--steps", "nan"], 2, "--steps must be a whole number"),
-                                         (["--seed", "-1"], 2, "--seed must be a whole number")] {
+        for (args, status, message) in [
+            (["--steps", "0"], Int32(2), "--steps must be 1 to 1000000, got 0"),
+            (["--steps", "-3"], 2, "--steps must be 1 to 1000000, got -3"),
+            (["--steps", "nan"], 2, "--steps must be a whole number"),
+            (["--seed", "-1"], 2, "--seed must be a whole number"),
+        ] {
             let bad = try runRivers(["demo", "--quick", "--out_dir", parent + "/bad"] + args)
             XCTAssertEqual(bad.status, status, "\(args)")
             XCTAssertTrue(bad.err.contains(message), bad.err)

@@ -10,9 +10,12 @@ import RiversTestSupport
 final class SettingsTests: XCTestCase {
     func testEveryOptionOfEveryCommandIsOneRow() throws {
         let sections: [String: [String]] = [
-            "balance": BalanceConfig.settings.map(\.key), "train": TrainConfig.settings.map(\.key), "train-all": TrainConfig.settings.map(\.key),
-            "infer": GenerateConfig.settings.map(\.key), "augment": AugmentConfig.settings.map(\.key), "inpaint": InpaintConfig.settings.map(\.key),
-            "report": ReportConfig.settings.map(\.key), "demo": DemoConfig.settings.map(\.key), "synthesize": SynthesizeConfig.settings.map(\.key),
+            "balance": BalanceConfig.settings.map(\.key), "train": TrainConfig.settings.map(\.key),
+            "train-all": TrainConfig.settings.map(\.key),
+            "infer": GenerateConfig.settings.map(\.key), "augment": AugmentConfig.settings.map(\.key),
+            "inpaint": InpaintConfig.settings.map(\.key),
+            "report": ReportConfig.settings.map(\.key), "demo": DemoConfig.settings.map(\.key),
+            "synthesize": SynthesizeConfig.settings.map(\.key),
         ]
         XCTAssertEqual(Set(sections.keys), Set(RiversMain.commands.map(\.name)))
         for command in RiversMain.commands {
@@ -20,12 +23,16 @@ final class SettingsTests: XCTestCase {
             XCTAssertEqual(Set(names).count, names.count, "\(command.name) has an option twice: \(names)")
             XCTAssertTrue(names.contains("config"), "\(command.name) reads no --config")
             // Every key of the command's section is an option, with the section's default in the help.
-            for key in sections[command.name]! { XCTAssertTrue(names.contains(key), "\(command.name): --\(key) missing") }
+            for key in sections[command.name]! {
+                XCTAssertTrue(names.contains(key), "\(command.name): --\(key) missing")
+            }
             let usage = command.usage
             for o in command.options {
                 XCTAssertTrue(usage.contains("--\(o.name)"), "\(command.name): --\(o.name)")
                 if let r = o.range { XCTAssertTrue(usage.contains(r), "\(command.name): --\(o.name)'s range") }
-                if let d = o.defaultValue { XCTAssertTrue(usage.contains("default: \(d)"), "\(command.name): --\(o.name)'s default") }
+                if let d = o.defaultValue {
+                    XCTAssertTrue(usage.contains("default: \(d)"), "\(command.name): --\(o.name)'s default")
+                }
             }
         }
     }
@@ -33,8 +40,10 @@ final class SettingsTests: XCTestCase {
     /// The command line that reaches each section, with its required inputs (none of which is
     /// looked at before the settings are checked).
     let commandOf: [String: [String]] = [
-        "balance": ["balance", "--in_dir", "in"], "train": ["train", "--in_dir", "in/L1"], "generate": ["infer", "--model_dir", "run"],
-        "augment": ["augment", "--in_dir", "in"], "inpaint": ["inpaint", "--model_dir", "run", "--images", "i", "--masks", "m"],
+        "balance": ["balance", "--in_dir", "in"], "train": ["train", "--in_dir", "in/L1"],
+        "generate": ["infer", "--model_dir", "run"],
+        "augment": ["augment", "--in_dir", "in"],
+        "inpaint": ["inpaint", "--model_dir", "run", "--images", "i", "--masks", "m"],
         "report": ["report", "--model_dir", "run"], "demo": ["demo"], "synthesize": ["synthesize", "--out_dir", "out"],
     ]
 
@@ -54,7 +63,8 @@ final class SettingsTests: XCTestCase {
                     // Seeds take every 64-bit value; one more is not a seed.
                     cases.append((S.name, s.key, ["18446744073709551616"], "18446744073709551616"))
                 } else {
-                    XCTAssertFalse(s.kind.contains("whole number"), "\(S.name).\(s.key) is a whole number without a range")
+                    XCTAssertFalse(
+                        s.kind.contains("whole number"), "\(S.name).\(s.key) is a whole number without a range")
                 }
             }
         }
@@ -75,22 +85,31 @@ final class SettingsTests: XCTestCase {
         for c in cases {
             let what = "\(c.section).\(c.key) = \(c.words.joined(separator: " "))"
             // A flag.
-            expect(try runRivers(commandOf[c.section]! + ["--\(c.key)"] + c.words, in: root), ["--\(c.key)"], "flag " + what)
+            expect(
+                try runRivers(commandOf[c.section]! + ["--\(c.key)"] + c.words, in: root), ["--\(c.key)"],
+                "flag " + what)
             // A --config file.
             let file = root + "/c.json"
             writeFile(file, Data(#"{"\#(c.section)": {"\#(c.key)": \#(c.json)}}"#.utf8))
-            expect(try runRivers(commandOf[c.section]! + ["--config", file], in: root), [file, "\(c.section).\(c.key)"], "config " + what)
+            expect(
+                try runRivers(commandOf[c.section]! + ["--config", file], in: root), [file, "\(c.section).\(c.key)"],
+                "config " + what)
             // A run's config.json, read by infer and by a resume.
             guard c.section == "train" else { continue }
             let run = root + "/L1_run"
             try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-            var record = try JSONSerialization.jsonObject(with: JSONEncoder().encode(RunRecord(label: 1, inDir: root, train: TrainConfig()))) as! [String: Any]
+            var record =
+                try JSONSerialization.jsonObject(
+                    with: JSONEncoder().encode(RunRecord(label: 1, inDir: root, train: TrainConfig())))
+                as! [String: Any]
             var train = record["train"] as! [String: Any]
             train[c.key] = try JSONSerialization.jsonObject(with: Data(c.json.utf8), options: .fragmentsAllowed)
             record["train"] = train
             try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: run + "/config.json"))
             for words in [["infer", "--model_dir", run], ["train", "--load_and_train", "--model_dir", run]] {
-                expect(try runRivers(words, in: root), [run + "/config.json", "train.\(c.key)"], "\(words[0]) config.json " + what)
+                expect(
+                    try runRivers(words, in: root), [run + "/config.json", "train.\(c.key)"],
+                    "\(words[0]) config.json " + what)
             }
         }
         XCTAssertEqual(listing(root).filter { !$0.hasPrefix("L1_run") && $0 != "c.json" }, [], "nothing written")
@@ -99,7 +118,9 @@ final class SettingsTests: XCTestCase {
     func testHelpOfEveryCommandShowsRangesAndDefaults() throws {
         let r = try runRivers(["infer", "--help"])
         XCTAssertEqual(r.status, 0)
-        XCTAssertTrue(r.out.contains("--generate_diffusion_steps N  DDIM steps of each generated image (1 to 10000; default: 30)"), r.out)
+        XCTAssertTrue(
+            r.out.contains(
+                "--generate_diffusion_steps N  DDIM steps of each generated image (1 to 10000; default: 30)"), r.out)
         let a = try runRivers(["augment", "-h"])
         XCTAssertTrue(a.out.contains("(1 to 10000; default: 50)"), a.out)
         XCTAssertTrue(a.out.contains("--strength S...") && a.out.contains("default: 1 0.6)"), a.out)

@@ -7,20 +7,28 @@ import RiversTestSupport
 
 final class TrainCommandTests: XCTestCase {
     /// The tiny network's flags (see `tinyTrainConfig`).
-    let tiny = ["--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "2",
-                "--learning_rate", "1e-3", "--images_to_generate", "1", "--generate_diffusion_steps", "2", "--quiet"]
+    let tiny = [
+        "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size",
+        "2",
+        "--learning_rate", "1e-3", "--images_to_generate", "1", "--generate_diffusion_steps", "2", "--quiet",
+    ]
 
     func runs(_ out: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { $0.hasPrefix("L") }.sorted().map { out + "/" + $0 }
+        ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { $0.hasPrefix("L") }.sorted().map {
+            out + "/" + $0
+        }
     }
 
     func testTrainWritesARunAndResumeRefusesChangedSettings() throws {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/L3/3", count: 4)
-        let r = try runRivers(["train", "--in_dir", root + "/L3", "--out_dir", root + "/models", "--num_epochs", "2"] + tiny)
+        let r = try runRivers(
+            ["train", "--in_dir", root + "/L3", "--out_dir", root + "/models", "--num_epochs", "2"] + tiny)
         XCTAssertEqual(r.status, 0, r.err)
         let run = try XCTUnwrap(runs(root + "/models").first)
-        XCTAssertTrue(((run as NSString).lastPathComponent).range(of: #"^L3_\d{8}-\d{6}$"#, options: .regularExpression) != nil, run)
+        XCTAssertTrue(
+            ((run as NSString).lastPathComponent).range(of: #"^L3_\d{8}-\d{6}$"#, options: .regularExpression) != nil,
+            run)
         XCTAssertEqual(try RunDirectory(run).record().label, 3, "the label comes from the folder name")
         XCTAssertEqual(try RunDirectory(run).readLog().count, 2)
         XCTAssertEqual(listing(run + "/generated_images").count, 1)
@@ -37,7 +45,9 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(done.status, 0)
         XCTAssertTrue(done.out.contains("has trained 2 of 2 epochs"), done.out)
         // More epochs continue the run (the same flags are no change).
-        let more = try runRivers(["train", "--load_and_train", "--model_dir", run, "--num_epochs", "3", "--batch_size", "2", "--quiet"])
+        let more = try runRivers([
+            "train", "--load_and_train", "--model_dir", run, "--num_epochs", "3", "--batch_size", "2", "--quiet",
+        ])
         XCTAssertEqual(more.status, 0, more.err)
         XCTAssertEqual(try RunDirectory(run).readLog().map(\.epoch), [1, 2, 3])
         XCTAssertEqual(listing(run + "/generated_images").count, 2, "new images are added, none overwritten")
@@ -53,11 +63,15 @@ final class TrainCommandTests: XCTestCase {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/L1", count: 20)
         let before = listing(root)
-        let r = try runRivers(["train", "--in_dir", root + "/L1", "--out_dir", root + "/models", "--image_size", "16", "16",
-                               "--batch_size", "1", "--dry_run"])
+        let r = try runRivers([
+            "train", "--in_dir", root + "/L1", "--out_dir", root + "/models", "--image_size", "16", "16",
+            "--batch_size", "1", "--dry_run",
+        ])
         XCTAssertEqual(r.status, 0, r.err)
-        for expected in ["parameters: 8,335,939", "GFLOP per step:", "planned memory:", "one step:", "per epoch: 20 steps",
-                         "\"num_epochs\" : 300", "nothing was written"] {
+        for expected in [
+            "parameters: 8,335,939", "GFLOP per step:", "planned memory:", "one step:", "per epoch: 20 steps",
+            "\"num_epochs\" : 300", "nothing was written",
+        ] {
             XCTAssertTrue(r.out.contains(expected), "missing '\(expected)' in:\n\(r.out)")
         }
         XCTAssertEqual(listing(root), before)
@@ -117,7 +131,8 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(runs(root + "/models"), [], "no run directory")
         try writeTrainingImages(root + "/L4", count: 2)
         writeFile(root + "/L4/S1_bad.jpg", Data("not a jpeg".utf8))
-        let corrupt = try runRivers(["train", "--in_dir", root + "/L4", "--out_dir", root + "/models", "--num_epochs", "1"] + tiny)
+        let corrupt = try runRivers(
+            ["train", "--in_dir", root + "/L4", "--out_dir", root + "/models", "--num_epochs", "1"] + tiny)
         XCTAssertEqual(corrupt.status, 0, corrupt.err)
         XCTAssertTrue(corrupt.err.contains("S1_bad.jpg: not a JPEG or PNG image; skipped"), corrupt.err)
         XCTAssertEqual(runs(root + "/models").count, 1)
@@ -130,7 +145,8 @@ final class TrainCommandTests: XCTestCase {
         try writeTrainingImages(root + "/L1", count: 4)
         let process = Process()
         process.executableURL = riversExecutable
-        process.arguments = ["train", "--in_dir", root + "/L1", "--out_dir", root + "/models", "--num_epochs", "100000"] + tiny
+        process.arguments =
+            ["train", "--in_dir", root + "/L1", "--out_dir", root + "/models", "--num_epochs", "100000"] + tiny
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -161,22 +177,27 @@ final class TrainCommandTests: XCTestCase {
             usleep(delay)
             kill(resumed.processIdentifier, SIGKILL)
             resumed.waitUntilExit()
-            XCTAssertNoThrow(try Checkpoint.load(run + "/last.safetensors", into: trainer), "after kill -9 at \(delay) us")
+            XCTAssertNoThrow(
+                try Checkpoint.load(run + "/last.safetensors", into: trainer), "after kill -9 at \(delay) us")
         }
         let epochs = try TrainingRun.savedProgress(RunDirectory(run)).epoch
-        let finish = try runRivers(["train", "--load_and_train", "--model_dir", run, "--num_epochs", String(epochs + 1), "--quiet"])
+        let finish = try runRivers([
+            "train", "--load_and_train", "--model_dir", run, "--num_epochs", String(epochs + 1), "--quiet",
+        ])
         XCTAssertEqual(finish.status, 0, finish.err)
         XCTAssertEqual(try RunDirectory(run).readLog().map(\.epoch), Array(1...(epochs + 1)))
-        XCTAssertEqual(listing(run).filter { $0.hasSuffix(".tmp") }, [], "a resumed run removes temporary files of killed writers")
+        XCTAssertEqual(
+            listing(run).filter { $0.hasSuffix(".tmp") }, [], "a resumed run removes temporary files of killed writers")
     }
 
     func testTrainAllGoesOnPastAFailingLabel() throws {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/dd/L1/1", count: 4)
-        try writeTrainingImages(root + "/dd/L2/2", count: 1) // fewer than one batch
+        try writeTrainingImages(root + "/dd/L2/2", count: 1)  // fewer than one batch
         try writeTrainingImages(root + "/dd/L3/3", count: 4)
         try FileManager.default.createDirectory(atPath: root + "/dd/other", withIntermediateDirectories: true)
-        let r = try runRivers(["train-all", "--in_dir", root + "/dd", "--out_dir", root + "/models", "--num_epochs", "1"] + tiny)
+        let r = try runRivers(
+            ["train-all", "--in_dir", root + "/dd", "--out_dir", root + "/models", "--num_epochs", "1"] + tiny)
         XCTAssertEqual(r.status, 1, r.err)
         XCTAssertTrue(r.err.contains("label 2: \(root)/dd/L2: has 1 training images"), r.err)
         let names = runs(root + "/models").map { ($0 as NSString).lastPathComponent }
@@ -193,7 +214,9 @@ final class TrainCommandTests: XCTestCase {
     func testHelpListsEveryTrainingOption() throws {
         let help = try runRivers(["train", "--help"])
         XCTAssertEqual(help.status, 0)
-        for name in TrainConfig.settings.map(\.key) + ["in_dir", "label", "load_and_train", "model_dir", "gpu_index", "threads", "dry_run", "config"] {
+        for name in TrainConfig.settings.map(\.key) + [
+            "in_dir", "label", "load_and_train", "model_dir", "gpu_index", "threads", "dry_run", "config",
+        ] {
             XCTAssertTrue(help.out.contains("--\(name)"), name)
         }
         XCTAssertTrue(help.out.contains("default: 64 96 128 256)") && help.out.contains("default: 1e-05)"), help.out)

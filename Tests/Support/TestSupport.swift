@@ -28,7 +28,9 @@ public func patternImage(width: Int, height: Int, seed: Int = 0) -> Image {
 /// Every pixel distinct-ish: random bytes from a seeded generator.
 public func noiseImage(width: Int, height: Int, seed: UInt64 = 1) -> Image {
     var rng = SeededGenerator(seed: seed)
-    return Image(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+    return Image(
+        width: width, height: height,
+        pixels: (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
 }
 
 public func psnr(_ a: Image, _ b: Image) -> Double {
@@ -38,19 +40,25 @@ public func psnr(_ a: Image, _ b: Image) -> Double {
 }
 
 public func writeFile(_ path: String, _ data: Data) {
-    try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try! FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     _ = FileManager.default.createFile(atPath: path, contents: data)
 }
 
 /// Asserts that `body` throws RiversError.file naming `path` with a reason containing `reason`
 /// (any non-empty reason when `reason` is empty).
-public func assertFileError<T>(_ body: @autoclosure () throws -> T, path: String, reason: String, file: StaticString = #filePath, line: UInt = #line) {
+public func assertFileError<T>(
+    _ body: @autoclosure () throws -> T, path: String, reason: String, file: StaticString = #filePath,
+    line: UInt = #line
+) {
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
         guard case RiversError.file(let p, let r)? = error as? RiversError else {
             return XCTFail("expected a file error, got \(error)", file: file, line: line)
         }
         XCTAssertEqual(p, path, file: file, line: line)
-        XCTAssertTrue(reason.isEmpty ? !r.isEmpty : r.lowercased().contains(reason.lowercased()), "reason '\(r)' does not mention '\(reason)'", file: file, line: line)
+        XCTAssertTrue(
+            reason.isEmpty ? !r.isEmpty : r.lowercased().contains(reason.lowercased()),
+            "reason '\(r)' does not mention '\(reason)'", file: file, line: line)
     }
 }
 
@@ -66,14 +74,19 @@ public enum HandPNG {
         return c ^ 0xFFFF_FFFF
     }
 
-    public static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    public static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 
     public static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
         return be32(UInt32(data.count)) + body + be32(crc32(body))
     }
 
-    public static func make(width: Int, height: Int, bitDepth: UInt8, colorType: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil, transparency: [UInt8]? = nil) -> Data {
+    public static func make(
+        width: Int, height: Int, bitDepth: UInt8, colorType: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil,
+        transparency: [UInt8]? = nil
+    ) -> Data {
         var raw: [UInt8] = []
         for row in rows { raw.append(0); raw += row }
         var zlib: [UInt8] = [0x78, 0x01]
@@ -105,7 +118,10 @@ public func randomArray(_ count: Int, seed: UInt64) -> [Float] {
 }
 
 /// Asserts |a - b| <= atol + rtol * |b| element-wise, reporting the worst element.
-public func assertClose(_ a: [Float], _ b: [Float], atol: Float, rtol: Float = 0, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ a: [Float], _ b: [Float], atol: Float, rtol: Float = 0, _ message: String = "", file: StaticString = #filePath,
+    line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, "sizes differ \(message)", file: file, line: line)
     var worst = (index: -1, excess: Float(0))
     for i in 0..<min(a.count, b.count) {
@@ -113,7 +129,9 @@ public func assertClose(_ a: [Float], _ b: [Float], atol: Float, rtol: Float = 0
         if !(err <= 0) && (worst.index < 0 || err > worst.excess || err.isNaN) { worst = (i, err) }
     }
     if worst.index >= 0 {
-        XCTFail("element \(worst.index): \(a[worst.index]) vs \(b[worst.index]) (atol \(atol), rtol \(rtol)) \(message)", file: file, line: line)
+        XCTFail(
+            "element \(worst.index): \(a[worst.index]) vs \(b[worst.index]) (atol \(atol), rtol \(rtol)) \(message)",
+            file: file, line: line)
     }
 }
 
@@ -150,13 +168,16 @@ public var riversExecutable: URL {
     while !dir.path.isEmpty && dir.path != "/" {
         dir.deleteLastPathComponent()
         let candidate = dir.appendingPathComponent("rivers")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) && !FileOps.isDirectory(candidate.path) { return candidate }
+        if FileManager.default.isExecutableFile(atPath: candidate.path) && !FileOps.isDirectory(candidate.path) {
+            return candidate
+        }
     }
     return URL(fileURLWithPath: "rivers-not-found")
 }
 
 /// Runs `rivers` with `args` to completion: exit status, standard output and error.
-public func runRivers(_ args: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
+public func runRivers(_ args: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String)
+{
     let process = Process()
     process.executableURL = riversExecutable
     process.arguments = args
@@ -184,18 +205,24 @@ public func listing(_ dir: String) -> [String] {
 
 /// One tiny model (8x16, one epoch) per label of a raw dataset, trained by the `rivers`
 /// executable; returns the run directories in label order.
-public func trainTinyModels(raw: String, labels: ClosedRange<Int>, into models: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+public func trainTinyModels(
+    raw: String, labels: ClosedRange<Int>, into models: String, file: StaticString = #filePath, line: UInt = #line
+) throws -> [String] {
     for label in labels {
-        let r = try runRivers(["train", "--in_dir", raw + "/\(label)", "--label", String(label), "--out_dir", models,
-                               "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
-                               "--batch_size", "2", "--num_epochs", "1", "--images_to_generate", "0", "--quiet"])
+        let r = try runRivers([
+            "train", "--in_dir", raw + "/\(label)", "--label", String(label), "--out_dir", models,
+            "--image_size", "8", "16", "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8",
+            "--batch_size", "2", "--num_epochs", "1", "--images_to_generate", "0", "--quiet",
+        ])
         XCTAssertEqual(r.status, 0, r.err, file: file, line: line)
     }
     return try FileManager.default.contentsOfDirectory(atPath: models).sorted().map { models + "/" + $0 }
 }
 
 /// A balance run over `inDir` with the given settings, the others at their defaults.
-public func balanceJob(inDir: String, outDir: String = ".", labels: Int = 3, fact: Double = 1.3, multiplier: Int = 6, seed: UInt64 = 42) -> BalanceJob {
+public func balanceJob(
+    inDir: String, outDir: String = ".", labels: Int = 3, fact: Double = 1.3, multiplier: Int = 6, seed: UInt64 = 42
+) -> BalanceJob {
     var c = BalanceConfig()
     c.outDir = outDir; c.labels = labels; c.fact = fact; c.multiplier = multiplier; c.seed = seed
     return BalanceJob(inDir: inDir, config: c)
@@ -203,8 +230,10 @@ public func balanceJob(inDir: String, outDir: String = ".", labels: Int = 3, fac
 
 /// Asserts that `body` refuses a setting: `key` (`section.key` when read from `path`, else the
 /// flag's name) with a reason that mentions `reason`.
-public func assertSettingError<T>(_ body: @autoclosure () throws -> T, key: String, path: String? = nil, reason: String,
-                           file: StaticString = #filePath, line: UInt = #line) {
+public func assertSettingError<T>(
+    _ body: @autoclosure () throws -> T, key: String, path: String? = nil, reason: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
         guard case RiversError.setting(let section, let k, let r, let f)? = error as? RiversError else {
             return XCTFail("expected a setting error, got \(error)", file: file, line: line)
@@ -225,7 +254,9 @@ public func tinyTrainConfig() -> TrainConfig {
 }
 
 /// `count` PNG images of `width`x`height` (each different) in `dir`.
-public func writeTrainingImages(_ dir: String, count: Int, width: Int = 24, height: Int = 10, prefix: String = "S1_img") throws {
+public func writeTrainingImages(_ dir: String, count: Int, width: Int = 24, height: Int = 10, prefix: String = "S1_img")
+    throws
+{
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     for k in 0..<count {
         try ImageFile.write(patternImage(width: width, height: height, seed: 7 * k), to: "\(dir)/\(prefix)\(k).png")

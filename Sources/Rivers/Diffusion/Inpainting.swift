@@ -36,8 +36,10 @@ public struct RePaint: Sendable {
     /// 1 = keep) with the predictor's images; image b draws its noise from `rngs[b]`. Returns the
     /// normalized result: the real image where the mask keeps it, the model's elsewhere.
     /// `onStep` follows every step (down or back up).
-    public func inpaint(_ predictor: NoisePredictor, x0: UnsafePointer<Float>, mask: UnsafePointer<Float>,
-                        rngs: inout [SeededGenerator], onStep: () -> Void = {}) -> [Float] {
+    public func inpaint(
+        _ predictor: NoisePredictor, x0: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+        rngs: inout [SeededGenerator], onStep: () -> Void = {}
+    ) -> [Float] {
         let N = predictor.batch, pixels = predictor.height * predictor.width, count = N * pixels * 3
         let T = sampler.steps, schedule = sampler.schedule
         func time(_ k: Int) -> Double { Double(k + 1) / Double(T) }
@@ -50,10 +52,11 @@ public struct RePaint: Sendable {
             if b < a {
                 // Down one step: a DDIM step of the whole image (eq. 12) ...
                 predictor.predictNoise(eps.pointer, x.pointer, variance: Float(na * na))
-                sampler.update(x.pointer, predicted: eps.pointer, eps: eps.pointer, images: N, count: pixels * 3,
-                               rates: (na, sa), next: (nb, sb), last: b < 0, rngs: &rngs)
+                sampler.update(
+                    x.pointer, predicted: eps.pointer, eps: eps.pointer, images: N, count: pixels * 3,
+                    rates: (na, sa), next: (nb, sb), last: b < 0, rngs: &rngs)
                 if b < 0 {
-                    for i in 0..<count { result[i] = eps.pointer[i] } // the predicted images
+                    for i in 0..<count { result[i] = eps.pointer[i] }  // the predicted images
                     onStep()
                     break
                 }
@@ -61,7 +64,9 @@ public struct RePaint: Sendable {
                 // with fresh noise (RePaint eq. 8).
                 for n in 0..<N {
                     for p in (n * pixels)..<((n + 1) * pixels) where mask[p] > 0.5 {
-                        for c in 0..<3 { x.pointer[p * 3 + c] = Float(sb) * x0[p * 3 + c] + Float(nb) * rngs[n].normal() }
+                        for c in 0..<3 {
+                            x.pointer[p * 3 + c] = Float(sb) * x0[p * 3 + c] + Float(nb) * rngs[n].normal()
+                        }
                     }
                 }
             } else {
@@ -69,7 +74,9 @@ public struct RePaint: Sendable {
                 // N((s_b / s_a) x_a, 1 - (s_b / s_a)^2) on the variance-preserving schedule.
                 let r = sb / sa, sigma = Float(max(1 - r * r, 0).squareRoot())
                 for n in 0..<N {
-                    for i in (n * pixels * 3)..<((n + 1) * pixels * 3) { x.pointer[i] = Float(r) * x.pointer[i] + sigma * rngs[n].normal() }
+                    for i in (n * pixels * 3)..<((n + 1) * pixels * 3) {
+                        x.pointer[i] = Float(r) * x.pointer[i] + sigma * rngs[n].normal()
+                    }
                 }
             }
             onStep()

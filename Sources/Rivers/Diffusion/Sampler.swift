@@ -25,12 +25,13 @@ public final class NetworkPredictor: NoisePredictor {
     /// `weights` points at the parameters (the EMA copy) in `net.layout`'s order and must stay alive.
     public init(net: UNet, weights: UnsafeMutablePointer<Float>, batch: Int, height: Int, width: Int) throws {
         self.net = net
-        workspace = try UNetWorkspace(net, batch: batch, height: height, width: width, mixedPrecision: false, training: false)
+        workspace = try UNetWorkspace(
+            net, batch: batch, height: height, width: width, mixedPrecision: false, training: false)
         ctx = LayerContext(weights: weights)
     }
 
     public func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float) {
-        var unused: [SeededGenerator] = [] // dropout draws only in training
+        var unused: [SeededGenerator] = []  // dropout draws only in training
         let variances = [Float](repeating: variance, count: batch)
         net.forward(workspace, ctx, images: x, variances: variances, training: false, rngs: &unused)
         out.update(from: workspace.output.pointer, count: workspace.output.count)
@@ -72,9 +73,11 @@ public struct DDIMSampler: Sendable {
     /// noise `eps` of `x` at (n, s): writes the predicted images into `predicted` and, unless
     /// `last`, the next state into `x`. Image b draws its noise z from `rngs[b]` (only when
     /// sigma > 0). `predicted` may be `eps` (it is read before it is written, value by value).
-    public func update(_ x: UnsafeMutablePointer<Float>, predicted: UnsafeMutablePointer<Float>, eps: UnsafePointer<Float>,
-                       images: Int, count: Int, rates: (n: Double, s: Double), next: (n: Double, s: Double),
-                       last: Bool, rngs: inout [SeededGenerator]) {
+    public func update(
+        _ x: UnsafeMutablePointer<Float>, predicted: UnsafeMutablePointer<Float>, eps: UnsafePointer<Float>,
+        images: Int, count: Int, rates: (n: Double, s: Double), next: (n: Double, s: Double),
+        last: Bool, rngs: inout [SeededGenerator]
+    ) {
         let sigma = sigma(signal: rates.s, nextSignal: next.s)
         let (fn, fs, fs2) = (Float(rates.n), Float(rates.s), Float(next.s))
         let direction = Float(max(next.n * next.n - sigma * sigma, 0).squareRoot()), fsigma = Float(sigma)
@@ -135,9 +138,10 @@ public final class DDIMRun: Sequence, IteratorProtocol {
         let rates = sampler.schedule.rates(t), nextRates = sampler.schedule.rates(next)
         predictor.predictNoise(predicted.pointer, x, variance: Float(rates.noise * rates.noise))
         let last = index == sampler.steps - 1
-        sampler.update(x, predicted: predicted.pointer, eps: predicted.pointer, images: predictor.batch,
-                       count: predictor.height * predictor.width * 3, rates: (rates.noise, rates.signal),
-                       next: (nextRates.noise, nextRates.signal), last: last, rngs: &rngs)
+        sampler.update(
+            x, predicted: predicted.pointer, eps: predicted.pointer, images: predictor.batch,
+            count: predictor.height * predictor.width * 3, rates: (rates.noise, rates.signal),
+            next: (nextRates.noise, nextRates.signal), last: last, rngs: &rngs)
         defer { index += 1 }
         return SamplingStep(index: index, count: sampler.steps, t: t, next: next)
     }
@@ -153,10 +157,15 @@ public enum Generation {
     /// The images `indices` of a stream, from pure noise, in batches of the predictor's batch.
     /// Image k draws all its noise from its own generator (seed, stream, "image", k), so an image
     /// does not depend on the batch it was generated in.
-    public static func images(indices: [Int], predictor: NoisePredictor, normalizer: Normalizer,
-                              sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
-                              onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
-        sample(indices: indices, predictor: predictor, normalizer: normalizer, sampler: sampler, seed: seed, stream: stream, onStep: onStep) { _, x, count, rng in
+    public static func images(
+        indices: [Int], predictor: NoisePredictor, normalizer: Normalizer,
+        sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
+        onStep: (SamplingStep) -> Void = { _ in }
+    ) -> [Image] {
+        sample(
+            indices: indices, predictor: predictor, normalizer: normalizer, sampler: sampler, seed: seed,
+            stream: stream, onStep: onStep
+        ) { _, x, count, rng in
             for j in 0..<count { x[j] = rng.normal() }
         }
     }
@@ -165,17 +174,24 @@ public enum Generation {
     /// predictor's size) is normalized, noised to diffusion time `strength` with noise from its
     /// own generator (seed, stream, "image", index), and sampled down to 0 with
     /// ceil(strength x steps) steps of `sampler` (whose `start` is replaced by `strength`).
-    public static func variations(of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
-                                  normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
-                                  onStep: (SamplingStep) -> Void = { _ in }) -> [Image] {
+    public static func variations(
+        of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
+        normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
+        onStep: (SamplingStep) -> Void = { _ in }
+    ) -> [Image] {
         precondition(sources.count == indices.count, "one index per source image")
         let steps = max(1, Int((strength * Double(sampler.steps)).rounded(.up)))
         let variation = DDIMSampler(schedule: sampler.schedule, steps: steps, eta: sampler.eta, start: strength)
         let (n0, s0) = sampler.schedule.rates(strength)
-        return sample(indices: indices, predictor: predictor, normalizer: normalizer, sampler: variation, seed: seed, stream: stream,
-                      onStep: onStep) { k, x, count, rng in
+        return sample(
+            indices: indices, predictor: predictor, normalizer: normalizer, sampler: variation, seed: seed,
+            stream: stream,
+            onStep: onStep
+        ) { k, x, count, rng in
             let source = sources[k]
-            precondition(source.width == predictor.width && source.height == predictor.height, "variation sources are at the model's size")
+            precondition(
+                source.width == predictor.width && source.height == predictor.height,
+                "variation sources are at the model's size")
             for j in 0..<count { x[j] = Float(source.pixels[j]) * (1 / 255) }
             normalizer.normalize(x, pixels: count / 3)
             // x_t0 = s x0 + n z
@@ -186,9 +202,12 @@ public enum Generation {
     /// Runs `sampler` over batches of the images `indices`; `prepare(k, x, count, rng)` writes the
     /// starting state of the k-th image (`count` values) with its generator; the results are
     /// denormalized into images.
-    static func sample(indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
-                       onStep: (SamplingStep) -> Void,
-                       prepare: (Int, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void) -> [Image] {
+    static func sample(
+        indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64,
+        stream: String,
+        onStep: (SamplingStep) -> Void,
+        prepare: (Int, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void
+    ) -> [Image] {
         let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
         let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
         var result: [Image] = []
@@ -196,7 +215,9 @@ public enum Generation {
             let real = min(N, indices.count - batchStart)
             // Padding slots of a short batch get their own (unused) streams and zeros.
             var rngs = (0..<N).map { b in
-                SeededGenerator(seed: seed, stream: b < real ? [stream, "image", String(indices[batchStart + b])] : [stream, "padding"])
+                SeededGenerator(
+                    seed: seed,
+                    stream: b < real ? [stream, "image", String(indices[batchStart + b])] : [stream, "padding"])
             }
             x.pointer.update(repeating: 0, count: N * perImage)
             for b in 0..<real { prepare(batchStart + b, x.pointer + b * perImage, perImage, &rngs[b]) }
@@ -211,6 +232,8 @@ public enum Generation {
 
     /// An image from HWC floats in [0, 1].
     public static func image(_ values: UnsafePointer<Float>, width: Int, height: Int) -> Image {
-        Image(width: width, height: height, pixels: (0..<(width * height * 3)).map { UInt8((min(max(values[$0], 0), 1) * 255).rounded()) })
+        Image(
+            width: width, height: height,
+            pixels: (0..<(width * height * 3)).map { UInt8((min(max(values[$0], 0), 1) * 255).rounded()) })
     }
 }

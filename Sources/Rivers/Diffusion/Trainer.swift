@@ -32,11 +32,20 @@ public final class DiffusionTrainer: @unchecked Sendable {
 
     /// A new run: weights initialized from `seed` (its own stream, so the step's draws do not
     /// depend on the network's size).
-    public init(config: UNetConfig, batch: Int, height: Int, width: Int, mixedPrecision: Bool = false,
-                learningRate: Float = 1e-5, weightDecay: Float? = nil, emaDecay: Float = 0.999,
-                schedule: CosineSchedule = CosineSchedule(), normalizer: Normalizer = Normalizer(), seed: UInt64 = 42) throws {
-        guard learningRate.isFinite, learningRate > 0 else { throw RiversError.setting(section: "train", key: "learning_rate", reason: "must be a positive number (got \(learningRate))", file: nil) }
-        guard batch > 0 else { throw RiversError.setting(section: "train", key: "batch_size", reason: "must be positive (got \(batch))", file: nil) }
+    public init(
+        config: UNetConfig, batch: Int, height: Int, width: Int, mixedPrecision: Bool = false,
+        learningRate: Float = 1e-5, weightDecay: Float? = nil, emaDecay: Float = 0.999,
+        schedule: CosineSchedule = CosineSchedule(), normalizer: Normalizer = Normalizer(), seed: UInt64 = 42
+    ) throws {
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw RiversError.setting(
+                section: "train", key: "learning_rate", reason: "must be a positive number (got \(learningRate))",
+                file: nil)
+        }
+        guard batch > 0 else {
+            throw RiversError.setting(
+                section: "train", key: "batch_size", reason: "must be positive (got \(batch))", file: nil)
+        }
         net = try UNet(config)
         slab = ParameterSlab(layout: net.layout)
         var initRNG = SeededGenerator(seed: seed, stream: ["initial weights"])
@@ -68,8 +77,10 @@ public final class DiffusionTrainer: @unchecked Sendable {
     /// from `batch` ([N, H, W, 3] in [0, 1]) and runs the network with the given weights (dropout
     /// masks from the same generators). Returns the sums of |error| over the first `valid` images
     /// (the rest pad a short batch and do not count: images do not interact).
-    func predict(_ batchImages: UnsafePointer<Float>, weights: UnsafeMutablePointer<Float>, training: Bool,
-                 rngs: inout [SeededGenerator], valid: Int) -> (nSum: Double, iSum: Double) {
+    func predict(
+        _ batchImages: UnsafePointer<Float>, weights: UnsafeMutablePointer<Float>, training: Bool,
+        rngs: inout [SeededGenerator], valid: Int
+    ) -> (nSum: Double, iSum: Double) {
         let N = workspace.batch, count = images.count, perImage = count / N
         images.pointer.update(from: batchImages, count: count)
         normalizer.normalize(images.pointer, pixels: count / 3)
@@ -78,7 +89,9 @@ public final class DiffusionTrainer: @unchecked Sendable {
             let (noise, signal) = schedule.rates(Double(rngs[n].uniform()))
             noiseRates[n] = Float(noise); signalRates[n] = Float(signal); variances[n] = Float(noise * noise)
             let (nr, sr) = (noiseRates[n], signalRates[n])
-            for i in (n * perImage)..<((n + 1) * perImage) { noisy.pointer[i] = sr * images.pointer[i] + nr * noises.pointer[i] }
+            for i in (n * perImage)..<((n + 1) * perImage) {
+                noisy.pointer[i] = sr * images.pointer[i] + nr * noises.pointer[i]
+            }
         }
         ctx.weights = weights
         net.forward(workspace, ctx, images: noisy.pointer, variances: variances, training: training, rngs: &rngs)
@@ -99,8 +112,12 @@ public final class DiffusionTrainer: @unchecked Sendable {
     /// `first ..< first + self.batch` of a global batch of `globalBatch` images. Leaves in the
     /// gradient slab this share's part of the gradient of the global mean loss, so the sum of
     /// every share's slab is the global batch's gradient; returns the share's sums of |error|.
-    public func computeGradients(_ batch: UnsafePointer<Float>, first: Int, of globalBatch: Int) -> (nSum: Double, iSum: Double) {
-        var rngs = (0..<workspace.batch).map { Self.imageGenerator(seed: seed, step: optimizer.step, index: first + $0) }
+    public func computeGradients(_ batch: UnsafePointer<Float>, first: Int, of globalBatch: Int) -> (
+        nSum: Double, iSum: Double
+    ) {
+        var rngs = (0..<workspace.batch).map {
+            Self.imageGenerator(seed: seed, step: optimizer.step, index: first + $0)
+        }
         let sums = predict(batch, weights: slab.values.pointer, training: true, rngs: &rngs, valid: workspace.batch)
         slab.zeroGradients()
         // d(mean over the global batch)/d(prediction): sign / (global element count).
@@ -148,5 +165,7 @@ public final class DiffusionTrainer: @unchecked Sendable {
 
     /// Forward + backward FLOPs of one step (2 per multiply-add; the backward pass is two
     /// forward passes' worth: input and weight gradients).
-    public var flopsPerStep: Double { 3 * net.forwardFlops(batch: workspace.batch, height: workspace.height, width: workspace.width) }
+    public var flopsPerStep: Double {
+        3 * net.forwardFlops(batch: workspace.batch, height: workspace.height, width: workspace.width)
+    }
 }

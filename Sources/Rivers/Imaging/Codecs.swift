@@ -16,8 +16,10 @@ private func callCodec(path: String, _ body: (UnsafeMutablePointer<CChar>, Int32
 }
 
 /// The C decoders' shape: (bytes, byte count, maximum pixels, out RGB, width, height, error, error length).
-private typealias CDecoder = (UnsafePointer<UInt8>, Int, Int32, inout UnsafeMutablePointer<UInt8>?, inout Int32, inout Int32,
-                              UnsafeMutablePointer<CChar>, Int32) -> Int32
+private typealias CDecoder = (
+    UnsafePointer<UInt8>, Int, Int32, inout UnsafeMutablePointer<UInt8>?, inout Int32, inout Int32,
+    UnsafeMutablePointer<CChar>, Int32
+) -> Int32
 
 /// Runs a C decoder over `data` and copies its malloc'ed RGB result into an Image.
 private func decodeImage(_ data: Data, path: String, _ decoder: CDecoder) throws -> Image {
@@ -25,7 +27,9 @@ private func decodeImage(_ data: Data, path: String, _ decoder: CDecoder) throws
     var width: Int32 = 0, height: Int32 = 0
     try data.withUnsafeBytes { raw in
         let base = raw.bindMemory(to: UInt8.self).baseAddress!
-        try callCodec(path: path) { err, len in decoder(base, raw.count, Int32(maximumImagePixels), &out, &width, &height, err, len) }
+        try callCodec(path: path) { err, len in
+            decoder(base, raw.count, Int32(maximumImagePixels), &out, &width, &height, err, len)
+        }
     }
     defer { free(out) }
     let count = Int(width) * Int(height) * 3
@@ -40,20 +44,27 @@ public enum JPEG {
 
     /// Encodes as baseline JPEG with 4:2:0 chroma subsampling; quality 1...100.
     public static func encode(_ image: Image, quality: Int = 95, path: String = "<memory>") throws -> Data {
-        try encode(samples: image.pixels, width: image.width, height: image.height, components: 3, quality: quality, path: path)
+        try encode(
+            samples: image.pixels, width: image.width, height: image.height, components: 3, quality: quality, path: path
+        )
     }
 
     /// Encodes raw interleaved samples: `components` 3 (RGB), 1 (gray) or 4 (Adobe CMYK),
     /// optionally progressive. The tool writes RGB; the other kinds exist to make test inputs.
-    public static func encode(samples: [UInt8], width: Int, height: Int, components: Int, quality: Int = 95,
-                              progressive: Bool = false, path: String = "<memory>") throws -> Data {
-        precondition([1, 3, 4].contains(components) && samples.count == width * height * components, "sample buffer does not match the size")
+    public static func encode(
+        samples: [UInt8], width: Int, height: Int, components: Int, quality: Int = 95,
+        progressive: Bool = false, path: String = "<memory>"
+    ) throws -> Data {
+        precondition(
+            [1, 3, 4].contains(components) && samples.count == width * height * components,
+            "sample buffer does not match the size")
         var out: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
         try samples.withUnsafeBufferPointer { px in
             try callCodec(path: path) { err, len in
-                rivers_jpeg_encode(px.baseAddress, Int32(width), Int32(height), Int32(components), Int32(max(1, min(100, quality))),
-                                   progressive ? 1 : 0, &out, &size, err, len)
+                rivers_jpeg_encode(
+                    px.baseAddress, Int32(width), Int32(height), Int32(components), Int32(max(1, min(100, quality))),
+                    progressive ? 1 : 0, &out, &size, err, len)
             }
         }
         defer { rivers_jpeg_free(out) }

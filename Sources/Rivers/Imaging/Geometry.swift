@@ -104,7 +104,9 @@ public enum Geometry {
 
     /// Bilinear resize rounded back to 8 bits.
     public static func resizeBilinear(_ image: Image, width: Int, height: Int) -> Image {
-        Image(width: width, height: height, pixels: resizeBilinearFloat(image, width: width, height: height).map { UInt8(min(max($0 + 0.5, 0), 255)) })
+        Image(
+            width: width, height: height,
+            pixels: resizeBilinearFloat(image, width: width, height: height).map { UInt8(min(max($0 + 0.5, 0), 255)) })
     }
 
     /// Area (box-filter) resize for downscaling: each output pixel is the mean of the source
@@ -136,7 +138,8 @@ public enum Geometry {
                     for (sy, wy) in ys[oy] {
                         for (sx, wx) in xs[ox] {
                             let p = (sy * w + sx) * 3, wt = wy * wx
-                            acc.0 += wt * Float(src[p]); acc.1 += wt * Float(src[p + 1]); acc.2 += wt * Float(src[p + 2])
+                            acc.0 += wt * Float(src[p]); acc.1 += wt * Float(src[p + 1]);
+                            acc.2 += wt * Float(src[p + 2])
                         }
                     }
                     let d = (oy * outW + ox) * 3
@@ -160,7 +163,8 @@ public enum Geometry {
 
     /// The rectangle at (`x`, `y`) of the given size.
     public static func crop(_ image: Image, x: Int, y: Int, width: Int, height: Int) -> Image {
-        precondition(x >= 0 && y >= 0 && x + width <= image.width && y + height <= image.height, "crop outside the image")
+        precondition(
+            x >= 0 && y >= 0 && x + width <= image.width && y + height <= image.height, "crop outside the image")
         var out = [UInt8]()
         out.reserveCapacity(width * height * 3)
         for row in y..<(y + height) {

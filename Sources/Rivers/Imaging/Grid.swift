@@ -12,8 +12,9 @@ extension Image {
             let x0 = (k % cols) * (first.width + gap), y0 = (k / cols) * (first.height + gap)
             for y in 0..<min(image.height, first.height) {
                 let src = y * image.width * 3, dst = ((y0 + y) * W + x0) * 3
-                sheet.pixels.replaceSubrange(dst..<(dst + min(image.width, first.width) * 3),
-                                             with: image.pixels[src..<(src + min(image.width, first.width) * 3)])
+                sheet.pixels.replaceSubrange(
+                    dst..<(dst + min(image.width, first.width) * 3),
+                    with: image.pixels[src..<(src + min(image.width, first.width) * 3)])
             }
         }
         return sheet

@@ -10,7 +10,8 @@ public struct Image: Equatable, Sendable {
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width > 0 && height > 0, "image dimensions must be positive")
-        precondition(pixels.count == width * height * 3, "pixel buffer is \(pixels.count) bytes, expected \(width * height * 3)")
+        precondition(
+            pixels.count == width * height * 3, "pixel buffer is \(pixels.count) bytes, expected \(width * height * 3)")
         self.width = width
         self.height = height
         self.pixels = pixels

@@ -29,7 +29,9 @@ public enum ImageFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-                throw RiversError.file(path: path, reason: isDir.boolValue ? "is a folder, not an image" : "cannot be read (permission denied?)")
+                throw RiversError.file(
+                    path: path,
+                    reason: isDir.boolValue ? "is a folder, not an image" : "cannot be read (permission denied?)")
             }
             throw RiversError.file(path: path, reason: "no such file")
         }

@@ -88,7 +88,9 @@ public enum SyntheticRiver {
                         if dry > 0.62 { c = c * 0.6 + SIMD3(150, 130, 70) * 0.4 }
                     } else if side > 1 {
                         // The bank's margin: bare earth and stones.
-                        c = SIMD3<Float>(112, 92, 66) * (0.75 + 0.5 * Noise.fbm(gx * 12, gz * 12, seed: siteSeed &+ 6, octaves: 3))
+                        c =
+                            SIMD3<Float>(112, 92, 66)
+                            * (0.75 + 0.5 * Noise.fbm(gx * 12, gz * 12, seed: siteSeed &+ 6, octaves: 3))
                     } else {
                         c = bedColor(gx: gx, gz: gz, look: look, seed: siteSeed)
                     }
@@ -101,10 +103,15 @@ public enum SyntheticRiver {
                         let depth = min(reach / max(level, 0.05), 1)
                         let opacity = min(0.42 + 0.5 * murk + 0.3 * depth, 0.97)
                         // Ripples drawn out along the flow, stronger in high water; sky glare far off.
-                        let ripple = (6 + 14 * murk) * (Noise.fbm(gx * 8, gz * 1.5, seed: photoSeed &+ 8, octaves: 3) - 0.5) * 2
-                        c = bed * (1 - opacity) + water * opacity + SIMD3(repeating: ripple) + SIMD3(-4, 2, 12) * min(gz / 6, 1)
-                        if label >= 4 && Noise.value(gx * 30, gz * 10, seed: photoSeed &+ 9) > 1.0 - 0.05 * Float(label - 3) {
-                            c = c * 0.5 + SIMD3(205, 212, 222) * 0.5 // foam on fast water
+                        let ripple =
+                            (6 + 14 * murk) * (Noise.fbm(gx * 8, gz * 1.5, seed: photoSeed &+ 8, octaves: 3) - 0.5) * 2
+                        c =
+                            bed * (1 - opacity) + water * opacity + SIMD3(repeating: ripple) + SIMD3(-4, 2, 12)
+                            * min(gz / 6, 1)
+                        if label >= 4
+                            && Noise.value(gx * 30, gz * 10, seed: photoSeed &+ 9) > 1.0 - 0.05 * Float(label - 3)
+                        {
+                            c = c * 0.5 + SIMD3(205, 212, 222) * 0.5  // foam on fast water
                         }
                     }
                 }

@@ -5,8 +5,12 @@ import Foundation
 /// h*d -> C, each with a bias (Keras' MultiHeadAttention).
 public struct AttentionWeights {
     public var wq, bq, wk, bk, wv, bv, wo, bo: UnsafeMutablePointer<Float>
-    public init(wq: UnsafeMutablePointer<Float>, bq: UnsafeMutablePointer<Float>, wk: UnsafeMutablePointer<Float>, bk: UnsafeMutablePointer<Float>,
-                wv: UnsafeMutablePointer<Float>, bv: UnsafeMutablePointer<Float>, wo: UnsafeMutablePointer<Float>, bo: UnsafeMutablePointer<Float>) {
+    public init(
+        wq: UnsafeMutablePointer<Float>, bq: UnsafeMutablePointer<Float>, wk: UnsafeMutablePointer<Float>,
+        bk: UnsafeMutablePointer<Float>,
+        wv: UnsafeMutablePointer<Float>, bv: UnsafeMutablePointer<Float>, wo: UnsafeMutablePointer<Float>,
+        bo: UnsafeMutablePointer<Float>
+    ) {
         self.wq = wq; self.bq = bq; self.wk = wk; self.bk = bk; self.wv = wv; self.bv = bv; self.wo = wo; self.bo = bo
     }
     /// Floats of each tensor, in the order above.
@@ -20,8 +24,10 @@ public struct AttentionCache {
     /// q, k, v: [N, L, h*d] each; probs: [N, h, L, L] (the softmax, before any dropout);
     /// context: [N, L, h*d].
     public var q, k, v, probs, context: UnsafeMutablePointer<Float>
-    public init(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                probs: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
+    public init(
+        q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        probs: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>
+    ) {
         self.q = q; self.k = k; self.v = v; self.probs = probs; self.context = context
     }
     /// Floats of each buffer, in the order above.
@@ -34,9 +40,11 @@ public enum Attention {
     /// out[N, L, C] = x + (concat_h softmax(q_h k_h^T / sqrt(d)) v_h) Wo + bo, with q, k, v = x W + b.
     /// `dropoutMask` ([N, h, L, L], values 0 or 1/(1 - rate)) multiplies the probabilities; it
     /// then needs `work` of L*L floats for the masked copy.
-    public static func forward(_ out: UnsafeMutablePointer<Float>, _ cache: AttentionCache, _ x: UnsafePointer<Float>,
-                               _ w: AttentionWeights, N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
-                               dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>? = nil, scratch: GemmScratch) {
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, _ cache: AttentionCache, _ x: UnsafePointer<Float>,
+        _ w: AttentionWeights, N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
+        dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>? = nil, scratch: GemmScratch
+    ) {
         let hd = h * d
         Dense.forward(cache.q, x, w.wq, w.bq, M: N * L, inputs: C, outputs: hd, scratch: scratch)
         Dense.forward(cache.k, x, w.wk, w.bk, M: N * L, inputs: C, outputs: hd, scratch: scratch)
@@ -44,10 +52,13 @@ public enum Attention {
         let scale = 1 / Float(d).squareRoot()
         for n in 0..<N {
             for head in 0..<h {
-                let q = cache.q + n * L * hd + head * d, k = cache.k + n * L * hd + head * d, v = cache.v + n * L * hd + head * d
+                let q = cache.q + n * L * hd + head * d, k = cache.k + n * L * hd + head * d,
+                    v = cache.v + n * L * hd + head * d
                 let p = cache.probs + (n * h + head) * L * L
                 // scores = q k^T (rows of q and k are strided by h*d within the packed projections)
-                Gemm.multiply(M: L, N: L, K: d, a: q, lda: hd, transposeA: false, b: k, ldb: hd, transposeB: true, c: p, ldc: L, scratch: scratch)
+                Gemm.multiply(
+                    M: L, N: L, K: d, a: q, lda: hd, transposeA: false, b: k, ldb: hd, transposeB: true, c: p, ldc: L,
+                    scratch: scratch)
                 Parallel.forChunks(L, minimumChunk: 16) { rows in
                     for r in rows { softmaxRow(p + r * L, L, scale: scale) }
                 }
@@ -58,13 +69,15 @@ public enum Attention {
                     for i in 0..<(L * L) { work[i] = p[i] * m[i] }
                     used = UnsafePointer(work)
                 }
-                Gemm.multiply(M: L, N: d, K: L, a: used, lda: L, transposeA: false, b: v, ldb: hd, transposeB: false,
-                              c: cache.context + n * L * hd + head * d, ldc: hd, scratch: scratch)
+                Gemm.multiply(
+                    M: L, N: d, K: L, a: used, lda: L, transposeA: false, b: v, ldb: hd, transposeB: false,
+                    c: cache.context + n * L * hd + head * d, ldc: hd, scratch: scratch)
             }
         }
         // out = x + context Wo + bo
         (out).update(from: x, count: N * L * C)
-        Dense.forward(out, cache.context, w.wo, w.bo, M: N * L, inputs: hd, outputs: C, scratch: scratch, accumulate: true)
+        Dense.forward(
+            out, cache.context, w.wo, w.bo, M: N * L, inputs: hd, outputs: C, scratch: scratch, accumulate: true)
     }
 
     /// row = softmax(scale * row), stable (max subtracted), in place; exp on SIMD8 (FastMath),
@@ -88,10 +101,12 @@ public enum Attention {
 
     /// Gradients of `forward`: dx += ..., and every weight gradient += ... in `dw`.
     /// `work` needs 4 * N*L*h*d + 2 * L*L floats: dcontext, dq, dk, dv, dP and the masked P.
-    public static func backward(_ dx: UnsafeMutablePointer<Float>, _ dw: AttentionWeights, _ dout: UnsafePointer<Float>,
-                                _ x: UnsafePointer<Float>, _ w: AttentionWeights, _ cache: AttentionCache,
-                                N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
-                                dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>, scratch: GemmScratch) {
+    public static func backward(
+        _ dx: UnsafeMutablePointer<Float>, _ dw: AttentionWeights, _ dout: UnsafePointer<Float>,
+        _ x: UnsafePointer<Float>, _ w: AttentionWeights, _ cache: AttentionCache,
+        N: Int, L: Int, C: Int, heads h: Int, keyDim d: Int,
+        dropoutMask: UnsafePointer<Float>? = nil, work: UnsafeMutablePointer<Float>, scratch: GemmScratch
+    ) {
         let hd = h * d
         let dcontext = work, dq = work + N * L * hd, dk = dq + N * L * hd, dv = dk + N * L * hd
         let dp = dv + N * L * hd, masked = dp + L * L
@@ -99,7 +114,9 @@ public enum Attention {
         // The residual's share, then every projection's input gradient is added to it.
         for i in 0..<(N * L * C) { dx[i] += dout[i] }
         Dense.backward(nil, dw.wo, dw.bo, dout, cache.context, w.wo, M: N * L, inputs: hd, outputs: C, scratch: scratch)
-        Gemm.multiply(M: N * L, N: hd, K: C, a: dout, lda: C, transposeA: false, b: w.wo, ldb: C, transposeB: true, c: dcontext, ldc: hd, scratch: scratch)
+        Gemm.multiply(
+            M: N * L, N: hd, K: C, a: dout, lda: C, transposeA: false, b: w.wo, ldb: C, transposeB: true, c: dcontext,
+            ldc: hd, scratch: scratch)
         for n in 0..<N {
             for head in 0..<h {
                 let off = n * L * hd + head * d
@@ -111,10 +128,13 @@ public enum Attention {
                     used = UnsafePointer(masked)
                 }
                 // context = P' v with P' the (masked) probabilities: dv = P'^T dcontext, dP' = dcontext v^T.
-                Gemm.multiply(M: L, N: d, K: L, a: used, lda: L, transposeA: true, b: dcontext + off, ldb: hd, transposeB: false,
-                              c: dv + off, ldc: hd, scratch: scratch)
-                Gemm.multiply(M: L, N: L, K: d, a: dcontext + off, lda: hd, transposeA: false, b: cache.v + off, ldb: hd, transposeB: true,
-                              c: dp, ldc: L, scratch: scratch)
+                Gemm.multiply(
+                    M: L, N: d, K: L, a: used, lda: L, transposeA: true, b: dcontext + off, ldb: hd, transposeB: false,
+                    c: dv + off, ldc: hd, scratch: scratch)
+                Gemm.multiply(
+                    M: L, N: L, K: d, a: dcontext + off, lda: hd, transposeA: false, b: cache.v + off, ldb: hd,
+                    transposeB: true,
+                    c: dp, ldc: L, scratch: scratch)
                 // Through the mask (dP = dP' * mask), then the softmax of the scaled scores:
                 // dS = scale * P (dP - sum_j dP_j P_j).
                 Parallel.forChunks(L, minimumChunk: 16) { rows in
@@ -127,10 +147,12 @@ public enum Attention {
                     }
                 }
                 // scores = q k^T: dq = dS k, dk = dS^T q.
-                Gemm.multiply(M: L, N: d, K: L, a: dp, lda: L, transposeA: false, b: cache.k + off, ldb: hd, transposeB: false,
-                              c: dq + off, ldc: hd, scratch: scratch)
-                Gemm.multiply(M: L, N: d, K: L, a: dp, lda: L, transposeA: true, b: cache.q + off, ldb: hd, transposeB: false,
-                              c: dk + off, ldc: hd, scratch: scratch)
+                Gemm.multiply(
+                    M: L, N: d, K: L, a: dp, lda: L, transposeA: false, b: cache.k + off, ldb: hd, transposeB: false,
+                    c: dq + off, ldc: hd, scratch: scratch)
+                Gemm.multiply(
+                    M: L, N: d, K: L, a: dp, lda: L, transposeA: true, b: cache.q + off, ldb: hd, transposeB: false,
+                    c: dk + off, ldc: hd, scratch: scratch)
             }
         }
         Dense.backward(dx, dw.wq, dw.bq, dq, x, w.wq, M: N * L, inputs: C, outputs: hd, scratch: scratch)
@@ -140,22 +162,30 @@ public enum Attention {
 
     /// The naive twin: the definition for one image in Double, heads one by one.
     /// `weights` are wq, bq, wk, bk, wv, bv, wo, bo; `mask` ([h, L, L]) multiplies the probabilities.
-    public static func forwardNaive(x: [Double], L: Int, C: Int, heads h: Int, keyDim d: Int, weights: [[Double]], mask: [Double]? = nil) -> [Double] {
+    public static func forwardNaive(
+        x: [Double], L: Int, C: Int, heads h: Int, keyDim d: Int, weights: [[Double]], mask: [Double]? = nil
+    ) -> [Double] {
         let hd = h * d
         func project(_ w: [Double], _ b: [Double], _ input: [Double], _ inDim: Int, _ outDim: Int) -> [Double] {
             var y = [Double](repeating: 0, count: L * outDim)
-            for r in 0..<L { for o in 0..<outDim {
-                var s = b[o]
-                for i in 0..<inDim { s += input[r * inDim + i] * w[i * outDim + o] }
-                y[r * outDim + o] = s
-            } }
+            for r in 0..<L {
+                for o in 0..<outDim {
+                    var s = b[o]
+                    for i in 0..<inDim { s += input[r * inDim + i] * w[i * outDim + o] }
+                    y[r * outDim + o] = s
+                }
+            }
             return y
         }
-        let q = project(weights[0], weights[1], x, C, hd), k = project(weights[2], weights[3], x, C, hd), v = project(weights[4], weights[5], x, C, hd)
+        let q = project(weights[0], weights[1], x, C, hd), k = project(weights[2], weights[3], x, C, hd),
+            v = project(weights[4], weights[5], x, C, hd)
         var context = [Double](repeating: 0, count: L * hd)
         for head in 0..<h {
             for r in 0..<L {
-                var scores = (0..<L).map { t in (0..<d).reduce(0.0) { $0 + q[r * hd + head * d + $1] * k[t * hd + head * d + $1] } / Double(d).squareRoot() }
+                var scores = (0..<L).map { t in
+                    (0..<d).reduce(0.0) { $0 + q[r * hd + head * d + $1] * k[t * hd + head * d + $1] }
+                        / Double(d).squareRoot()
+                }
                 let m = scores.max()!
                 scores = scores.map { Foundation.exp($0 - m) }
                 let s = scores.reduce(0, +)

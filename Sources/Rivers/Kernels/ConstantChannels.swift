@@ -51,8 +51,10 @@ public enum ConstantChannels {
 
     /// out[N, Ho, Wo, Cout] += the contribution of the constant channels.
     /// `weight` is the full kernel [k, k, Cin, Cout] of geometry `g` (Cin counts every channel).
-    public static func forward(_ out: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>, offset: Int, count: Int,
-                               _ weight: UnsafePointer<Float>, _ g: ConvGeometry, scratch: ConstantChannelsScratch) {
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>, offset: Int, count: Int,
+        _ weight: UnsafePointer<Float>, _ g: ConvGeometry, scratch: ConstantChannelsScratch
+    ) {
         let (k, Cin, Cout) = (g.kernel, g.inChannels, g.outChannels)
         precondition(offset >= 0 && offset + count <= Cin, "constant channels outside the kernel's input channels")
         let cl = Classes(g, scratch)
@@ -63,19 +65,23 @@ public enum ConstantChannels {
         Parallel.forEach(g.batch) { n in
             let un = u + n * k * k * Cout
             un.initialize(repeating: 0, count: k * k * Cout)
-            for tap in 0..<(k * k) { for c in 0..<count {
-                let v = values[n * count + c], wr = weight + (tap * Cin + offset + c) * Cout, ur = un + tap * Cout
-                for co in 0..<Cout { ur[co] += v * wr[co] }
-            } }
-            for r in 0..<rc { for c in 0..<cc {
-                let vec = vectors + ((n * rc + r) * cc + c) * Cout
-                vec.initialize(repeating: 0, count: Cout)
-                for ky in 0..<k where cl.rowMasks[r] & (1 << ky) != 0 {
-                    for kx in 0..<k where cl.colMasks[c] & (1 << kx) != 0 {
-                        for co in 0..<Cout { vec[co] += un[(ky * k + kx) * Cout + co] }
+            for tap in 0..<(k * k) {
+                for c in 0..<count {
+                    let v = values[n * count + c], wr = weight + (tap * Cin + offset + c) * Cout, ur = un + tap * Cout
+                    for co in 0..<Cout { ur[co] += v * wr[co] }
+                }
+            }
+            for r in 0..<rc {
+                for c in 0..<cc {
+                    let vec = vectors + ((n * rc + r) * cc + c) * Cout
+                    vec.initialize(repeating: 0, count: Cout)
+                    for ky in 0..<k where cl.rowMasks[r] & (1 << ky) != 0 {
+                        for kx in 0..<k where cl.colMasks[c] & (1 << kx) != 0 {
+                            for co in 0..<Cout { vec[co] += un[(ky * k + kx) * Cout + co] }
+                        }
                     }
                 }
-            } }
+            }
         }
         Parallel.forChunks(g.batch * g.outHeight) { rows in
             for row in rows {
@@ -92,15 +98,18 @@ public enum ConstantChannels {
     /// dvalues[N, count] += and dweight[k, k, Cin, Cout] (rows offset..<offset+count) += the
     /// constant channels' gradients, from S[n, tap, co] = sum of dout over the pixels where tap is
     /// valid, itself a sum of the class sums T[n, row class, column class, co].
-    public static func backward(dvalues: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
-                                values: UnsafePointer<Float>, offset: Int, count: Int, _ weight: UnsafePointer<Float>, _ g: ConvGeometry,
-                                scratch: ConstantChannelsScratch) {
+    public static func backward(
+        dvalues: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
+        values: UnsafePointer<Float>, offset: Int, count: Int, _ weight: UnsafePointer<Float>, _ g: ConvGeometry,
+        scratch: ConstantChannelsScratch
+    ) {
         let (k, Cin, Cout) = (g.kernel, g.inChannels, g.outChannels)
         let cl = Classes(g, scratch)
         let (rc, cc) = (cl.rowMasks.count, cl.colMasks.count)
         let floats = scratch.floats.elements(2 * g.batch * (rc * cc + k * k) * Cout)
         // Double sums, stored in pairs of floats' room.
-        let T = UnsafeMutableRawPointer(floats).bindMemory(to: Double.self, capacity: g.batch * (rc * cc + k * k) * Cout)
+        let T = UnsafeMutableRawPointer(floats).bindMemory(
+            to: Double.self, capacity: g.batch * (rc * cc + k * k) * Cout)
         let S = T + g.batch * rc * cc * Cout
         Parallel.forEach(g.batch) { n in
             let tn = T + n * rc * cc * Cout
@@ -114,31 +123,39 @@ public enum ConstantChannels {
             }
             let sn = S + n * k * k * Cout
             sn.initialize(repeating: 0, count: k * k * Cout)
-            for r in 0..<rc { for c in 0..<cc {
-                let t = tn + (r * cc + c) * Cout
-                for ky in 0..<k where cl.rowMasks[r] & (1 << ky) != 0 {
-                    for kx in 0..<k where cl.colMasks[c] & (1 << kx) != 0 {
-                        for co in 0..<Cout { sn[(ky * k + kx) * Cout + co] += t[co] }
+            for r in 0..<rc {
+                for c in 0..<cc {
+                    let t = tn + (r * cc + c) * Cout
+                    for ky in 0..<k where cl.rowMasks[r] & (1 << ky) != 0 {
+                        for kx in 0..<k where cl.colMasks[c] & (1 << kx) != 0 {
+                            for co in 0..<Cout { sn[(ky * k + kx) * Cout + co] += t[co] }
+                        }
                     }
                 }
-            } }
+            }
         }
         if let dvalues {
-            for n in 0..<g.batch { for c in 0..<count {
-                var s = 0.0
-                for tap in 0..<(k * k) {
-                    let wr = weight + (tap * Cin + offset + c) * Cout
-                    for co in 0..<Cout { s += S[(n * k * k + tap) * Cout + co] * Double(wr[co]) }
+            for n in 0..<g.batch {
+                for c in 0..<count {
+                    var s = 0.0
+                    for tap in 0..<(k * k) {
+                        let wr = weight + (tap * Cin + offset + c) * Cout
+                        for co in 0..<Cout { s += S[(n * k * k + tap) * Cout + co] * Double(wr[co]) }
+                    }
+                    dvalues[n * count + c] += Float(s)
                 }
-                dvalues[n * count + c] += Float(s)
-            } }
+            }
         }
         if let dweight {
-            for tap in 0..<(k * k) { for c in 0..<count { for co in 0..<Cout {
-                var s = 0.0
-                for n in 0..<g.batch { s += Double(values[n * count + c]) * S[(n * k * k + tap) * Cout + co] }
-                dweight[(tap * Cin + offset + c) * Cout + co] += Float(s)
-            } } }
+            for tap in 0..<(k * k) {
+                for c in 0..<count {
+                    for co in 0..<Cout {
+                        var s = 0.0
+                        for n in 0..<g.batch { s += Double(values[n * count + c]) * S[(n * k * k + tap) * Cout + co] }
+                        dweight[(tap * Cin + offset + c) * Cout + co] += Float(s)
+                    }
+                }
+            }
         }
     }
 }

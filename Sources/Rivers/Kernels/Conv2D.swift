@@ -12,8 +12,9 @@ public struct ConvGeometry: Equatable, Sendable {
     public let padTop: Int, padLeft: Int
 
     public init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1) {
-        precondition(batch > 0 && height > 0 && width > 0 && inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0,
-                     "convolution dimensions must be positive")
+        precondition(
+            batch > 0 && height > 0 && width > 0 && inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0,
+            "convolution dimensions must be positive")
         self.batch = batch; self.height = height; self.width = width
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernel = kernel; self.stride = stride
@@ -27,7 +28,9 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outputCount: Int { batch * outHeight * outWidth * outChannels }
     public var weightCount: Int { kernel * kernel * inChannels * outChannels }
     /// Multiply-adds x 2 of one forward pass.
-    public var flops: Double { 2 * Double(batch * outHeight * outWidth) * Double(kernel * kernel * inChannels * outChannels) }
+    public var flops: Double {
+        2 * Double(batch * outHeight * outWidth) * Double(kernel * kernel * inChannels * outChannels)
+    }
     /// `NxHxWxCin->Cout`, the benchmark's shape label.
     public var label: String { "\(batch)x\(height)x\(width)x\(inChannels)->\(outChannels)" }
 }
@@ -49,19 +52,24 @@ public enum Conv2D {
 
     /// out[N, Ho, Wo, Cout] = conv(input[N, H, W, Cin], weight[k, k, Cin, Cout]) + bias[Cout].
     /// With `accumulate`, the result is added to `out` (bias still added once).
-    public static func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                               _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false
+    ) {
         if Winograd.applies(g) {
-            Winograd.convolve(out, input, weight, bias, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,
-                              outChannels: g.outChannels, flipped: false, accumulate: accumulate, scratch: scratch)
+            Winograd.convolve(
+                out, input, weight, bias, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,
+                outChannels: g.outChannels, flipped: false, accumulate: accumulate, scratch: scratch)
             return
         }
         direct(out, input, weight, bias, g, scratch: scratch, accumulate: accumulate)
     }
 
     /// `forward` as an implicit GEMM over the taps: every convolution Winograd does not take.
-    static func direct(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                       _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false) {
+    static func direct(
+        _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false
+    ) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         let K = k * k * Cin
@@ -69,12 +77,16 @@ public enum Conv2D {
         Gemm.packB(packed, weight, K: K, N: Cout, ldb: Cout, transposed: false)
         scratch.segments.removeAll(keepingCapacity: true)
         scratch.segmentTaps.removeAll(keepingCapacity: true)
-        for ky in 0..<k { for kx in 0..<k {
-            appendSegments(scratch, kBase: (ky * k + kx) * Cin, channels: Cin, dy: ky - g.padTop, dx: kx - g.padLeft)
-        } }
-        implicitGemm(batch: g.batch, gridHeight: Ho, gridWidth: Wo, step: s, source: input, sourceHeight: H, sourceWidth: W,
-                     sourceChannels: Cin, N: Cout, rowC: { out + $0 * Cout }, packed: packed, K: K, bias: bias,
-                     accumulate: accumulate, scratch: scratch)
+        for ky in 0..<k {
+            for kx in 0..<k {
+                appendSegments(
+                    scratch, kBase: (ky * k + kx) * Cin, channels: Cin, dy: ky - g.padTop, dx: kx - g.padLeft)
+            }
+        }
+        implicitGemm(
+            batch: g.batch, gridHeight: Ho, gridWidth: Wo, step: s, source: input, sourceHeight: H, sourceWidth: W,
+            sourceChannels: Cin, N: Cout, rowC: { out + $0 * Cout }, packed: packed, K: K, bias: bias,
+            accumulate: accumulate, scratch: scratch)
     }
 
     /// Appends one tap's K segments (its channels cut into chunks no longer than the K block),
@@ -91,31 +103,40 @@ public enum Conv2D {
     /// row m is pixel (n, y, x) of a batch of gridHeight x gridWidth grids; for each segment in
     /// `scratch`, its A row is source pixel (y * step + dy, x * step + dx) from channel c0 on,
     /// or zeros where that pixel falls outside the source (the padding).
-    static func implicitGemm(batch: Int, gridHeight Hg: Int, gridWidth Wg: Int, step: Int,
-                             source: UnsafePointer<Float>, sourceHeight Hs: Int, sourceWidth Ws: Int, sourceChannels Cs: Int,
-                             N: Int, rowC: (Int) -> UnsafeMutablePointer<Float>?, packed: UnsafePointer<Float>, K: Int,
-                             bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch) {
+    static func implicitGemm(
+        batch: Int, gridHeight Hg: Int, gridWidth Wg: Int, step: Int,
+        source: UnsafePointer<Float>, sourceHeight Hs: Int, sourceWidth Ws: Int, sourceChannels Cs: Int,
+        N: Int, rowC: (Int) -> UnsafeMutablePointer<Float>?, packed: UnsafePointer<Float>, K: Int,
+        bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch
+    ) {
         let segs = scratch.segments, segTap = scratch.segmentTaps
         let zeros = UnsafePointer(zeroRow.pointer)
-        Gemm.drive(M: batch * Hg * Wg, N: N, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
-            for i in 0..<stride {
-                let m = m0 + min(i, rows - 1)
-                let x = m % Wg, y = (m / Wg) % Hg, n = m / (Wg * Hg)
-                for si in 0..<segTap.count {
-                    let t = segTap[si]
-                    let sy = y * step + t.dy, sx = x * step + t.dx
-                    table[si * stride + i] = sy >= 0 && sy < Hs && sx >= 0 && sx < Ws ? source + ((n * Hs + sy) * Ws + sx) * Cs + t.c0 : zeros
+        Gemm.drive(
+            M: batch * Hg * Wg, N: N, segments: segs, aStep: 1,
+            fillA: { m0, rows, table, stride in
+                for i in 0..<stride {
+                    let m = m0 + min(i, rows - 1)
+                    let x = m % Wg, y = (m / Wg) % Hg, n = m / (Wg * Hg)
+                    for si in 0..<segTap.count {
+                        let t = segTap[si]
+                        let sy = y * step + t.dy, sx = x * step + t.dx
+                        table[si * stride + i] =
+                            sy >= 0 && sy < Hs && sx >= 0 && sx < Ws
+                            ? source + ((n * Hs + sy) * Ws + sx) * Cs + t.c0 : zeros
+                    }
                 }
-            }
-        }, rowC: rowC, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
+            }, rowC: rowC, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
     }
 
     /// dinput[N, H, W, Cin] += the gradient of `forward` for dout[N, Ho, Wo, Cout].
-    public static func backwardInput(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                     _ g: ConvGeometry, scratch: ConvScratch) {
+    public static func backwardInput(
+        _ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        _ g: ConvGeometry, scratch: ConvScratch
+    ) {
         if Winograd.applies(g) {
-            Winograd.convolve(dinput, dout, weight, nil, batch: g.batch, height: g.height, width: g.width, inChannels: g.outChannels,
-                              outChannels: g.inChannels, flipped: true, accumulate: true, scratch: scratch)
+            Winograd.convolve(
+                dinput, dout, weight, nil, batch: g.batch, height: g.height, width: g.width, inChannels: g.outChannels,
+                outChannels: g.inChannels, flipped: true, accumulate: true, scratch: scratch)
             return
         }
         transposed(dinput, dout, weight, g, bias: nil, scratch: scratch, accumulate: true)
@@ -125,8 +146,10 @@ public enum Conv2D {
     /// computed per stride phase (iy mod s, ix mod s), each a small convolution with only the
     /// taps that reach that phase. Without `accumulate` it overwrites: the forward pass of a
     /// transposed convolution.
-    static func transposed(_ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ g: ConvGeometry, bias: UnsafePointer<Float>?, scratch: ConvScratch, accumulate: Bool) {
+    static func transposed(
+        _ dinput: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        _ g: ConvGeometry, bias: UnsafePointer<Float>?, scratch: ConvScratch, accumulate: Bool
+    ) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         for py in 0..<s {
@@ -148,15 +171,19 @@ public enum Conv2D {
                 for t in 0..<taps.count {
                     let tap = taps[t]
                     // B rows for this tap: B[co, ci] = W[ky, kx, ci, co], the tap's Cin x Cout block transposed.
-                    Gemm.packB(packed, weight + (tap.ky * k + tap.kx) * Cin * Cout, K: Cout, N: Cin, ldb: Cout,
-                               transposed: true, kOffset: t * Cout, kTotal: K)
+                    Gemm.packB(
+                        packed, weight + (tap.ky * k + tap.kx) * Cin * Cout, K: Cout, N: Cin, ldb: Cout,
+                        transposed: true, kOffset: t * Cout, kTotal: K)
                     appendSegments(scratch, kBase: t * Cout, channels: Cout, dy: tap.dy, dx: tap.dx)
                 }
-                implicitGemm(batch: g.batch, gridHeight: Hc, gridWidth: Wc, step: 1, source: dout, sourceHeight: Ho, sourceWidth: Wo,
-                             sourceChannels: Cout, N: Cin, rowC: { m in
-                                 let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
-                                 return dinput + ((n * H + ii * s + py) * W + j * s + px) * Cin
-                             }, packed: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
+                implicitGemm(
+                    batch: g.batch, gridHeight: Hc, gridWidth: Wc, step: 1, source: dout, sourceHeight: Ho,
+                    sourceWidth: Wo,
+                    sourceChannels: Cout, N: Cin,
+                    rowC: { m in
+                        let j = m % Wc, ii = (m / Wc) % Hc, n = m / (Wc * Hc)
+                        return dinput + ((n * H + ii * s + py) * W + j * s + px) * Cin
+                    }, packed: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch)
             }
         }
     }

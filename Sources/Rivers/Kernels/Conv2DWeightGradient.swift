@@ -7,16 +7,20 @@ extension Conv2D {
     /// so both operands are read in place: threads take contiguous output rows and their
     /// partial sums are added in thread order, so a given thread count always gives the same
     /// bits (a different count sums in a different order).
-    public static func backwardWeights(_ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
-                                       _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
-                                       scratch: ConvScratch) {
+    public static func backwardWeights(
+        _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+        _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ g: ConvGeometry,
+        scratch: ConvScratch
+    ) {
         if let dbias {
-            Elementwise.columnSums(dbias, dout, rows: g.batch * g.outHeight * g.outWidth, columns: g.outChannels,
-                                   partial: scratch.padded.elements(16 * g.outChannels))
+            Elementwise.columnSums(
+                dbias, dout, rows: g.batch * g.outHeight * g.outWidth, columns: g.outChannels,
+                partial: scratch.padded.elements(16 * g.outChannels))
         }
         if Winograd.applies(g) {
-            Winograd.weightGradient(dweight, input, dout, batch: g.batch, height: g.height, width: g.width,
-                                    inChannels: g.inChannels, outChannels: g.outChannels, scratch: scratch)
+            Winograd.weightGradient(
+                dweight, input, dout, batch: g.batch, height: g.height, width: g.width,
+                inChannels: g.inChannels, outChannels: g.outChannels, scratch: scratch)
         } else if g.kernel == 1 && g.stride == 1 && g.inChannels < Gemm.nr {
             pointwiseWeights(dweight, input, dout, g, scratch: scratch)
         } else if g.outWidth <= 48 && g.outChannels * g.kernel * g.kernel * g.inChannels * 4 > 512 * 1024 {
@@ -33,8 +37,10 @@ extension Conv2D {
     }
 
     /// The row-by-row weight gradient (see `backwardWeights`).
-    static func backwardWeightsByRows(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
-                                      _ g: ConvGeometry, scratch: ConvScratch) {
+    static func backwardWeightsByRows(
+        _ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+        _ g: ConvGeometry, scratch: ConvScratch
+    ) {
         let (H, W, Cout, k, s) = (g.height, g.width, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         // The B loads read 16 channels at a time: pad the channels to a multiple of 16 when needed.
@@ -79,7 +85,9 @@ extension Conv2D {
                                     aRows[r] = a + c
                                     cRows[r] = co + r < Cout ? part + (co + r) * N : nil
                                 }
-                                Gemm.tile(hi - lo, aRows, Cout, b + strip * Gemm.nr, s * C, cRows, tapColumn + strip * Gemm.nr, Gemm.nr, true, nil)
+                                Gemm.tile(
+                                    hi - lo, aRows, Cout, b + strip * Gemm.nr, s * C, cRows,
+                                    tapColumn + strip * Gemm.nr, Gemm.nr, true, nil)
                                 co += Gemm.mr
                             }
                         }
@@ -105,8 +113,10 @@ extension Conv2D {
     /// dweight[ci, co] += sum_p input[p, ci] dout[p, co], as per-chunk float sums over fixed pixel
     /// chunks added in order in Double (deterministic), without the row kernel's copy of the
     /// input padded to 16 channels (61 MB at 200x600, batch 8).
-    static func pointwiseWeights(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
-                                 _ g: ConvGeometry, scratch: ConvScratch) {
+    static func pointwiseWeights(
+        _ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+        _ g: ConvGeometry, scratch: ConvScratch
+    ) {
         let (Cin, Cout, P) = (g.inChannels, g.outChannels, g.batch * g.height * g.width)
         let chunks = max(1, min(64, P / 1024))
         let partial = scratch.partial.elements(chunks * Cin * Cout)
@@ -140,8 +150,10 @@ extension Conv2D {
     /// col[p, (tap, ci)] the input under tap at pixel p (0 in the padding): the GEMM keeps each
     /// output tile in registers over a K block of many pixels, where the row-by-row kernel would
     /// stream a weight-sized partial sum per image row. Deterministic per thread count.
-    static func backwardWeightsByColumns(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
-                                         _ g: ConvGeometry, scratch: ConvScratch) {
+    static func backwardWeightsByColumns(
+        _ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+        _ g: ConvGeometry, scratch: ConvScratch
+    ) {
         let (H, W, Cin, Cout, k, s) = (g.height, g.width, g.inChannels, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
         let K9 = k * k * Cin, P = g.batch * Ho * Wo
@@ -160,14 +172,19 @@ extension Conv2D {
                         for kx in 0..<k {
                             let ix = ox * s + kx - g.padLeft
                             let dst = row + (ky * k + kx) * Cin
-                            if iy < 0 || iy >= H || ix < 0 || ix >= W { dst.update(repeating: 0, count: Cin) }
-                            else { dst.update(from: input + ((n * H + iy) * W + ix) * Cin, count: Cin) }
+                            if iy < 0 || iy >= H || ix < 0 || ix >= W {
+                                dst.update(repeating: 0, count: Cin)
+                            } else {
+                                dst.update(from: input + ((n * H + iy) * W + ix) * Cin, count: Cin)
+                            }
                         }
                     }
                 }
             }
-            Gemm.multiply(M: K9, N: Cout, K: p1 - p0, a: col, lda: K9, transposeA: true, b: dout + p0 * Cout, ldb: Cout, transposeB: false,
-                          c: dweight, ldc: Cout, accumulate: true, scratch: scratch)
+            Gemm.multiply(
+                M: K9, N: Cout, K: p1 - p0, a: col, lda: K9, transposeA: true, b: dout + p0 * Cout, ldb: Cout,
+                transposeB: false,
+                c: dweight, ldc: Cout, accumulate: true, scratch: scratch)
             p0 = p1
         }
     }

@@ -20,7 +20,9 @@ public enum Elementwise {
     }
 
     /// dx += dout * d swish / dx = dout * s (1 + x (1 - s)), s = sigmoid(x).
-    public static func swishBackward(_ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+    public static func swishBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int
+    ) {
         Parallel.forChunks(count, minimumChunk: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
@@ -38,15 +40,19 @@ public enum Elementwise {
     }
 
     /// out = a + b (out may alias either). The backward pass of an add is the identity.
-    public static func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) {
+    public static func add(
+        _ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int
+    ) {
         Parallel.forChunks(count, minimumChunk: grain) { r in
             for i in r { out[i] = a[i] + b[i] }
         }
     }
 
     /// out[p, 0..<Ca] = a[p], out[p, Ca..<Ca+Cb] = b[p] for `pixels` pixels (NHWC channel concat).
-    public static func concatChannels(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ ca: Int,
-                                      _ b: UnsafePointer<Float>, _ cb: Int, pixels: Int) {
+    public static func concatChannels(
+        _ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ ca: Int,
+        _ b: UnsafePointer<Float>, _ cb: Int, pixels: Int
+    ) {
         let c = ca + cb
         Parallel.forChunks(pixels, minimumChunk: grain / max(c, 1)) { r in
             for p in r {
@@ -57,8 +63,10 @@ public enum Elementwise {
     }
 
     /// The backward pass of `concatChannels`: da += dout[:, :Ca], db += dout[:, Ca:].
-    public static func splitChannels(_ da: UnsafeMutablePointer<Float>, _ ca: Int, _ db: UnsafeMutablePointer<Float>, _ cb: Int,
-                                     _ dout: UnsafePointer<Float>, pixels: Int) {
+    public static func splitChannels(
+        _ da: UnsafeMutablePointer<Float>, _ ca: Int, _ db: UnsafeMutablePointer<Float>, _ cb: Int,
+        _ dout: UnsafePointer<Float>, pixels: Int
+    ) {
         let c = ca + cb
         Parallel.forChunks(pixels, minimumChunk: grain / max(c, 1)) { r in
             for p in r {
@@ -71,8 +79,10 @@ public enum Elementwise {
     /// sums[c] += sum over rows r of x[r * C + c]: the gradient of a bias. Rows are cut into a
     /// fixed number of chunks summed in parallel, then added in order (deterministic).
     /// `partial` needs 16 * C floats.
-    public static func columnSums(_ sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, columns C: Int,
-                                  partial: UnsafeMutablePointer<Float>) {
+    public static func columnSums(
+        _ sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, columns C: Int,
+        partial: UnsafeMutablePointer<Float>
+    ) {
         let chunks = max(1, min(16, rows / 1024))
         Parallel.forEach(chunks) { k in
             let acc = partial + k * C
@@ -90,15 +100,19 @@ public enum Elementwise {
     }
 
     /// mean |prediction - target| over `count` values, summed in Double.
-    public static func meanAbsoluteError(_ prediction: UnsafePointer<Float>, _ target: UnsafePointer<Float>, _ count: Int) -> Float {
+    public static func meanAbsoluteError(
+        _ prediction: UnsafePointer<Float>, _ target: UnsafePointer<Float>, _ count: Int
+    ) -> Float {
         var s = 0.0
         for i in 0..<count { s += Double(abs(prediction[i] - target[i])) }
         return Float(s / Double(max(count, 1)))
     }
 
     /// dprediction += d MAE / d prediction = sign(prediction - target) / count (0 where equal, as TF).
-    public static func meanAbsoluteErrorBackward(_ dprediction: UnsafeMutablePointer<Float>, _ prediction: UnsafePointer<Float>,
-                                                 _ target: UnsafePointer<Float>, _ count: Int) {
+    public static func meanAbsoluteErrorBackward(
+        _ dprediction: UnsafeMutablePointer<Float>, _ prediction: UnsafePointer<Float>,
+        _ target: UnsafePointer<Float>, _ count: Int
+    ) {
         let scale = 1 / Float(max(count, 1))
         for i in 0..<count {
             let d = prediction[i] - target[i]

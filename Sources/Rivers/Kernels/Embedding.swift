@@ -4,7 +4,8 @@ import Foundation
 public enum NoiseEmbedding {
     /// emb[n, 0..<E/2] = sin(2 pi f_k v_n), emb[n, E/2..<E] = cos(2 pi f_k v_n), with
     /// f_k = exp(linspace(ln 1, ln 1000, E/2)) and v_n the image's noise variance.
-    public static func forward(_ emb: UnsafeMutablePointer<Float>, variances: UnsafePointer<Float>, N: Int, dims E: Int) {
+    public static func forward(_ emb: UnsafeMutablePointer<Float>, variances: UnsafePointer<Float>, N: Int, dims E: Int)
+    {
         precondition(E % 2 == 0 && E >= 2, "embedding dimensions must be even")
         let half = E / 2
         for n in 0..<N {
@@ -18,4 +19,3 @@ public enum NoiseEmbedding {
         }
     }
 }
-

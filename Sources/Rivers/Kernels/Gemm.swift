@@ -38,10 +38,12 @@ public enum Gemm {
     /// rows r, where A_r = a[r]. Rows whose C pointer is nil are computed and dropped (row tails).
     /// `bias` (nCount values) is added when given; with `add`, C is accumulated into.
     @inline(__always)
-    public static func tile(_ k: Int, _ a: UnsafePointer<UnsafePointer<Float>>, _ aStep: Int,
-                            _ b: UnsafePointer<Float>, _ ldb: Int,
-                            _ c: UnsafePointer<UnsafeMutablePointer<Float>?>, _ n0: Int, _ nCount: Int,
-                            _ add: Bool, _ bias: UnsafePointer<Float>?) {
+    public static func tile(
+        _ k: Int, _ a: UnsafePointer<UnsafePointer<Float>>, _ aStep: Int,
+        _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ c: UnsafePointer<UnsafeMutablePointer<Float>?>, _ n0: Int, _ nCount: Int,
+        _ add: Bool, _ bias: UnsafePointer<Float>?
+    ) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
@@ -89,8 +91,10 @@ public enum Gemm {
     /// Packs B (K x N; B[k, n] = b[k * ldb + n], or b[n * ldb + k] when `transposed`) into
     /// NR-column strips, strip-major then k-major: dst[s * kTotal * NR + (kOffset + k) * NR + j],
     /// zero past N. `kOffset` and `kTotal` let several pieces (a convolution's taps) fill one panel.
-    public static func packB(_ dst: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, K: Int, N: Int, ldb: Int,
-                             transposed: Bool, kOffset: Int = 0, kTotal: Int? = nil) {
+    public static func packB(
+        _ dst: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, K: Int, N: Int, ldb: Int,
+        transposed: Bool, kOffset: Int = 0, kTotal: Int? = nil
+    ) {
         let total = kTotal ?? K
         let strips = (N + nr - 1) / nr
         for s in 0..<strips {
@@ -121,7 +125,9 @@ public enum Gemm {
     /// segment s, for i in 0..<stride (rows past the block's end repeat a valid row; they are
     /// computed and dropped). Called once per block, so per-row index arithmetic stays out of
     /// the tile loop.
-    public typealias FillA = (_ m0: Int, _ rows: Int, _ table: UnsafeMutablePointer<UnsafePointer<Float>>, _ stride: Int) -> Void
+    public typealias FillA = (
+        _ m0: Int, _ rows: Int, _ table: UnsafeMutablePointer<UnsafePointer<Float>>, _ stride: Int
+    ) -> Void
 
     /// The row-block driver shared by GEMM and the convolutions.
     /// For each block of MC rows (blocks split over threads, a static round-robin), for each
@@ -131,10 +137,12 @@ public enum Gemm {
     /// - `rowC(m)`: C's row m (column 0), nil for a row not stored.
     /// - `packedB`: B packed by `packB` over the whole K.
     /// The first segment overwrites C unless `accumulate`, and adds `bias` either way.
-    public static func drive(M: Int, N: Int, segments: [(k0: Int, count: Int)], aStep: Int,
-                             fillA: FillA, rowC: (Int) -> UnsafeMutablePointer<Float>?,
-                             packedB: UnsafePointer<Float>, K: Int, bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch,
-                             maxThreads: Int? = nil) {
+    public static func drive(
+        M: Int, N: Int, segments: [(k0: Int, count: Int)], aStep: Int,
+        fillA: FillA, rowC: (Int) -> UnsafeMutablePointer<Float>?,
+        packedB: UnsafePointer<Float>, K: Int, bias: UnsafePointer<Float>?, accumulate: Bool, scratch: GemmScratch,
+        maxThreads: Int? = nil
+    ) {
         if M == 0 || N == 0 { return }
         let strips = (N + nr - 1) / nr
         let blocks = (M + mc - 1) / mc
@@ -153,7 +161,9 @@ public enum Gemm {
                         let tiles = (mCount + mr - 1) / mr
                         for i in 0..<(tiles * mr) { cRows[i] = i < mCount ? rowC(m0 + i) : nil }
                         if segments.isEmpty {
-                            if !accumulate { for i in 0..<mCount { if let r = cRows[i] { for n in 0..<N { r[n] = bias?[n] ?? 0 } } } }
+                            if !accumulate {
+                                for i in 0..<mCount { if let r = cRows[i] { for n in 0..<N { r[n] = bias?[n] ?? 0 } } }
+                            }
                             block += threads
                             continue
                         }
@@ -168,7 +178,9 @@ public enum Gemm {
                                 let b = packedB + s * K * nr + seg.k0 * nr
                                 var r0 = 0
                                 while r0 < mCount {
-                                    tile(seg.count, rows + r0, aStep, b, nr, cRows + r0, n0, nCount, add, segBias.map { $0 + n0 })
+                                    tile(
+                                        seg.count, rows + r0, aStep, b, nr, cRows + r0, n0, nCount, add,
+                                        segBias.map { $0 + n0 })
                                     r0 += mr
                                 }
                             }
@@ -190,44 +202,58 @@ public enum Gemm {
 
     /// C = op(A) op(B) + bias (+ C when `accumulate`), row-major: op(A) is M x K, op(B) K x N.
     /// `scratch` holds packed B and the row tables, reused across calls.
-    public static func multiply(M: Int, N: Int, K: Int,
-                                a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
-                                b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                                c: UnsafeMutablePointer<Float>, ldc: Int,
-                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: GemmScratch, maxThreads: Int? = nil) {
+    public static func multiply(
+        M: Int, N: Int, K: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, scratch: GemmScratch, maxThreads: Int? = nil
+    ) {
         let packed = scratch.packed.elements(packedSize(K: K, N: N))
         packB(packed, b, K: K, N: N, ldb: ldb, transposed: transposeB)
         segments(K: K, into: &scratch.segments)
         let segs = scratch.segments
         // A[m, k] = a[m * lda + k]; transposed, a[k * lda + m]: row m starts at a + m, steps by lda.
         let (rowStep, kStep, aStep) = transposeA ? (1, lda, lda) : (lda, 1, 1)
-        drive(M: M, N: N, segments: segs, aStep: aStep, fillA: { m0, rows, table, stride in
-            for si in 0..<segs.count {
-                for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * rowStep + segs[si].k0 * kStep }
-            }
-        }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch, maxThreads: maxThreads)
+        drive(
+            M: M, N: N, segments: segs, aStep: aStep,
+            fillA: { m0, rows, table, stride in
+                for si in 0..<segs.count {
+                    for i in 0..<stride {
+                        table[si * stride + i] = a + min(m0 + i, M - 1) * rowStep + segs[si].k0 * kStep
+                    }
+                }
+            }, rowC: { c + $0 * ldc }, packedB: packed, K: K, bias: bias, accumulate: accumulate, scratch: scratch,
+            maxThreads: maxThreads)
     }
 
     /// C = A B (+ C when `accumulate`) for row-major A (M x K, leading dimension lda) and B
     /// already packed by `packB`, on the calling thread only: for callers that split the work
     /// over threads themselves.
-    public static func multiplySerial(M: Int, N: Int, K: Int, a: UnsafePointer<Float>, lda: Int, packedB: UnsafePointer<Float>,
-                                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, scratch: GemmScratch) {
+    public static func multiplySerial(
+        M: Int, N: Int, K: Int, a: UnsafePointer<Float>, lda: Int, packedB: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, scratch: GemmScratch
+    ) {
         segments(K: K, into: &scratch.segments)
         let segs = scratch.segments
-        drive(M: M, N: N, segments: segs, aStep: 1, fillA: { m0, rows, table, stride in
-            for si in 0..<segs.count {
-                for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * lda + segs[si].k0 }
-            }
-        }, rowC: { c + $0 * ldc }, packedB: packedB, K: K, bias: nil, accumulate: accumulate, scratch: scratch, maxThreads: 1)
+        drive(
+            M: M, N: N, segments: segs, aStep: 1,
+            fillA: { m0, rows, table, stride in
+                for si in 0..<segs.count {
+                    for i in 0..<stride { table[si * stride + i] = a + min(m0 + i, M - 1) * lda + segs[si].k0 }
+                }
+            }, rowC: { c + $0 * ldc }, packedB: packedB, K: K, bias: nil, accumulate: accumulate, scratch: scratch,
+            maxThreads: 1)
     }
 
     /// The naive twin: three loops, sums in Double. Tests compare the fast path against it.
-    public static func multiplyNaive(M: Int, N: Int, K: Int,
-                                     a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
-                                     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                                     c: UnsafeMutablePointer<Float>, ldc: Int,
-                                     bias: UnsafePointer<Float>? = nil, accumulate: Bool = false) {
+    public static func multiplyNaive(
+        M: Int, N: Int, K: Int,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
+    ) {
         for m in 0..<M {
             for n in 0..<N {
                 var s = Double(bias?[n] ?? 0)

@@ -26,10 +26,15 @@ public struct GroupNormShape: Equatable, Sendable {
     /// The activation applied to the normalized, scaled and shifted result.
     public let output: Activation
 
-    public init(N: Int, HW: Int, C: Int, constantChannels: Int = 0, groups: Int = 8, epsilon: Float = 1e-3,
-                input: Activation = .identity, output: Activation = .identity) {
-        precondition(N > 0 && HW > 0 && C > 0 && constantChannels >= 0 && groups > 0, "GroupNorm sizes must be positive")
-        precondition((C + constantChannels) % groups == 0, "GroupNorm: \(C + constantChannels) channels do not divide into \(groups) groups")
+    public init(
+        N: Int, HW: Int, C: Int, constantChannels: Int = 0, groups: Int = 8, epsilon: Float = 1e-3,
+        input: Activation = .identity, output: Activation = .identity
+    ) {
+        precondition(
+            N > 0 && HW > 0 && C > 0 && constantChannels >= 0 && groups > 0, "GroupNorm sizes must be positive")
+        precondition(
+            (C + constantChannels) % groups == 0,
+            "GroupNorm: \(C + constantChannels) channels do not divide into \(groups) groups")
         self.N = N; self.HW = HW; self.C = C; self.constantChannels = constantChannels; self.groups = groups
         self.epsilon = epsilon; self.input = input; self.output = output
     }
@@ -64,9 +69,11 @@ public enum GroupNorm {
     /// channels, in runs of `floatRun` pixels summed in float (SIMD8 when C is a multiple of 8),
     /// then in Double. `run` holds 2 C floats.
     @inline(__always)
-    static func channelSums(_ acc1: UnsafeMutablePointer<Double>, _ acc2: UnsafeMutablePointer<Double>, _ run: UnsafeMutablePointer<Float>,
-                            C: Int, p0: Int, p1: Int,
-                            _ f: (Int) -> (SIMD8<Float>, SIMD8<Float>), _ fScalar: (Int) -> (Float, Float)) {
+    static func channelSums(
+        _ acc1: UnsafeMutablePointer<Double>, _ acc2: UnsafeMutablePointer<Double>, _ run: UnsafeMutablePointer<Float>,
+        C: Int, p0: Int, p1: Int,
+        _ f: (Int) -> (SIMD8<Float>, SIMD8<Float>), _ fScalar: (Int) -> (Float, Float)
+    ) {
         var p = p0
         while p < p1 {
             let end = min(p1, p + floatRun)
@@ -112,7 +119,10 @@ public enum GroupNorm {
         }
 
         /// center[n, c] = mean of c's group, rs[n, c] = its rstd (times gamma[c] when given).
-        func spread(_ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, _ s: GroupNormShape) {
+        func spread(
+            _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
+            _ s: GroupNormShape
+        ) {
             let (Ct, G, cg) = (s.totalChannels, s.groups, s.groupSize)
             for n in 0..<s.N {
                 for c in 0..<Ct {
@@ -130,11 +140,15 @@ public enum GroupNorm {
     /// sums of deviations from each channel's value at the image's first pixel (a shift that
     /// keeps E[d^2] - E[d]^2 from canceling), then the output; with a swish on the input, the
     /// first pass also writes it to `out`, so the exponential is computed once. out != x.
-    public static func forward(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
-                               _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
-                               _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
-                               _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
-        precondition(s.constantChannels == 0 || (constants != nil && constantOut != nil), "GroupNorm: constant channels need their values and outputs")
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
+        _ mean: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
+        _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
+        _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch
+    ) {
+        precondition(
+            s.constantChannels == 0 || (constants != nil && constantOut != nil),
+            "GroupNorm: constant channels need their values and outputs")
         precondition(UnsafePointer(out) != x, "GroupNorm.forward: out must not be x")
         let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
         let L = Layout(scratch, s)
@@ -147,25 +161,30 @@ public enum GroupNorm {
             (L.p1 + u * C).initialize(repeating: 0, count: C)
             (L.p2 + u * C).initialize(repeating: 0, count: C)
             let xn = x + n * HW * C, on = out + n * HW * C, kn = UnsafePointer(L.a + n * Ct)
-            channelSums(L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1, { i in
-                let v = pre(xn.simd8(at: i))
-                if stores { on.storeSIMD8(v, at: i) }
-                let d = v - kn.simd8(at: i % C)
-                return (d, d * d)
-            }, { i in
-                let v = pre(xn[i])
-                if stores { on[i] = v }
-                let d = v - kn[i % C]
-                return (d, d * d)
-            })
+            channelSums(
+                L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1,
+                { i in
+                    let v = pre(xn.simd8(at: i))
+                    if stores { on.storeSIMD8(v, at: i) }
+                    let d = v - kn.simd8(at: i % C)
+                    return (d, d * d)
+                },
+                { i in
+                    let v = pre(xn[i])
+                    if stores { on[i] = v }
+                    let d = v - kn[i % C]
+                    return (d, d * d)
+                })
         }
         for n in 0..<s.N {
             for g in 0..<G {
                 let channels = (g * cg)..<((g + 1) * cg)
                 var sum = 0.0
                 for c in channels {
-                    sum += c < C ? reduceChunks(L.p1, s, n: n, c: c) + Double(HW) * Double(L.a[n * Ct + c])
-                                 : Double(HW) * Double(pre(constants![n * Cc + c - C]))
+                    sum +=
+                        c < C
+                        ? reduceChunks(L.p1, s, n: n, c: c) + Double(HW) * Double(L.a[n * Ct + c])
+                        : Double(HW) * Double(pre(constants![n * Cc + c - C]))
                 }
                 let mu = sum / Double(HW * cg)
                 // sum (v - mu)^2 = sum (d + k - mu)^2 = S2 + 2 (k - mu) S1 + HW (k - mu)^2 per channel.
@@ -173,7 +192,9 @@ public enum GroupNorm {
                 for c in channels {
                     if c < C {
                         let k = Double(L.a[n * Ct + c]) - mu
-                        squares += reduceChunks(L.p2, s, n: n, c: c) + 2 * k * reduceChunks(L.p1, s, n: n, c: c) + Double(HW) * k * k
+                        squares +=
+                            reduceChunks(L.p2, s, n: n, c: c) + 2 * k * reduceChunks(L.p1, s, n: n, c: c) + Double(HW)
+                            * k * k
                     } else {
                         let d = Double(pre(constants![n * Cc + c - C])) - mu
                         squares += Double(HW) * d * d
@@ -184,7 +205,8 @@ public enum GroupNorm {
             }
         }
         if stores {
-            let stored = GroupNormShape(N: s.N, HW: HW, C: C, groups: G, epsilon: s.epsilon, input: .identity, output: s.output)
+            let stored = GroupNormShape(
+                N: s.N, HW: HW, C: C, groups: G, epsilon: s.epsilon, input: .identity, output: s.output)
             apply(out, UnsafePointer(out), mean, rstd, gamma, beta, stored, scratch: scratch)
         } else {
             apply(out, constantOut: constantOut, x, constants: constants, mean, rstd, gamma, beta, s, scratch: scratch)
@@ -194,10 +216,12 @@ public enum GroupNorm {
     /// The last pass of `forward` alone, with saved statistics: recomputes the output in the
     /// backward pass instead of keeping it. (x - mean) comes first: folding the mean into a
     /// shift would cancel at |x| rstd. out may be x.
-    public static func apply(_ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
-                             _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
-                             _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
-                             _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
+    public static func apply(
+        _ out: UnsafeMutablePointer<Float>, constantOut: UnsafeMutablePointer<Float>? = nil,
+        _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
+        _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
+        _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch
+    ) {
         let (C, Cc, Ct, HW) = (s.C, s.constantChannels, s.totalChannels, s.HW)
         let L = Layout(scratch, s)
         let (pre, post) = (s.input, s.output)
@@ -217,13 +241,16 @@ public enum GroupNorm {
                 for p in p0..<p1 {
                     var c = 0
                     while c < C {
-                        let v = post((pre(xn.simd8(at: p * C + c)) - cn.simd8(at: c)) * sn.simd8(at: c) + beta.simd8(at: c))
+                        let v = post(
+                            (pre(xn.simd8(at: p * C + c)) - cn.simd8(at: c)) * sn.simd8(at: c) + beta.simd8(at: c))
                         on.storeSIMD8(v, at: p * C + c)
                         c += 8
                     }
                 }
             } else {
-                for p in p0..<p1 { for c in 0..<C { on[p * C + c] = post((pre(xn[p * C + c]) - cn[c]) * sn[c] + beta[c]) } }
+                for p in p0..<p1 {
+                    for c in 0..<C { on[p * C + c] = post((pre(xn[p * C + c]) - cn[c]) * sn[c] + beta[c]) }
+                }
             }
         }
     }
@@ -234,11 +261,13 @@ public enum GroupNorm {
     /// `dconstantOut` [N, constantChannels] is the gradient of `constantOut`, summed over pixels
     /// (the constant was used at every pixel); the constant inputs themselves get no gradient
     /// (the embedding they come from has no parameters).
-    public static func backward(_ dx: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
-                                _ dout: UnsafePointer<Float>, dconstantOut: UnsafePointer<Float>? = nil,
-                                _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
-                                _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
-                                _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch) {
+    public static func backward(
+        _ dx: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
+        _ dout: UnsafePointer<Float>, dconstantOut: UnsafePointer<Float>? = nil,
+        _ x: UnsafePointer<Float>, constants: UnsafePointer<Float>? = nil,
+        _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
+        _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ s: GroupNormShape, scratch: GroupNormScratch
+    ) {
         let (C, Cc, Ct, G, cg, HW) = (s.C, s.constantChannels, s.totalChannels, s.groups, s.groupSize, s.HW)
         let L = Layout(scratch, s)
         let (pre, post) = (s.input, s.output)
@@ -259,8 +288,14 @@ public enum GroupNorm {
                 let xhat = (pre(xn[i]) - cn[c]) * rn[c]
                 return (dn[i] * post.derivative(xhat * gamma[c] + beta[c]), xhat)
             }
-            channelSums(L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1,
-                        { let (dy, xhat) = dyXhat($0); return (dy, dy * xhat) }, { let (dy, xhat) = dyXhatScalar($0); return (dy, dy * xhat) })
+            channelSums(
+                L.p1 + u * C, L.p2 + u * C, L.runs + u * 2 * C, C: C, p0: p0, p1: p1,
+                {
+                    let (dy, xhat) = dyXhat($0); return (dy, dy * xhat)
+                },
+                {
+                    let (dy, xhat) = dyXhatScalar($0); return (dy, dy * xhat)
+                })
         }
         // Per image and channel: S1 = sum dy, S2 = sum dy xhat (constants: the pixel-summed dy).
         // Per group: a = mean(g), b = mean(g xhat); per channel: dgamma += S2, dbeta += S1.
@@ -320,21 +355,30 @@ public enum GroupNorm {
 
     /// The naive twin of `forward`: the definition in Double, one group at a time, over a fully
     /// materialized input x [N, HW, C + constantChannels] (constants written at every pixel).
-    public static func forwardNaive(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
-                                    N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3,
-                                    input: Activation = .identity, output: Activation = .identity) {
+    public static func forwardNaive(
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
+        _ beta: UnsafePointer<Float>,
+        N: Int, HW: Int, C: Int, groups G: Int, epsilon: Float = 1e-3,
+        input: Activation = .identity, output: Activation = .identity
+    ) {
         let cg = C / G
         func act(_ a: Activation, _ v: Double) -> Double { a == .swish ? v / (1 + Foundation.exp(-v)) : v }
         for n in 0..<N {
             for g in 0..<G {
                 var values: [Double] = []
-                for p in 0..<HW { for c in (g * cg)..<((g + 1) * cg) { values.append(act(input, Double(x[(n * HW + p) * C + c]))) } }
+                for p in 0..<HW {
+                    for c in (g * cg)..<((g + 1) * cg) { values.append(act(input, Double(x[(n * HW + p) * C + c]))) }
+                }
                 let m = values.reduce(0, +) / Double(values.count)
                 let v = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count)
                 for p in 0..<HW {
                     for c in (g * cg)..<((g + 1) * cg) {
                         let i = (n * HW + p) * C + c
-                        out[i] = Float(act(output, (act(input, Double(x[i])) - m) / (v + Double(epsilon)).squareRoot() * Double(gamma[c]) + Double(beta[c])))
+                        out[i] = Float(
+                            act(
+                                output,
+                                (act(input, Double(x[i])) - m) / (v + Double(epsilon)).squareRoot() * Double(gamma[c])
+                                    + Double(beta[c])))
                     }
                 }
             }

@@ -17,20 +17,26 @@ public enum Half {
 
     /// dst[p * dstStride + c] = activation(src[p * channels + c]) for `pixels` pixels of
     /// `channels` values: a tensor expanded into (part of) a wider one, e.g. one side of a concat.
-    public static func expand(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float16>, channels: Int, pixels: Int,
-                              activation: Activation = .identity) {
+    public static func expand(
+        _ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float16>, channels: Int, pixels: Int,
+        activation: Activation = .identity
+    ) {
         strided(dst, dstStride, src, channels, pixels, activation, { SIMD8<Float>($0.simd8()) }, { Float($0) })
     }
 
     /// The Float32 twin of `expand`: strided copy with an activation.
-    public static func copy(_ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>, channels: Int, pixels: Int,
-                            activation: Activation = .identity) {
+    public static func copy(
+        _ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<Float>, channels: Int, pixels: Int,
+        activation: Activation = .identity
+    ) {
         strided(dst, dstStride, src, channels, pixels, activation, { $0.simd8() }, { $0 })
     }
 
     @inline(__always)
-    static func strided<T>(_ dst: UnsafeMutablePointer<Float>, _ dstStride: Int, _ src: UnsafePointer<T>, _ channels: Int, _ pixels: Int,
-                           _ activation: Activation, _ load8: (UnsafePointer<T>) -> SIMD8<Float>, _ load1: (T) -> Float) {
+    static func strided<T>(
+        _ dst: UnsafeMutablePointer<Float>, _ dstStride: Int, _ src: UnsafePointer<T>, _ channels: Int, _ pixels: Int,
+        _ activation: Activation, _ load8: (UnsafePointer<T>) -> SIMD8<Float>, _ load1: (T) -> Float
+    ) {
         Parallel.forChunks(pixels, minimumChunk: max(1, Elementwise.grain / max(channels, 1))) { r in
             for p in r {
                 let s = src + p * channels, d = dst + p * dstStride

@@ -6,36 +6,45 @@ public enum Ops {
     /// conv2d(x [N, H, W, Cin], weight [k, k, Cin, Cout], bias [Cout]?) with "same" padding.
     public static func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1) -> Tensor {
         let (n, h, w, c) = x.nhwc
-        precondition(weight.shape.count == 4 && weight.shape[0] == weight.shape[1] && weight.shape[2] == c,
-                     "conv2d: weight shape \(weight.shape) does not fit input \(x.shape)")
-        let g = ConvGeometry(batch: n, height: h, width: w, inChannels: c, outChannels: weight.shape[3], kernel: weight.shape[0], stride: stride)
+        precondition(
+            weight.shape.count == 4 && weight.shape[0] == weight.shape[1] && weight.shape[2] == c,
+            "conv2d: weight shape \(weight.shape) does not fit input \(x.shape)")
+        let g = ConvGeometry(
+            batch: n, height: h, width: w, inChannels: c, outChannels: weight.shape[3], kernel: weight.shape[0],
+            stride: stride)
         bias?.expect([g.outChannels], "conv2d bias")
         let y = Tensor(shape: [n, g.outHeight, g.outWidth, g.outChannels])
-        Conv2D.forward(y.pointer, x.pointer, weight.pointer, bias.map { UnsafePointer($0.pointer) }, g, scratch: ConvScratch())
+        Conv2D.forward(
+            y.pointer, x.pointer, weight.pointer, bias.map { UnsafePointer($0.pointer) }, g, scratch: ConvScratch())
         return y
     }
 
     /// Keras Conv2DTranspose(3, stride 2, "same"): x [N, H, W, Cin], weight [3, 3, Cout, Cin] -> [N, 2H, 2W, Cout].
     public static func convTranspose2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor {
         let (n, h, w, c) = x.nhwc
-        precondition(weight.shape.count == 4 && weight.shape[0] == 3 && weight.shape[1] == 3 && weight.shape[3] == c,
-                     "convTranspose2d: weight shape \(weight.shape) does not fit input \(x.shape)")
+        precondition(
+            weight.shape.count == 4 && weight.shape[0] == 3 && weight.shape[1] == 3 && weight.shape[3] == c,
+            "convTranspose2d: weight shape \(weight.shape) does not fit input \(x.shape)")
         let g = ConvTranspose2D.geometry(batch: n, height: h, width: w, inChannels: c, outChannels: weight.shape[2])
         bias?.expect([weight.shape[2]], "convTranspose2d bias")
         let y = Tensor(shape: [n, 2 * h, 2 * w, weight.shape[2]])
-        ConvTranspose2D.forward(y.pointer, x.pointer, weight.pointer, bias.map { UnsafePointer($0.pointer) }, g, scratch: ConvScratch())
+        ConvTranspose2D.forward(
+            y.pointer, x.pointer, weight.pointer, bias.map { UnsafePointer($0.pointer) }, g, scratch: ConvScratch())
         return y
     }
 
     /// GroupNorm over x [N, H, W, C] with gamma, beta [C].
-    public static func groupNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, groups: Int = 8, epsilon: Float = 1e-3) -> Tensor {
+    public static func groupNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, groups: Int = 8, epsilon: Float = 1e-3)
+        -> Tensor
+    {
         let (n, h, w, c) = x.nhwc
         precondition(c % groups == 0, "groupNorm: \(c) channels do not divide into \(groups) groups")
         gamma.expect([c], "groupNorm gamma")
         beta.expect([c], "groupNorm beta")
         let y = Tensor(shape: x.shape), mean = Tensor(shape: [n, groups]), rstd = Tensor(shape: [n, groups])
-        GroupNorm.forward(y.pointer, mean.pointer, rstd.pointer, x.pointer, gamma.pointer, beta.pointer,
-                          GroupNormShape(N: n, HW: h * w, C: c, groups: groups, epsilon: epsilon), scratch: GroupNormScratch())
+        GroupNorm.forward(
+            y.pointer, mean.pointer, rstd.pointer, x.pointer, gamma.pointer, beta.pointer,
+            GroupNormShape(N: n, HW: h * w, C: c, groups: groups, epsilon: epsilon), scratch: GroupNormScratch())
         return y
     }
 

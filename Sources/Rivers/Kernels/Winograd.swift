@@ -24,8 +24,10 @@ public enum Winograd {
     /// F(2x2, 3x3): the output is linear in U = G w G^T, Y = A^T (U . V) A per tile, so
     /// dL/dU[xi] = sum over tiles of V[xi] (A dY A^T)[xi], 16 GEMMs over the tiles of each chunk
     /// (per-thread sums added in thread order), and dweight += G^T dU G.
-    static func weightGradient(_ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
-                               batch N: Int, height H: Int, width W: Int, inChannels Ci: Int, outChannels Co: Int, scratch: GemmScratch) {
+    static func weightGradient(
+        _ dweight: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+        batch N: Int, height H: Int, width W: Int, inChannels Ci: Int, outChannels Co: Int, scratch: GemmScratch
+    ) {
         let Th = (H + 1) / 2, Tw = (W + 1) / 2, tiles = N * Th * Tw
         let chunks = (tiles + chunkTiles - 1) / chunkTiles
         let threads = max(1, min(Parallel.threadCount, chunks))
@@ -43,8 +45,10 @@ public enum Winograd {
                 transformInputs(v, input, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Ci)
                 transformOutputGradients(m, dout, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Co)
                 for xi in 0..<16 {
-                    Gemm.multiply(M: Ci, N: Co, K: T, a: v + xi * T * Ci, lda: Ci, transposeA: true, b: m + xi * T * Co, ldb: Co, transposeB: false,
-                                  c: dU + xi * Ci * Co, ldc: Co, accumulate: true, scratch: threadScratch[thread], maxThreads: 1)
+                    Gemm.multiply(
+                        M: Ci, N: Co, K: T, a: v + xi * T * Ci, lda: Ci, transposeA: true, b: m + xi * T * Co, ldb: Co,
+                        transposeB: false,
+                        c: dU + xi * Ci * Co, ldc: Co, accumulate: true, scratch: threadScratch[thread], maxThreads: 1)
                 }
             }
         }
@@ -57,7 +61,10 @@ public enum Winograd {
                     for co in 0..<Co {
                         for xi in 0..<16 {
                             var sum: Float = 0
-                            for thread in 0..<threads { sum += (base + thread * perThread + 16 * chunkTiles * (Ci + Co))[(xi * Ci + ci) * Co + co] }
+                            for thread in 0..<threads {
+                                sum +=
+                                    (base + thread * perThread + 16 * chunkTiles * (Ci + Co))[(xi * Ci + ci) * Co + co]
+                            }
                             u[xi] = sum
                         }
                         for x in 0..<4 {
@@ -78,7 +85,10 @@ public enum Winograd {
 
     /// M[xi, t, c] = (A dY A^T)[xi] for the 2x2 output-gradient tile of each of T tiles from t0
     /// (zeros past an odd edge), A = [1 0; 1 1; 1 -1; 0 -1].
-    static func transformOutputGradients(_ m: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int, Tw: Int, C Co: Int) {
+    static func transformOutputGradients(
+        _ m: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int,
+        Tw: Int, C Co: Int
+    ) {
         let zero = SIMD8<Float>()
         for t in 0..<T {
             let tile = t0 + t
@@ -109,16 +119,22 @@ public enum Winograd {
     /// U[xi, ci, co] = (G w G^T)[xi] for w = weight[., ., ci, co], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
     /// With `flipped`, the kernel of the backward-input pass: w'[ky, kx, co, ci] = w[2-ky, 2-kx, ci, co],
     /// so U[xi, co, ci] (its input channels are the convolution's outputs).
-    static func transformKernel(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, Cin: Int, Cout: Int, flipped: Bool) {
+    static func transformKernel(
+        _ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, Cin: Int, Cout: Int, flipped: Bool
+    ) {
         let (inC, outC) = flipped ? (Cout, Cin) : (Cin, Cout)
         Parallel.forChunks(inC, minimumChunk: 8) { r in
             var w = [Float](repeating: 0, count: 9), t = [Float](repeating: 0, count: 12)
             for i in r {
                 for o in 0..<outC {
-                    for ky in 0..<3 { for kx in 0..<3 {
-                        w[ky * 3 + kx] = flipped ? weight[((2 - ky) * 3 + (2 - kx)) * Cin * Cout + o * Cout + i]
-                                                 : weight[(ky * 3 + kx) * Cin * Cout + i * Cout + o]
-                    } }
+                    for ky in 0..<3 {
+                        for kx in 0..<3 {
+                            w[ky * 3 + kx] =
+                                flipped
+                                ? weight[((2 - ky) * 3 + (2 - kx)) * Cin * Cout + o * Cout + i]
+                                : weight[(ky * 3 + kx) * Cin * Cout + i * Cout + o]
+                        }
+                    }
                     // t = G w (4x3), then (t G^T) (4x4).
                     for x in 0..<3 {
                         let (a, b, c) = (w[x], w[3 + x], w[6 + x])
@@ -138,9 +154,12 @@ public enum Winograd {
     /// F(2x2, 3x3): V = B^T d B per 4x4 input tile, 16 GEMMs V[xi] U[xi], Y = A^T M A per tile.
     /// With `flipped` it computes the backward-input pass of the convolution whose kernel is
     /// `weight` ([3, 3, Cout, Cin] read as [3, 3, Cin', Cout'] transposed and rotated).
-    static func convolve(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                         _ bias: UnsafePointer<Float>?, batch N: Int, height H: Int, width W: Int, inChannels Ci: Int, outChannels Co: Int,
-                         flipped: Bool, accumulate: Bool, scratch: GemmScratch) {
+    static func convolve(
+        _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        _ bias: UnsafePointer<Float>?, batch N: Int, height H: Int, width W: Int, inChannels Ci: Int,
+        outChannels Co: Int,
+        flipped: Bool, accumulate: Bool, scratch: GemmScratch
+    ) {
         let Th = (H + 1) / 2, Tw = (W + 1) / 2, tiles = N * Th * Tw
         let chunks = (tiles + chunkTiles - 1) / chunkTiles
         let threads = max(1, min(Parallel.threadCount, chunks))
@@ -149,7 +168,9 @@ public enum Winograd {
         let u = scratch.winograd.elements(16 * packedCount + 16 * Ci * Co + threads * perThread)
         let raw = u + 16 * packedCount
         transformKernel(raw, weight, Cin: flipped ? Co : Ci, Cout: flipped ? Ci : Co, flipped: flipped)
-        for xi in 0..<16 { Gemm.packB(u + xi * packedCount, raw + xi * Ci * Co, K: Ci, N: Co, ldb: Co, transposed: false) }
+        for xi in 0..<16 {
+            Gemm.packB(u + xi * packedCount, raw + xi * Ci * Co, K: Ci, N: Co, ldb: Co, transposed: false)
+        }
         while scratch.threadScratch.count < threads { scratch.threadScratch.append(GemmScratch()) }
         let threadScratch = scratch.threadScratch
         // Each thread takes chunks t, t + threads, ...: every tile is computed the same way
@@ -160,68 +181,79 @@ public enum Winograd {
             while chunk < chunks {
                 let t0 = chunk * chunkTiles, T = min(chunkTiles, tiles - t0)
                 chunk += threads
-                transformChunk(v, m, u, packedCount, out, input, bias, t0: t0, T: T, N: N, H: H, W: W, Th: Th, Tw: Tw, Ci: Ci, Co: Co,
-                               accumulate: accumulate, scratch: threadScratch[thread])
+                transformChunk(
+                    v, m, u, packedCount, out, input, bias, t0: t0, T: T, N: N, H: H, W: W, Th: Th, Tw: Tw, Ci: Ci,
+                    Co: Co,
+                    accumulate: accumulate, scratch: threadScratch[thread])
             }
         }
     }
 
     /// V[xi, t, c] = (B^T d B)[xi] for the 4x4 input tile d of each of T tiles from t0 (zeros
     /// outside the image), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-    static func transformInputs(_ v: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int, Tw: Int, C Ci: Int) {
+    static func transformInputs(
+        _ v: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, t0: Int, T: Int, H: Int, W: Int, Th: Int,
+        Tw: Int, C Ci: Int
+    ) {
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { buffer in
-          withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { sources in
-            let d = buffer.baseAddress!, src = sources.baseAddress!, zero = SIMD8<Float>()
-            let zeros = UnsafePointer(zeroRow.pointer)
-            for t in 0..<T {
-                let tile = t0 + t
-                let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
-                // The tile's 16 input pixels, found once for all its channels; the padding reads
-                // `zeroRow` (4096 zeros; a wider input tests each pointer instead).
-                var inside = true
-                for y in 0..<4 {
-                    let iy = 2 * ty - 1 + y
-                    for x in 0..<4 {
-                        let ix = 2 * tx - 1 + x
-                        let valid = iy >= 0 && iy < H && ix >= 0 && ix < W
-                        inside = inside && valid
-                        src[y * 4 + x] = valid ? input + ((n * H + iy) * W + ix) * Ci : zeros
-                    }
-                }
-                var c = 0
-                while c < Ci {
-                    if inside || Ci <= zeroRow.count {
-                        for i in 0..<16 { d[i] = src[i].simd8(at: c) }
-                    } else {
-                        for i in 0..<16 { d[i] = src[i] == zeros ? zero : src[i].simd8(at: c) }
-                    }
-                    // Columns: B^T applied down each column, then along each row.
-                    for x in 0..<4 {
-                        let (a, b, e, f) = (d[x], d[4 + x], d[8 + x], d[12 + x])
-                        d[x] = a - e; d[4 + x] = b + e; d[8 + x] = e - b; d[12 + x] = b - f
-                    }
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { sources in
+                let d = buffer.baseAddress!, src = sources.baseAddress!, zero = SIMD8<Float>()
+                let zeros = UnsafePointer(zeroRow.pointer)
+                for t in 0..<T {
+                    let tile = t0 + t
+                    let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
+                    // The tile's 16 input pixels, found once for all its channels; the padding reads
+                    // `zeroRow` (4096 zeros; a wider input tests each pointer instead).
+                    var inside = true
                     for y in 0..<4 {
-                        let (a, b, e, f) = (d[y * 4], d[y * 4 + 1], d[y * 4 + 2], d[y * 4 + 3])
-                        let base = v + t * Ci + c
-                        base.storeSIMD8(a - e, at: (y * 4 + 0) * T * Ci)
-                        base.storeSIMD8(b + e, at: (y * 4 + 1) * T * Ci)
-                        base.storeSIMD8(e - b, at: (y * 4 + 2) * T * Ci)
-                        base.storeSIMD8(b - f, at: (y * 4 + 3) * T * Ci)
+                        let iy = 2 * ty - 1 + y
+                        for x in 0..<4 {
+                            let ix = 2 * tx - 1 + x
+                            let valid = iy >= 0 && iy < H && ix >= 0 && ix < W
+                            inside = inside && valid
+                            src[y * 4 + x] = valid ? input + ((n * H + iy) * W + ix) * Ci : zeros
+                        }
                     }
-                    c += 8
+                    var c = 0
+                    while c < Ci {
+                        if inside || Ci <= zeroRow.count {
+                            for i in 0..<16 { d[i] = src[i].simd8(at: c) }
+                        } else {
+                            for i in 0..<16 { d[i] = src[i] == zeros ? zero : src[i].simd8(at: c) }
+                        }
+                        // Columns: B^T applied down each column, then along each row.
+                        for x in 0..<4 {
+                            let (a, b, e, f) = (d[x], d[4 + x], d[8 + x], d[12 + x])
+                            d[x] = a - e; d[4 + x] = b + e; d[8 + x] = e - b; d[12 + x] = b - f
+                        }
+                        for y in 0..<4 {
+                            let (a, b, e, f) = (d[y * 4], d[y * 4 + 1], d[y * 4 + 2], d[y * 4 + 3])
+                            let base = v + t * Ci + c
+                            base.storeSIMD8(a - e, at: (y * 4 + 0) * T * Ci)
+                            base.storeSIMD8(b + e, at: (y * 4 + 1) * T * Ci)
+                            base.storeSIMD8(e - b, at: (y * 4 + 2) * T * Ci)
+                            base.storeSIMD8(b - f, at: (y * 4 + 3) * T * Ci)
+                        }
+                        c += 8
+                    }
                 }
             }
-          }
         }
     }
 
     /// One chunk of T tiles from tile t0: input transform into v, 16 GEMMs into m, output transform.
-    static func transformChunk(_ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ packedCount: Int,
-                               _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                               t0: Int, T: Int, N: Int, H: Int, W: Int, Th: Int, Tw: Int, Ci: Int, Co: Int, accumulate: Bool, scratch: GemmScratch) {
+    static func transformChunk(
+        _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>,
+        _ packedCount: Int,
+        _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+        t0: Int, T: Int, N: Int, H: Int, W: Int, Th: Int, Tw: Int, Ci: Int, Co: Int, accumulate: Bool,
+        scratch: GemmScratch
+    ) {
         transformInputs(v, input, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Ci)
         for xi in 0..<16 {
-            Gemm.multiplySerial(M: T, N: Co, K: Ci, a: v + xi * T * Ci, lda: Ci, packedB: u + xi * packedCount, c: m + xi * T * Co, ldc: Co, scratch: scratch)
+            Gemm.multiplySerial(
+                M: T, N: Co, K: Ci, a: v + xi * T * Ci, lda: Ci, packedB: u + xi * packedCount, c: m + xi * T * Co,
+                ldc: Co, scratch: scratch)
         }
         // Output transform: Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1]; the bias added; tiles past
         // an odd edge keep only their inside outputs.

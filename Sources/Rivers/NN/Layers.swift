@@ -40,37 +40,55 @@ struct ConvLayer {
     let transposed: Bool
 
     /// Declares the weight and bias. He-normal unless told otherwise (MODEL.md).
-    init(_ layout: inout ParameterLayout, _ name: String, kernel: Int, stride: Int = 1, inChannels: Int, outChannels: Int,
-         transposed: Bool = false, initializer: Initializer? = nil) {
+    init(
+        _ layout: inout ParameterLayout, _ name: String, kernel: Int, stride: Int = 1, inChannels: Int,
+        outChannels: Int,
+        transposed: Bool = false, initializer: Initializer? = nil
+    ) {
         self.kernel = kernel; self.stride = stride; self.inChannels = inChannels; self.outChannels = outChannels
         self.transposed = transposed
         let area = kernel * kernel
         // Keras computes fans from the kernel's last two axes: (in, out) for a convolution,
         // (out, in) for a transposed one.
         let fanIn = area * (transposed ? outChannels : inChannels)
-        weight = layout.add(name + ".weight", transposed ? [kernel, kernel, outChannels, inChannels] : [kernel, kernel, inChannels, outChannels],
-                            initializer ?? .heNormal(fanIn: fanIn))
+        weight = layout.add(
+            name + ".weight",
+            transposed ? [kernel, kernel, outChannels, inChannels] : [kernel, kernel, inChannels, outChannels],
+            initializer ?? .heNormal(fanIn: fanIn))
         bias = layout.add(name + ".bias", [outChannels], .zeros)
     }
 
     /// The convolution whose kernels run this layer on an input of batch x height x width
     /// (for a transposed layer, the stride-2 convolution it is the transpose of).
     func geometry(batch: Int, height: Int, width: Int) -> ConvGeometry {
-        transposed ? ConvTranspose2D.geometry(batch: batch, height: height, width: width, inChannels: inChannels, outChannels: outChannels)
-                   : ConvGeometry(batch: batch, height: height, width: width, inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride)
+        transposed
+            ? ConvTranspose2D.geometry(
+                batch: batch, height: height, width: width, inChannels: inChannels, outChannels: outChannels)
+            : ConvGeometry(
+                batch: batch, height: height, width: width, inChannels: inChannels, outChannels: outChannels,
+                kernel: kernel, stride: stride)
     }
 
     /// Multiply-adds x 2 of one forward pass on this input size.
-    func flops(batch: Int, height: Int, width: Int) -> Double { geometry(batch: batch, height: height, width: width).flops }
+    func flops(batch: Int, height: Int, width: Int) -> Double {
+        geometry(batch: batch, height: height, width: width).flops
+    }
 
     /// out = conv(x) + bias.
-    func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ ctx: LayerContext) {
-        if transposed { ConvTranspose2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm) }
-        else { Conv2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm) }
+    func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ ctx: LayerContext)
+    {
+        if transposed {
+            ConvTranspose2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm)
+        } else {
+            Conv2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm)
+        }
     }
 
     /// dweight, dbias += ...; dx += ... when given.
-    func backward(_ dx: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, _ ctx: LayerContext) {
+    func backward(
+        _ dx: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry,
+        _ ctx: LayerContext
+    ) {
         if transposed {
             ConvTranspose2D.backwardWeights(ctx.g(weight), ctx.g(bias), x, dout, g, scratch: ctx.gemm)
             if let dx { ConvTranspose2D.backwardInput(dx, dout, ctx.w(weight), g, scratch: ctx.gemm) }
@@ -100,7 +118,8 @@ struct AttentionLayer {
     let channels: Int, heads: Int, keyDim: Int
     let dropout: Float
 
-    init(_ layout: inout ParameterLayout, _ name: String, channels C: Int, heads h: Int, keyDim d: Int, dropout: Float) {
+    init(_ layout: inout ParameterLayout, _ name: String, channels C: Int, heads h: Int, keyDim d: Int, dropout: Float)
+    {
         channels = C; heads = h; keyDim = d; self.dropout = dropout
         // Keras' kernels are [C, h, d] and [h, d, C]; its fans for such shapes take the first
         // axis as the receptive field: (h C, d C) for q, k, v and (d h, C h) for the output.
@@ -113,49 +132,67 @@ struct AttentionLayer {
     }
 
     func weights(_ base: UnsafeMutablePointer<Float>) -> AttentionWeights {
-        AttentionWeights(wq: base + wq.offset, bq: base + bq.offset, wk: base + wk.offset, bk: base + bk.offset,
-                         wv: base + wv.offset, bv: base + bv.offset, wo: base + wo.offset, bo: base + bo.offset)
+        AttentionWeights(
+            wq: base + wq.offset, bq: base + bq.offset, wk: base + wk.offset, bk: base + bk.offset,
+            wv: base + wv.offset, bv: base + bv.offset, wo: base + wo.offset, bo: base + bo.offset)
     }
 
     /// Floats this layer keeps for the backward pass at sequence length L: q, k, v,
     /// probabilities, context, and the dropout mask.
     func savedCount(batch N: Int, length L: Int) -> Int {
-        AttentionCache.sizes(batch: N, length: L, heads: heads, keyDim: keyDim).reduce(0, +) + (dropout > 0 ? N * heads * L * L : 0)
+        AttentionCache.sizes(batch: N, length: L, heads: heads, keyDim: keyDim).reduce(0, +)
+            + (dropout > 0 ? N * heads * L * L : 0)
     }
 
     /// Floats of work memory of the backward pass.
     func workCount(batch N: Int, length L: Int) -> Int { 4 * N * L * heads * keyDim + 2 * L * L }
 
-    func cache(_ base: UnsafeMutablePointer<Float>, batch N: Int, length L: Int) -> (AttentionCache, UnsafeMutablePointer<Float>?) {
+    func cache(_ base: UnsafeMutablePointer<Float>, batch N: Int, length L: Int) -> (
+        AttentionCache, UnsafeMutablePointer<Float>?
+    ) {
         let s = AttentionCache.sizes(batch: N, length: L, heads: heads, keyDim: keyDim)
         var p = base
         var parts: [UnsafeMutablePointer<Float>] = []
         for n in s { parts.append(p); p += n }
-        return (AttentionCache(q: parts[0], k: parts[1], v: parts[2], probs: parts[3], context: parts[4]), dropout > 0 ? p : nil)
+        return (
+            AttentionCache(q: parts[0], k: parts[1], v: parts[2], probs: parts[3], context: parts[4]),
+            dropout > 0 ? p : nil
+        )
     }
 
     /// out = x + attention(x). In training with dropout, draws image n's mask (0 or 1 / (1 - rate))
     /// from `rngs[n]` into the saved memory; `work` holds L*L floats.
-    func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, saved: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>,
-                 batch N: Int, length L: Int, training: Bool, rngs: inout [SeededGenerator], _ ctx: LayerContext) {
+    func forward(
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, saved: UnsafeMutablePointer<Float>,
+        work: UnsafeMutablePointer<Float>,
+        batch N: Int, length L: Int, training: Bool, rngs: inout [SeededGenerator], _ ctx: LayerContext
+    ) {
         let (cache, maskMemory) = self.cache(saved, batch: N, length: L)
         var mask: UnsafePointer<Float>? = nil
         if training, let maskMemory {
             let keep = 1 / (1 - dropout), perImage = heads * L * L
             for n in 0..<N {
-                for i in (n * perImage)..<((n + 1) * perImage) { maskMemory[i] = rngs[n].uniform() < dropout ? 0 : keep }
+                for i in (n * perImage)..<((n + 1) * perImage) {
+                    maskMemory[i] = rngs[n].uniform() < dropout ? 0 : keep
+                }
             }
             mask = UnsafePointer(maskMemory)
         }
-        Attention.forward(out, cache, x, weights(ctx.weights), N: N, L: L, C: channels, heads: heads, keyDim: keyDim,
-                          dropoutMask: mask, work: work, scratch: ctx.gemm)
+        Attention.forward(
+            out, cache, x, weights(ctx.weights), N: N, L: L, C: channels, heads: heads, keyDim: keyDim,
+            dropoutMask: mask, work: work, scratch: ctx.gemm)
     }
 
     /// dx += ..., weight gradients += ... .
-    func backward(_ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>, saved: UnsafeMutablePointer<Float>,
-                  work: UnsafeMutablePointer<Float>, batch N: Int, length L: Int, training: Bool, _ ctx: LayerContext) {
+    func backward(
+        _ dx: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+        saved: UnsafeMutablePointer<Float>,
+        work: UnsafeMutablePointer<Float>, batch N: Int, length L: Int, training: Bool, _ ctx: LayerContext
+    ) {
         let (cache, maskMemory) = self.cache(saved, batch: N, length: L)
-        Attention.backward(dx, weights(ctx.grads), dout, x, weights(ctx.weights), cache, N: N, L: L, C: channels, heads: heads, keyDim: keyDim,
-                           dropoutMask: training ? maskMemory.map { UnsafePointer($0) } : nil, work: work, scratch: ctx.gemm)
+        Attention.backward(
+            dx, weights(ctx.grads), dout, x, weights(ctx.weights), cache, N: N, L: L, C: channels, heads: heads,
+            keyDim: keyDim,
+            dropoutMask: training ? maskMemory.map { UnsafePointer($0) } : nil, work: work, scratch: ctx.gemm)
     }
 }

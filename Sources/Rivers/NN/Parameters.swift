@@ -89,7 +89,9 @@ public final class ParameterSlab: @unchecked Sendable {
     public func zeroGradients() { grads.pointer.update(repeating: 0, count: count) }
 
     /// A parameter's view as a tensor of `buffer`.
-    public func tensor(_ p: Param, of buffer: FloatBuffer) -> Tensor { Tensor(viewOf: buffer, offset: p.offset, shape: p.shape) }
+    public func tensor(_ p: Param, of buffer: FloatBuffer) -> Tensor {
+        Tensor(viewOf: buffer, offset: p.offset, shape: p.shape)
+    }
 
     /// The parameter called `name`.
     public func param(_ name: String) -> Param? { layout.params.first { $0.name == name } }

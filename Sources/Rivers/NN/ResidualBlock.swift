@@ -12,7 +12,8 @@ public struct ResidualBlock {
     let shortcut: ConvLayer?, norm0: NormLayer?
     let conv1: ConvLayer, norm1: NormLayer, conv2: ConvLayer, norm2: NormLayer
 
-    public init(_ layout: inout ParameterLayout, _ name: String, inChannels: Int, constantChannels: Int = 0, width: Int) {
+    public init(_ layout: inout ParameterLayout, _ name: String, inChannels: Int, constantChannels: Int = 0, width: Int)
+    {
         self.inChannels = inChannels; self.constantChannels = constantChannels; self.width = width
         let all = inChannels + constantChannels
         if all != width {
@@ -53,9 +54,12 @@ public struct ResidualBlock {
         /// Work: `wide` holds inChannels per pixel, `narrow` width per pixel.
         var wide: UnsafeMutablePointer<Float>, narrow: UnsafeMutablePointer<Float>
 
-        public init(x: UnsafePointer<Float>, constants: UnsafePointer<Float>?, c1: UnsafeMutablePointer<Float>, c2: UnsafeMutablePointer<Float>,
-                    out: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Float>, slice: UnsafeMutablePointer<Float>,
-                    wide: UnsafeMutablePointer<Float>, narrow: UnsafeMutablePointer<Float>) {
+        public init(
+            x: UnsafePointer<Float>, constants: UnsafePointer<Float>?, c1: UnsafeMutablePointer<Float>,
+            c2: UnsafeMutablePointer<Float>,
+            out: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Float>, slice: UnsafeMutablePointer<Float>,
+            wide: UnsafeMutablePointer<Float>, narrow: UnsafeMutablePointer<Float>
+        ) {
             self.x = x; self.constants = constants; self.c1 = c1; self.c2 = c2; self.out = out
             self.stats = stats; self.slice = slice; self.wide = wide; self.narrow = narrow
         }
@@ -70,15 +74,21 @@ public struct ResidualBlock {
         }
     }
 
-    func normShape(_ N: Int, _ HW: Int, input: Activation, output: Activation, channels: Int, constants: Int = 0) -> GroupNormShape {
-        GroupNormShape(N: N, HW: HW, C: channels, constantChannels: constants, groups: 8, epsilon: 1e-3, input: input, output: output)
+    func normShape(_ N: Int, _ HW: Int, input: Activation, output: Activation, channels: Int, constants: Int = 0)
+        -> GroupNormShape
+    {
+        GroupNormShape(
+            N: N, HW: HW, C: channels, constantChannels: constants, groups: 8, epsilon: 1e-3, input: input,
+            output: output)
     }
 
     /// conv1's weight rows of the stored channels, [3, 3, inChannels, width], from the full
     /// [3, 3, inChannels + constantChannels, width] kernel.
     func gatherSlice(_ dst: UnsafeMutablePointer<Float>, _ full: UnsafePointer<Float>) {
         let all = inChannels + constantChannels
-        for tap in 0..<9 { (dst + tap * inChannels * width).update(from: full + tap * all * width, count: inChannels * width) }
+        for tap in 0..<9 {
+            (dst + tap * inChannels * width).update(from: full + tap * all * width, count: inChannels * width)
+        }
     }
 
     /// The first block's conv1 on the stored channels: the kernels need a contiguous weight.
@@ -100,24 +110,35 @@ public struct ResidualBlock {
             let gs = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin, outChannels: width, kernel: 1)
             Conv2D.forward(b.out, b.x, ctx.w(shortcut.weight), ctx.w(shortcut.bias), gs, scratch: ctx.gemm)
             if let constants = b.constants {
-                let gAll = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin + E, outChannels: width, kernel: 1)
-                ConstantChannels.forward(b.out, values: constants, offset: Cin, count: E, ctx.w(shortcut.weight), gAll, scratch: ctx.constant)
+                let gAll = ConvGeometry(
+                    batch: N, height: H, width: W, inChannels: Cin + E, outChannels: width, kernel: 1)
+                ConstantChannels.forward(
+                    b.out, values: constants, offset: Cin, count: E, ctx.w(shortcut.weight), gAll, scratch: ctx.constant
+                )
             }
-            GroupNorm.forward(b.wide, constantOut: st.h0Constants, st.mean0, st.rstd0, b.x, constants: b.constants,
-                              ctx.w(norm0.gamma), ctx.w(norm0.beta), normShape(N, HW, input: .identity, output: .swish, channels: Cin, constants: E), scratch: ctx.norm)
+            GroupNorm.forward(
+                b.wide, constantOut: st.h0Constants, st.mean0, st.rstd0, b.x, constants: b.constants,
+                ctx.w(norm0.gamma), ctx.w(norm0.beta),
+                normShape(N, HW, input: .identity, output: .swish, channels: Cin, constants: E), scratch: ctx.norm)
             h0 = UnsafePointer(b.wide)
         }
         Conv2D.forward(b.c1, h0, conv1Weight(b, ctx), ctx.w(conv1.bias), g1, scratch: ctx.gemm)
         if E > 0 {
             let gAll = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin + E, outChannels: width, kernel: 3)
-            ConstantChannels.forward(b.c1, values: st.h0Constants, offset: Cin, count: E, ctx.w(conv1.weight), gAll, scratch: ctx.constant)
+            ConstantChannels.forward(
+                b.c1, values: st.h0Constants, offset: Cin, count: E, ctx.w(conv1.weight), gAll, scratch: ctx.constant)
         }
         let shape = normShape(N, HW, input: .swish, output: .identity, channels: width)
-        GroupNorm.forward(b.narrow, st.mean1, st.rstd1, b.c1, ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
+        GroupNorm.forward(
+            b.narrow, st.mean1, st.rstd1, b.c1, ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
         Conv2D.forward(b.c2, b.narrow, ctx.w(conv2.weight), ctx.w(conv2.bias), g2, scratch: ctx.gemm)
-        GroupNorm.forward(b.narrow, st.mean2, st.rstd2, b.c2, ctx.w(norm2.gamma), ctx.w(norm2.beta), shape, scratch: ctx.norm)
-        if shortcut != nil { Elementwise.add(b.out, b.out, b.narrow, N * HW * width) }
-        else { Elementwise.add(b.out, b.x, b.narrow, N * HW * width) }
+        GroupNorm.forward(
+            b.narrow, st.mean2, st.rstd2, b.c2, ctx.w(norm2.gamma), ctx.w(norm2.beta), shape, scratch: ctx.norm)
+        if shortcut != nil {
+            Elementwise.add(b.out, b.out, b.narrow, N * HW * width)
+        } else {
+            Elementwise.add(b.out, b.x, b.narrow, N * HW * width)
+        }
     }
 
     /// Work memory of the backward pass besides `Buffers`: two more gradients of `width`
@@ -128,7 +149,10 @@ public struct ResidualBlock {
         var dx: UnsafeMutablePointer<Float>
         var dc: UnsafeMutablePointer<Float>, dWide: UnsafeMutablePointer<Float>
 
-        public init(dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>, dWide: UnsafeMutablePointer<Float>) {
+        public init(
+            dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
+            dWide: UnsafeMutablePointer<Float>
+        ) {
             self.dout = dout; self.dx = dx; self.dc = dc; self.dWide = dWide
         }
     }
@@ -143,15 +167,18 @@ public struct ResidualBlock {
         let shape = normShape(N, HW, input: .swish, output: .identity, channels: width)
         // out = n2 + r: the GroupNorm of swish(c2) gets dout.
         d.dc.update(repeating: 0, count: P * width)
-        GroupNorm.backward(d.dc, ctx.g(norm2.gamma), ctx.g(norm2.beta), d.dout, b.c2, st.mean2, st.rstd2,
-                           ctx.w(norm2.gamma), ctx.w(norm2.beta), shape, scratch: ctx.norm)
+        GroupNorm.backward(
+            d.dc, ctx.g(norm2.gamma), ctx.g(norm2.beta), d.dout, b.c2, st.mean2, st.rstd2,
+            ctx.w(norm2.gamma), ctx.w(norm2.beta), shape, scratch: ctx.norm)
         // conv2 reads n1 = GroupNorm(swish(c1)), recomputed.
-        GroupNorm.apply(b.narrow, b.c1, st.mean1, st.rstd1, ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
+        GroupNorm.apply(
+            b.narrow, b.c1, st.mean1, st.rstd1, ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
         d.dWide.update(repeating: 0, count: P * width)
         conv2.backward(d.dWide, d.dc, b.narrow, g2, ctx)
         d.dc.update(repeating: 0, count: P * width)
-        GroupNorm.backward(d.dc, ctx.g(norm1.gamma), ctx.g(norm1.beta), d.dWide, b.c1, st.mean1, st.rstd1,
-                           ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
+        GroupNorm.backward(
+            d.dc, ctx.g(norm1.gamma), ctx.g(norm1.beta), d.dWide, b.c1, st.mean1, st.rstd1,
+            ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
         // d.dc is now the gradient of c1.
         guard let shortcut, let norm0 else {
             conv1.backward(d.dx, d.dc, b.x, g1, ctx)
@@ -159,8 +186,9 @@ public struct ResidualBlock {
             return
         }
         let shape0 = normShape(N, HW, input: .identity, output: .swish, channels: Cin, constants: E)
-        GroupNorm.apply(b.wide, constantOut: st.h0Constants, b.x, constants: b.constants, st.mean0, st.rstd0,
-                        ctx.w(norm0.gamma), ctx.w(norm0.beta), shape0, scratch: ctx.norm)
+        GroupNorm.apply(
+            b.wide, constantOut: st.h0Constants, b.x, constants: b.constants, st.mean0, st.rstd0,
+            ctx.w(norm0.gamma), ctx.w(norm0.beta), shape0, scratch: ctx.norm)
         d.dWide.update(repeating: 0, count: P * Cin)
         if E > 0 {
             // Stored channels through the contiguous slice; the constant channels' rows directly.
@@ -175,21 +203,25 @@ public struct ResidualBlock {
             }
             let gAll = ConvGeometry(batch: N, height: H, width: W, inChannels: all, outChannels: width, kernel: 3)
             st.dh0Constants.update(repeating: 0, count: N * E)
-            ConstantChannels.backward(dvalues: st.dh0Constants, dweight: full, d.dc, values: st.h0Constants, offset: Cin, count: E,
-                                      ctx.w(conv1.weight), gAll, scratch: ctx.constant)
+            ConstantChannels.backward(
+                dvalues: st.dh0Constants, dweight: full, d.dc, values: st.h0Constants, offset: Cin, count: E,
+                ctx.w(conv1.weight), gAll, scratch: ctx.constant)
         } else {
             conv1.backward(d.dWide, d.dc, b.wide, g1, ctx)
         }
-        GroupNorm.backward(d.dx, ctx.g(norm0.gamma), ctx.g(norm0.beta), d.dWide, dconstantOut: E > 0 ? st.dh0Constants : nil,
-                           b.x, constants: b.constants, st.mean0, st.rstd0, ctx.w(norm0.gamma), ctx.w(norm0.beta), shape0, scratch: ctx.norm)
+        GroupNorm.backward(
+            d.dx, ctx.g(norm0.gamma), ctx.g(norm0.beta), d.dWide, dconstantOut: E > 0 ? st.dh0Constants : nil,
+            b.x, constants: b.constants, st.mean0, st.rstd0, ctx.w(norm0.gamma), ctx.w(norm0.beta), shape0,
+            scratch: ctx.norm)
         // The shortcut's stored-channel rows are the kernel's first rows: contiguous.
         let gs = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin, outChannels: width, kernel: 1)
         Conv2D.backwardWeights(ctx.g(shortcut.weight), ctx.g(shortcut.bias), b.x, d.dout, gs, scratch: ctx.gemm)
         Conv2D.backwardInput(d.dx, d.dout, ctx.w(shortcut.weight), gs, scratch: ctx.gemm)
         if let constants = b.constants {
             let gAll = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin + E, outChannels: width, kernel: 1)
-            ConstantChannels.backward(dvalues: nil, dweight: ctx.g(shortcut.weight), d.dout, values: constants, offset: Cin, count: E,
-                                      ctx.w(shortcut.weight), gAll, scratch: ctx.constant)
+            ConstantChannels.backward(
+                dvalues: nil, dweight: ctx.g(shortcut.weight), d.dout, values: constants, offset: Cin, count: E,
+                ctx.w(shortcut.weight), gAll, scratch: ctx.constant)
         }
     }
 }

@@ -28,39 +28,60 @@ public final class UNet: @unchecked Sendable {
         self.config = config
         var layout = ParameterLayout()
         let w = config.widths, D = config.blockDepth, E = config.embeddingDims
-        stem = ConvLayer(&layout, "stem", kernel: 1, inChannels: 3, outChannels: w[0],
-                         initializer: .glorotUniform(fanIn: 3, fanOut: w[0]))
+        stem = ConvLayer(
+            &layout, "stem", kernel: 1, inChannels: 3, outChannels: w[0],
+            initializer: .glorotUniform(fanIn: 3, fanOut: w[0]))
         var stages: [Stage] = []
         var channels = w[0], constants = E
         func attention(_ name: String, _ C: Int, bottleneck: Bool) -> AttentionLayer? {
             if bottleneck {
-                return config.attentionInBottleneck ? AttentionLayer(&layout, name, channels: C, heads: 4, keyDim: C / 8, dropout: 0.2) : nil
+                return config.attentionInBottleneck
+                    ? AttentionLayer(&layout, name, channels: C, heads: 4, keyDim: C / 8, dropout: 0.2) : nil
             }
-            return config.attentionInUpDownSample ? AttentionLayer(&layout, name, channels: C, heads: 1, keyDim: C, dropout: 0) : nil
+            return config.attentionInUpDownSample
+                ? AttentionLayer(&layout, name, channels: C, heads: 1, keyDim: C, dropout: 0) : nil
         }
         for level in 0..<(w.count - 1) {
             for j in 0..<D {
                 let name = "down.\(level).\(j)"
-                let block = ResidualBlock(&layout, name, inChannels: channels, constantChannels: constants, width: w[level])
-                stages.append(.block(block, attention(name + ".attention", w[level], bottleneck: false), level: level, pushesSkip: true, popsSkip: false))
+                let block = ResidualBlock(
+                    &layout, name, inChannels: channels, constantChannels: constants, width: w[level])
+                stages.append(
+                    .block(
+                        block, attention(name + ".attention", w[level], bottleneck: false), level: level,
+                        pushesSkip: true, popsSkip: false))
                 channels = w[level]; constants = 0
             }
-            stages.append(.down(ConvLayer(&layout, "down.\(level).downsample", kernel: 3, stride: 2, inChannels: channels, outChannels: channels), level: level))
+            stages.append(
+                .down(
+                    ConvLayer(
+                        &layout, "down.\(level).downsample", kernel: 3, stride: 2, inChannels: channels,
+                        outChannels: channels), level: level))
         }
         let last = w.count - 1
         for j in 0..<D {
             let name = "bottleneck.\(j)"
             let block = ResidualBlock(&layout, name, inChannels: channels, constantChannels: constants, width: w[last])
-            stages.append(.block(block, attention(name + ".attention", w[last], bottleneck: true), level: last, pushesSkip: false, popsSkip: false))
+            stages.append(
+                .block(
+                    block, attention(name + ".attention", w[last], bottleneck: true), level: last, pushesSkip: false,
+                    popsSkip: false))
             channels = w[last]; constants = 0
         }
         for level in (0..<(w.count - 1)).reversed() {
-            stages.append(.up(ConvLayer(&layout, "up.\(level).upsample", kernel: 3, stride: 2, inChannels: channels, outChannels: w[level], transposed: true), level: level))
+            stages.append(
+                .up(
+                    ConvLayer(
+                        &layout, "up.\(level).upsample", kernel: 3, stride: 2, inChannels: channels,
+                        outChannels: w[level], transposed: true), level: level))
             channels = w[level]
             for j in 0..<D {
                 let name = "up.\(level).\(j)"
                 let block = ResidualBlock(&layout, name, inChannels: channels + w[level], width: w[level])
-                stages.append(.block(block, attention(name + ".attention", w[level], bottleneck: false), level: level, pushesSkip: false, popsSkip: true))
+                stages.append(
+                    .block(
+                        block, attention(name + ".attention", w[level], bottleneck: false), level: level,
+                        pushesSkip: false, popsSkip: true))
                 channels = w[level]
             }
         }
@@ -86,7 +107,8 @@ public final class UNet: @unchecked Sendable {
                     f += 2 * Double(N * P) * (4 * Double(a.channels) * hd + 2 * Double(P) * hd)
                 }
             case .down(let c, let level): f += c.flops(batch: N, height: height >> level, width: width >> level)
-            case .up(let c, let level): f += c.flops(batch: N, height: height >> (level + 1), width: width >> (level + 1))
+            case .up(let c, let level):
+                f += c.flops(batch: N, height: height >> (level + 1), width: width >> (level + 1))
             }
         }
         return f

@@ -9,8 +9,10 @@ public struct UNetConfig: Equatable, Codable, Sendable {
     public var attentionInBottleneck: Bool
     public var attentionInUpDownSample: Bool
 
-    public init(widths: [Int] = [64, 96, 128, 256], blockDepth: Int = 3, embeddingDims: Int = 256,
-                attentionInBottleneck: Bool = false, attentionInUpDownSample: Bool = false) {
+    public init(
+        widths: [Int] = [64, 96, 128, 256], blockDepth: Int = 3, embeddingDims: Int = 256,
+        attentionInBottleneck: Bool = false, attentionInUpDownSample: Bool = false
+    ) {
         self.widths = widths; self.blockDepth = blockDepth; self.embeddingDims = embeddingDims
         self.attentionInBottleneck = attentionInBottleneck; self.attentionInUpDownSample = attentionInUpDownSample
     }
@@ -22,22 +24,30 @@ public struct UNetConfig: Equatable, Codable, Sendable {
     /// non-positive sizes, an odd embedding size, or a GroupNorm whose channel count does not
     /// divide by 8.
     public func validate() throws {
-        func bad(_ key: String, _ reason: String) -> RiversError { .setting(section: "train", key: key, reason: reason, file: nil) }
+        func bad(_ key: String, _ reason: String) -> RiversError {
+            .setting(section: "train", key: key, reason: reason, file: nil)
+        }
         guard !widths.isEmpty else { throw bad("widths", "needs at least one width") }
         for w in widths where w <= 0 { throw bad("widths", "must be positive (got \(w))") }
         guard blockDepth > 0 else { throw bad("block_depth", "must be positive (got \(blockDepth))") }
         guard embeddingDims > 0, embeddingDims % 2 == 0 else {
-            throw bad("embedding_dims", "must be a positive even number (got \(embeddingDims)): half sines, half cosines")
+            throw bad(
+                "embedding_dims", "must be a positive even number (got \(embeddingDims)): half sines, half cosines")
         }
         let g = UNetConfig.groups
         // The first GroupNorm sees the first width plus the embedding; every other one a width
         // or twice a width.
         let first = widths[0] + embeddingDims
         if first % g != 0 {
-            throw bad("embedding_dims", "\(embeddingDims) with a first width of \(widths[0]): the first residual block normalizes \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --widths and --embedding_dims so that the sum is a multiple of \(g)")
+            throw bad(
+                "embedding_dims",
+                "\(embeddingDims) with a first width of \(widths[0]): the first residual block normalizes \(widths[0]) + \(embeddingDims) = \(first) channels, which do not divide into \(g) GroupNorm groups; choose --widths and --embedding_dims so that the sum is a multiple of \(g)"
+            )
         }
         for w in widths where w % g != 0 {
-            throw bad("widths", "has \(w), which does not divide into \(g) GroupNorm groups (every width must be a multiple of \(g))")
+            throw bad(
+                "widths",
+                "has \(w), which does not divide into \(g) GroupNorm groups (every width must be a multiple of \(g))")
         }
         if attentionInBottleneck && widths.last! / 8 < 1 {
             throw bad("attention_in_bottleneck", "needs a last width of at least 8 (key_dim = width / 8)")
@@ -48,11 +58,18 @@ public struct UNetConfig: Equatable, Codable, Sendable {
     /// its own size: TensorFlow's "same" stride-2 convolution gives ceil(size / 2), and the
     /// transposed convolution doubles, so every level but the last needs an even size.
     public func validate(height: Int, width: Int) throws {
-        guard height > 0, width > 0 else { throw RiversError.setting(section: "train", key: "image_size", reason: "must be positive (got \(height) \(width))", file: nil) }
+        guard height > 0, width > 0 else {
+            throw RiversError.setting(
+                section: "train", key: "image_size", reason: "must be positive (got \(height) \(width))", file: nil)
+        }
         var (h, w) = (height, width)
         for level in 0..<(widths.count - 1) {
             if h % 2 != 0 || w % 2 != 0 {
-                throw RiversError.setting(section: "train", key: "image_size", reason: "\(height) \(width) is too small or not divisible enough for \(widths.count) widths: level \(level) is \(h)x\(w), and each of the first \(widths.count - 1) levels must have an even height and width (height and width divisible by \(1 << (widths.count - 1)))", file: nil)
+                throw RiversError.setting(
+                    section: "train", key: "image_size",
+                    reason:
+                        "\(height) \(width) is too small or not divisible enough for \(widths.count) widths: level \(level) is \(h)x\(w), and each of the first \(widths.count - 1) levels must have an even height and width (height and width divisible by \(1 << (widths.count - 1)))",
+                    file: nil)
             }
             h /= 2; w /= 2
         }

@@ -81,9 +81,12 @@ public final class UNetWorkspace: @unchecked Sendable {
 
     /// Plans and allocates the memory of `net` for batch x height x width images.
     /// Without `training`, only the forward pass can run: no gradient memory is allocated.
-    public init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true) throws {
-        let layout = try Layout(net, batch: N, height: height, width: width, mixedPrecision: mixedPrecision, training: training)
-        self.batch = N; self.height = height; self.width = width; self.mixedPrecision = mixedPrecision; self.training = training
+    public init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true) throws
+    {
+        let layout = try Layout(
+            net, batch: N, height: height, width: width, mixedPrecision: mixedPrecision, training: training)
+        self.batch = N; self.height = height; self.width = width; self.mixedPrecision = mixedPrecision;
+        self.training = training
         plans = layout.plans
         x0 = layout.x0
         skipSlots = layout.skips
@@ -107,8 +110,11 @@ public final class UNetWorkspace: @unchecked Sendable {
 
     /// The memory a workspace of these shapes would take, computed without allocating it, so
     /// that a command can refuse a run that will not fit before it starts.
-    public static func plannedMemory(_ net: UNet, batch: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true) throws -> MemoryPlan {
-        try Layout(net, batch: batch, height: height, width: width, mixedPrecision: mixedPrecision, training: training).memory
+    public static func plannedMemory(
+        _ net: UNet, batch: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool = true
+    ) throws -> MemoryPlan {
+        try Layout(net, batch: batch, height: height, width: width, mixedPrecision: mixedPrecision, training: training)
+            .memory
     }
 
     /// Every offset and size of a workspace: the stages' slots and the buffers' lengths.
@@ -122,7 +128,10 @@ public final class UNetWorkspace: @unchecked Sendable {
 
         init(_ net: UNet, batch N: Int, height: Int, width: Int, mixedPrecision: Bool, training: Bool) throws {
             try net.config.validate(height: height, width: width)
-            guard N > 0 else { throw RiversError.setting(section: "train", key: "batch_size", reason: "must be positive (got \(N))", file: nil) }
+            guard N > 0 else {
+                throw RiversError.setting(
+                    section: "train", key: "batch_size", reason: "must be positive (got \(N))", file: nil)
+            }
             // Sizes whose element counts would not even fit an address space: refused before any
             // arithmetic on them can overflow.
             let channelBound = Double(2 * (net.config.widths.max() ?? 0) + net.config.embeddingDims)
@@ -131,10 +140,14 @@ public final class UNetWorkspace: @unchecked Sendable {
             }
             // Attention keeps L x L probabilities per head, L the pixels of its level.
             let levels = net.config.widths.count - 1
-            let length = net.config.attentionInUpDownSample ? Double(height * width)
+            let length =
+                net.config.attentionInUpDownSample
+                ? Double(height * width)
                 : net.config.attentionInBottleneck ? Double((height >> levels) * (width >> levels)) : 0
             guard Double(N) * 4 * length * length < 0x1p56 else {
-                throw RiversError.usage("attention over \(Int(length)) pixels of batch \(N) is far too large to plan; attention at this image size needs smaller images")
+                throw RiversError.usage(
+                    "attention over \(Int(length)) pixels of batch \(N) is far too large to plan; attention at this image size needs smaller images"
+                )
             }
             var fullCount = 0, halfCount = 0, sideCount = 0
             // Without training nothing is kept for a backward pass: every block writes its two
@@ -150,7 +163,9 @@ public final class UNetWorkspace: @unchecked Sendable {
                 fullCount = 2 * transient
             }
             func transientSlot(_ k: Int, _ level: Int, _ channels: Int) -> Slot {
-                Slot(offset: k * transient, count: N * (height >> level) * (width >> level) * channels, channels: channels, half: false)
+                Slot(
+                    offset: k * transient, count: N * (height >> level) * (width >> level) * channels,
+                    channels: channels, half: false)
             }
             func slot(_ level: Int, _ channels: Int, keepFull: Bool = false) -> Slot {
                 let count = N * (height >> level) * (width >> level) * channels
@@ -171,11 +186,14 @@ public final class UNetWorkspace: @unchecked Sendable {
                     var input = previous
                     var skip: Int? = nil
                     if pops { skip = stack.removeLast(); input = .concat(previous, skips[skip!]) }
-                    precondition(input.channels == block.inChannels, "stage input has \(input.channels) channels, block expects \(block.inChannels)")
+                    precondition(
+                        input.channels == block.inChannels,
+                        "stage input has \(input.channels) channels, block expects \(block.inChannels)")
                     let c1 = training ? slot(level, block.width) : transientSlot(0, level, block.width)
                     let c2 = training ? slot(level, block.width) : transientSlot(1, level, block.width)
-                    var p = StagePlan(stage: stage, input: input, inHeight: h, inWidth: w, height: h, width: w,
-                                      c1: c1, c2: c2, out: slot(level, block.width))
+                    var p = StagePlan(
+                        stage: stage, input: input, inHeight: h, inWidth: w, height: h, width: w,
+                        c1: c1, c2: c2, out: slot(level, block.width))
                     p.stats = sideCount; sideCount += block.statsCount(batch: N) + block.sliceCount
                     if pushes { skip = skips.count; skips.append(p.out); stack.append(skip!) }
                     p.skip = skip
@@ -189,12 +207,15 @@ public final class UNetWorkspace: @unchecked Sendable {
                     plans.append(p)
                     previous = .slot(p.output)
                 case .down(let conv, let level), .up(let conv, let level):
-                    guard case .slot(let inSlot) = previous else { preconditionFailure("a sampling stage reads a saved output") }
+                    guard case .slot(let inSlot) = previous else {
+                        preconditionFailure("a sampling stage reads a saved output")
+                    }
                     let isDown: Bool
                     if case .down = stage { isDown = true } else { isDown = false }
                     let (inLevel, outLevel) = isDown ? (level, level + 1) : (level + 1, level)
-                    let p = StagePlan(stage: stage, input: previous, inHeight: height >> inLevel, inWidth: width >> inLevel,
-                                      height: height >> outLevel, width: width >> outLevel, out: slot(outLevel, conv.outChannels))
+                    let p = StagePlan(
+                        stage: stage, input: previous, inHeight: height >> inLevel, inWidth: width >> inLevel,
+                        height: height >> outLevel, width: width >> outLevel, out: slot(outLevel, conv.outChannels))
                     narrowCount = max(narrowCount, inSlot.count, p.out.count)
                     plans.append(p)
                     previous = .swishOf(p.out)
@@ -208,22 +229,31 @@ public final class UNetWorkspace: @unchecked Sendable {
             let gradient = training ? 1 : 0
             wideCounts = [wideCount, wideCount, wideCount * gradient, wideCount * gradient]
             narrowCounts = [narrowCount, narrowCount * gradient, narrowCount * gradient, narrowCount * gradient]
-            halfTempCounts = [mixedPrecision ? narrowCount : 0, mixedPrecision ? narrowCount : 0, mixedPrecision && !training ? narrowCount : 0]
+            halfTempCounts = [
+                mixedPrecision ? narrowCount : 0, mixedPrecision ? narrowCount : 0,
+                mixedPrecision && !training ? narrowCount : 0,
+            ]
             skipGradCount = gradient * skips.reduce(0) { $0 + $1.count }
             // Kernel scratch: the weight gradient of short rows takes an im2col chunk (and pads
             // channels to 16 on those rows); packed weights and per-thread partial sums are at
             // most a few weight tensors; Winograd's largest convolution.
             let largestWeight = net.layout.params.map(\.count).max() ?? 0
             let widest = 2 * (net.config.widths.max() ?? 0) + net.config.embeddingDims
-            let winograd = Winograd.scratchCount(ConvGeometry(batch: 1, height: 3, width: 3, inChannels: widest, outChannels: widest, kernel: 3))
+            let winograd = Winograd.scratchCount(
+                ConvGeometry(batch: 1, height: 3, width: 3, inChannels: widest, outChannels: widest, kernel: 3))
             // Widths that are not multiples of 16 make the row kernel copy its input padded to 16.
             let maxWidth = net.config.widths.max() ?? 0
-            let padded = net.config.widths.allSatisfy { $0 % 16 == 0 } ? 0 : N * height * width * ((2 * maxWidth + 15) / 16 * 16)
-            let scratch = 4 * (gradient * (Conv2D.columnFloats + padded) + (2 + Parallel.threadCount) * largestWeight + winograd)
-            let work = 4 * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
-                            + 2 * imageCount + N * net.config.embeddingDims)
-            memory = MemoryPlan(savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
-                                parameterBytes: 20 * net.parameterCount)
+            let padded =
+                net.config.widths.allSatisfy { $0 % 16 == 0 } ? 0 : N * height * width * ((2 * maxWidth + 15) / 16 * 16)
+            let scratch =
+                4 * (gradient * (Conv2D.columnFloats + padded) + (2 + Parallel.threadCount) * largestWeight + winograd)
+            let work =
+                4
+                * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
+                    + 2 * imageCount + N * net.config.embeddingDims)
+            memory = MemoryPlan(
+                savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
+                parameterBytes: 20 * net.parameterCount)
         }
     }
 
@@ -242,15 +272,24 @@ public final class UNetWorkspace: @unchecked Sendable {
     /// A slot's value in Float32: the slot itself, or (Float16 slots) expanded into `temp`.
     func load(_ s: Slot, _ temp: FloatBuffer) -> UnsafeMutablePointer<Float> {
         guard s.half else { return full.pointer + s.offset }
-        Half.expand(temp.pointer, dstStride: s.channels, half.elements(0) + s.offset, channels: s.channels, pixels: s.count / s.channels)
+        Half.expand(
+            temp.pointer, dstStride: s.channels, half.elements(0) + s.offset, channels: s.channels,
+            pixels: s.count / s.channels)
         return temp.pointer
     }
 
     /// Copies a slot, through `activation`, into channels [c0, c0 + s.channels) of `dst` (stride channels).
     func copy(_ s: Slot, into dst: UnsafeMutablePointer<Float>, stride: Int, activation: Activation) {
         let pixels = s.count / s.channels
-        if s.half { Half.expand(dst, dstStride: stride, half.elements(0) + s.offset, channels: s.channels, pixels: pixels, activation: activation) }
-        else { Half.copy(dst, dstStride: stride, full.pointer + s.offset, channels: s.channels, pixels: pixels, activation: activation) }
+        if s.half {
+            Half.expand(
+                dst, dstStride: stride, half.elements(0) + s.offset, channels: s.channels, pixels: pixels,
+                activation: activation)
+        } else {
+            Half.copy(
+                dst, dstStride: stride, full.pointer + s.offset, channels: s.channels, pixels: pixels,
+                activation: activation)
+        }
     }
 
     /// A source's value in Float32, materialized into `temp` unless it is a Float32 slot.

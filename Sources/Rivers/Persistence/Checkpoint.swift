@@ -49,34 +49,47 @@ public enum Checkpoint {
     }
 
     /// Writes the checkpoint atomically: a crash at any moment leaves the previous file whole.
-    public static func save(_ trainer: DiffusionTrainer, epoch: Int, extra: [String: String] = [:], to path: String) throws {
+    public static func save(_ trainer: DiffusionTrainer, epoch: Int, extra: [String: String] = [:], to path: String)
+        throws
+    {
         try FileOps.replaceAtomically(try encode(trainer, epoch: epoch, extra: extra), at: path)
     }
 
     /// The configuration and counters of a checkpoint file, without touching a trainer.
     public static func state(of file: SafeTensors.File, path: String) throws -> State {
         let m = file.metadata
-        guard m["format"] == format else { throw RiversError.file(path: path, reason: "not a rivers checkpoint (format \(m["format"] ?? "missing"))") }
+        guard m["format"] == format else {
+            throw RiversError.file(path: path, reason: "not a rivers checkpoint (format \(m["format"] ?? "missing"))")
+        }
         guard let text = m["config"], let config = try? JSONDecoder().decode(UNetConfig.self, from: Data(text.utf8)),
-              let epoch = m["epoch"].flatMap(Int.init), let step = m["step"].flatMap(Int.init) else {
+            let epoch = m["epoch"].flatMap(Int.init), let step = m["step"].flatMap(Int.init)
+        else {
             throw RiversError.file(path: path, reason: "checkpoint metadata lacks config, epoch or step")
         }
-        return State(config: config, epoch: epoch, step: step, extra: m.filter { !["format", "config", "epoch", "step", "rng", "seed"].contains($0.key) })
+        return State(
+            config: config, epoch: epoch, step: step,
+            extra: m.filter { !["format", "config", "epoch", "step", "rng", "seed"].contains($0.key) })
     }
 
     /// The EMA weights (in `layout`'s order) and the normalizer of a checkpoint, for generation:
     /// one buffer, not the five of training. Every tensor is checked before any is copied; a
     /// configuration other than `config` is an error naming the file.
-    public static func loadEMA(_ path: String, config: UNetConfig, layout: ParameterLayout) throws -> (weights: FloatBuffer, normalizer: Normalizer, state: State) {
+    public static func loadEMA(_ path: String, config: UNetConfig, layout: ParameterLayout) throws -> (
+        weights: FloatBuffer, normalizer: Normalizer, state: State
+    ) {
         let file = try SafeTensors.read(path)
         let state = try state(of: file, path: path)
         guard state.config == config else {
-            throw RiversError.file(path: path, reason: "was trained with another network configuration than its run's config.json (\(state.config))")
+            throw RiversError.file(
+                path: path,
+                reason: "was trained with another network configuration than its run's config.json (\(state.config))")
         }
         let normalizer = try checkTensors(file, path: path, prefixes: ["ema"], layout: layout)
         let weights = FloatBuffer(count: layout.count)
         for p in layout.params {
-            file.tensors["ema/\(p.name)"]!.values.withUnsafeBufferPointer { (weights.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
+            file.tensors["ema/\(p.name)"]!.values.withUnsafeBufferPointer {
+                (weights.pointer + p.offset).update(from: $0.baseAddress!, count: p.count)
+            }
         }
         return (weights, normalizer, state)
     }
@@ -88,7 +101,8 @@ public enum Checkpoint {
         let file = try SafeTensors.read(path)
         let state = try state(of: file, path: path)
         guard state.config == trainer.net.config else {
-            throw RiversError.file(path: path, reason: "was trained with another network configuration (\(state.config))")
+            throw RiversError.file(
+                path: path, reason: "was trained with another network configuration (\(state.config))")
         }
         let slab = trainer.slab
         // Everything is checked before anything is copied: a bad file leaves the trainer as it was.
@@ -96,7 +110,9 @@ public enum Checkpoint {
         for (prefix, keyPath) in prefixes {
             let buffer = slab[keyPath: keyPath]
             for p in slab.layout.params {
-                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer { (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count) }
+                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer {
+                    (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count)
+                }
             }
         }
         trainer.normalizer = normalizer
@@ -109,16 +125,20 @@ public enum Checkpoint {
 
     /// Checks that `file` holds every `<prefix>/<param>` tensor of `layout` with its shape, and
     /// the normalizer's statistics, throwing an error naming `path` otherwise; returns the normalizer.
-    static func checkTensors(_ file: SafeTensors.File, path: String, prefixes: [String], layout: ParameterLayout) throws -> Normalizer {
+    static func checkTensors(_ file: SafeTensors.File, path: String, prefixes: [String], layout: ParameterLayout) throws
+        -> Normalizer
+    {
         for prefix in prefixes {
             for p in layout.params {
                 guard let t = file.tensors["\(prefix)/\(p.name)"], t.shape == p.shape else {
-                    throw RiversError.file(path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
+                    throw RiversError.file(
+                        path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
                 }
             }
         }
         guard let mean = file.tensors["normalizer/mean"], let variance = file.tensors["normalizer/variance"],
-              mean.values.count == 3, variance.values.count == 3 else {
+            mean.values.count == 3, variance.values.count == 3
+        else {
             throw RiversError.file(path: path, reason: "normalizer statistics are missing")
         }
         return Normalizer(mean: mean.values, variance: variance.values)

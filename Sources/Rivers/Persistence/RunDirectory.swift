@@ -19,7 +19,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     public static let currentFormat = "rivers-run-1"
 
-    public init(label: Int, inDir: String, created: String = ISO8601DateFormatter().string(from: Date()), train: TrainConfig, threads: Int? = Parallel.threadCount) {
+    public init(
+        label: Int, inDir: String, created: String = ISO8601DateFormatter().string(from: Date()), train: TrainConfig,
+        threads: Int? = Parallel.threadCount
+    ) {
         self.label = label; self.inDir = inDir; self.created = created; self.train = train; self.threads = threads
     }
 
@@ -35,8 +38,12 @@ public struct EpochLog: Equatable, Sendable {
     public var seconds: Double
     public var learningRate: Double
 
-    public init(epoch: Int, nLoss: Double, iLoss: Double, validation: (nLoss: Double, iLoss: Double)?, seconds: Double, learningRate: Double) {
-        self.epoch = epoch; self.nLoss = nLoss; self.iLoss = iLoss; self.validation = validation; self.seconds = seconds; self.learningRate = learningRate
+    public init(
+        epoch: Int, nLoss: Double, iLoss: Double, validation: (nLoss: Double, iLoss: Double)?, seconds: Double,
+        learningRate: Double
+    ) {
+        self.epoch = epoch; self.nLoss = nLoss; self.iLoss = iLoss; self.validation = validation;
+        self.seconds = seconds; self.learningRate = learningRate
     }
 
     public static func == (a: EpochLog, b: EpochLog) -> Bool {
@@ -72,7 +79,10 @@ public struct RunDirectory: Sendable {
         for k in 1...1000 {
             let candidate = k == 1 ? base : "\(base)-\(k)"
             if mkdir(candidate, 0o755) == 0 { return RunDirectory(candidate) }
-            if errno != EEXIST { throw RiversError.file(path: candidate, reason: "cannot create folder: \(String(cString: strerror(errno)))") }
+            if errno != EEXIST {
+                throw RiversError.file(
+                    path: candidate, reason: "cannot create folder: \(String(cString: strerror(errno)))")
+            }
         }
         throw RiversError.file(path: base, reason: "too many runs created in the same second")
     }
@@ -80,7 +90,10 @@ public struct RunDirectory: Sendable {
     /// Reads `config.json`; a folder that is not a run is an error naming it.
     public func record() throws -> RunRecord {
         guard FileOps.isDirectory(path) else {
-            throw RiversError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "is a file, not a run directory" : "does not exist")
+            throw RiversError.file(
+                path: path,
+                reason: FileManager.default.fileExists(atPath: path)
+                    ? "is a file, not a run directory" : "does not exist")
         }
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw RiversError.file(path: configPath, reason: "missing: \(path) is not a run directory of rivers train")
@@ -92,7 +105,8 @@ public struct RunDirectory: Sendable {
         } catch let error as RiversError {
             throw error.from(file: configPath)
         } catch {
-            throw RiversError.file(path: configPath, reason: "not a run configuration of this rivers version (\(RunRecord.currentFormat))")
+            throw RiversError.file(
+                path: configPath, reason: "not a run configuration of this rivers version (\(RunRecord.currentFormat))")
         }
     }
 
@@ -113,7 +127,12 @@ public struct RunDirectory: Sendable {
         var lines = [logHeader(validation: validation)]
         for r in rows {
             var cells = [String(r.epoch), String(format: "%.9g", r.nLoss), String(format: "%.9g", r.iLoss)]
-            if validation { cells += [String(format: "%.9g", r.validation?.nLoss ?? .nan), String(format: "%.9g", r.validation?.iLoss ?? .nan)] }
+            if validation {
+                cells += [
+                    String(format: "%.9g", r.validation?.nLoss ?? .nan),
+                    String(format: "%.9g", r.validation?.iLoss ?? .nan),
+                ]
+            }
             cells += [String(format: "%.3f", r.seconds), String(format: "%g", r.learningRate)]
             lines.append(cells.joined(separator: ","))
         }
@@ -127,18 +146,25 @@ public struct RunDirectory: Sendable {
         guard let header = lines.first else { return [] }
         let columns = header.split(separator: ",").map(String.init)
         func column(_ name: String) -> Int? { columns.firstIndex(of: name) }
-        guard let e = column("epoch"), let n = column("n_loss"), let i = column("i_loss"), let s = column("seconds"), let lr = column("learning_rate") else {
+        guard let e = column("epoch"), let n = column("n_loss"), let i = column("i_loss"), let s = column("seconds"),
+            let lr = column("learning_rate")
+        else {
             throw RiversError.file(path: logPath, reason: "not a training log (header '\(header)')")
         }
         let vn = column("val_n_loss"), vi = column("val_i_loss")
         return try lines.dropFirst().enumerated().map { k, line in
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard cells.count == columns.count, let epoch = Int(cells[e]), let nl = Double(cells[n]), let il = Double(cells[i]),
-                  let sec = Double(cells[s]), let rate = Double(cells[lr]) else {
+            guard cells.count == columns.count, let epoch = Int(cells[e]), let nl = Double(cells[n]),
+                let il = Double(cells[i]),
+                let sec = Double(cells[s]), let rate = Double(cells[lr])
+            else {
                 throw RiversError.file(path: logPath, reason: "line \(k + 2) is not a log row: '\(line)'")
             }
-            let validation = vn.flatMap { a in vi.flatMap { b in Double(cells[a]).flatMap { x in Double(cells[b]).map { (x, $0) } } } }
-            return EpochLog(epoch: epoch, nLoss: nl, iLoss: il, validation: validation, seconds: sec, learningRate: rate)
+            let validation = vn.flatMap { a in
+                vi.flatMap { b in Double(cells[a]).flatMap { x in Double(cells[b]).map { (x, $0) } } }
+            }
+            return EpochLog(
+                epoch: epoch, nLoss: nl, iLoss: il, validation: validation, seconds: sec, learningRate: rate)
         }
     }
 
@@ -153,10 +179,13 @@ public struct RunDirectory: Sendable {
     /// holds the lock: closing it releases the lock.
     public func lock() throws -> Int32 {
         let fd = open(file(".lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RiversError.file(path: path, reason: "cannot be locked: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw RiversError.file(path: path, reason: "cannot be locked: \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw RiversError.file(path: path, reason: "is being trained by another rivers process; wait for it or stop it first")
+            throw RiversError.file(
+                path: path, reason: "is being trained by another rivers process; wait for it or stop it first")
         }
         return fd
     }

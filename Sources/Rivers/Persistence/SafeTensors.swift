@@ -44,10 +44,14 @@ public enum SafeTensors {
 
     /// Parses a file's bytes; any inconsistency is an error naming `path`.
     public static func decode(_ data: Data, path: String) throws -> File {
-        func bad(_ reason: String) -> RiversError { .file(path: path, reason: "not a valid safetensors file: \(reason)") }
+        func bad(_ reason: String) -> RiversError {
+            .file(path: path, reason: "not a valid safetensors file: \(reason)")
+        }
         guard data.count >= 8 else { throw bad("shorter than its header length") }
         let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard headerLength <= UInt64(data.count - 8) else { throw bad("header length \(headerLength) past the end of the file") }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw bad("header length \(headerLength) past the end of the file")
+        }
         let start = 8 + Int(headerLength)
         guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<start)) as? [String: Any] else {
             throw bad("the header is not a JSON object")
@@ -60,7 +64,8 @@ public enum SafeTensors {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let range = info["data_offsets"] as? [Int], range.count == 2 else {
+                let shape = info["shape"] as? [Int], let range = info["data_offsets"] as? [Int], range.count == 2
+            else {
                 throw bad("entry \(name) lacks dtype, shape or data_offsets")
             }
             guard dtype == "F32" else { throw bad("tensor \(name) is \(dtype); only F32 is read") }
@@ -68,14 +73,20 @@ public enum SafeTensors {
             var count = 1
             for d in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: max(d, 0))
-                guard !overflow, product <= data.count else { throw bad("tensor \(name)'s shape \(shape) is larger than the file") }
+                guard !overflow, product <= data.count else {
+                    throw bad("tensor \(name)'s shape \(shape) is larger than the file")
+                }
                 count = product
             }
-            guard shape.allSatisfy({ $0 >= 0 }), range[0] >= 0, range[0] <= range[1], range[1] - range[0] == count * 4, range[1] <= data.count - start else {
+            guard shape.allSatisfy({ $0 >= 0 }), range[0] >= 0, range[0] <= range[1], range[1] - range[0] == count * 4,
+                range[1] <= data.count - start
+            else {
                 throw bad("tensor \(name)'s byte range does not match its shape \(shape)")
             }
             let values = data.subdata(in: (start + range[0])..<(start + range[1])).withUnsafeBytes { raw in
-                (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                (0..<count).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                }
             }
             file.tensors[name] = (shape, values)
         }
@@ -84,7 +95,8 @@ public enum SafeTensors {
 
     public static func read(_ path: String) throws -> File {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RiversError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist")
+            throw RiversError.file(
+                path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist")
         }
         return try decode(data, path: path)
     }

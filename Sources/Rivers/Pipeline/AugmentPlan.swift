@@ -68,7 +68,9 @@ public enum Augment {
         var level = counts, given = [Int](repeating: 0, count: counts.count)
         let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
         for _ in 0..<max(total, 0) {
-            guard let k = level.indices.min(by: { (level[$0], rank[$0] ?? $0) < (level[$1], rank[$1] ?? $1) }) else { break }
+            guard let k = level.indices.min(by: { (level[$0], rank[$0] ?? $0) < (level[$1], rank[$1] ?? $1) }) else {
+                break
+            }
             level[k] += 1
             given[k] += 1
         }
@@ -86,7 +88,9 @@ public enum Augment {
     }
 
     /// The plan for raw images `images` (label -> file paths), models by label, and options.
-    public static func plan(images: [Int: [String]], models: [Int: String], options: AugmentConfig) throws -> AugmentPlan {
+    public static func plan(images: [Int: [String]], models: [Int: String], options: AugmentConfig) throws
+        -> AugmentPlan
+    {
         var rng = SeededGenerator(seed: options.seed, stream: ["augment plan"])
         let counts = (1...6).map { images[$0]?.count ?? 0 }
         let c1 = counts[0..<3].reduce(0, +), c2 = counts[3..<6].reduce(0, +)
@@ -100,17 +104,24 @@ public enum Augment {
             let originals = (images[label] ?? []).sorted()
             let quota = labelsOfSmaller.firstIndex(of: label).map { quotas[$0] } ?? 0
             if quota > 0 && models[label] == nil {
-                throw RiversError.usage("label \(label) needs \(quota) generated images and no --weight_paths run was trained on label \(label)")
+                throw RiversError.usage(
+                    "label \(label) needs \(quota) generated images and no --weight_paths run was trained on label \(label)"
+                )
             }
-            labels.append(planLabel(label, originals: originals, quota: quota, model: quota > 0 ? models[label] : nil, options: options, rng: &rng))
+            labels.append(
+                planLabel(
+                    label, originals: originals, quota: quota, model: quota > 0 ? models[label] : nil, options: options,
+                    rng: &rng))
         }
         return AugmentPlan(labels: labels)
     }
 
     /// One label: the quota split by strength, variations shared among the real sites by
     /// water-filling (fewest images first), sources taken in a seeded order within each site.
-    static func planLabel(_ label: Int, originals: [String], quota: Int, model: String?, options: AugmentConfig,
-                          rng: inout SeededGenerator) -> AugmentLabel {
+    static func planLabel(
+        _ label: Int, originals: [String], quota: Int, model: String?, options: AugmentConfig,
+        rng: inout SeededGenerator
+    ) -> AugmentLabel {
         var bySite: [String: [String]] = [:]
         for path in originals { bySite[Balance.siteID((path as NSString).lastPathComponent), default: []].append(path) }
         let sites = bySite.keys.sorted()
@@ -123,7 +134,8 @@ public enum Augment {
         }
         let variations = zip(options.strengths, parts).filter { $0.0 < 1 }.reduce(0) { $0 + $1.1 }
         let siteOrder = Array(sites.indices).shuffled(using: &rng)
-        let perSite = sites.isEmpty ? [] : waterFill(sites.map { bySite[$0]!.count }, total: variations, order: siteOrder)
+        let perSite =
+            sites.isEmpty ? [] : waterFill(sites.map { bySite[$0]!.count }, total: variations, order: siteOrder)
         // Sources: per site, its images in a seeded order, cycled.
         var sources: [String] = []
         for (k, site) in sites.enumerated() where perSite[k] > 0 {
@@ -137,19 +149,24 @@ public enum Augment {
                 if strength < 1 && !sites.isEmpty {
                     let source = sources[nextSource]
                     nextSource += 1
-                    items.append(AugmentItem(label: label, index: index, strength: strength, source: source,
-                                             site: Balance.siteID((source as NSString).lastPathComponent)))
+                    items.append(
+                        AugmentItem(
+                            label: label, index: index, strength: strength, source: source,
+                            site: Balance.siteID((source as NSString).lastPathComponent)))
                 } else {
                     items.append(AugmentItem(label: label, index: index, strength: 1, source: nil, site: "S0"))
                 }
                 index += 1
             }
         }
-        var siteRows = sites.enumerated().map { k, s in AugmentSite(site: s, before: bySite[s]!.count, generated: perSite[k]) }
+        var siteRows = sites.enumerated().map { k, s in
+            AugmentSite(site: s, before: bySite[s]!.count, generated: perSite[k])
+        }
         let pure = items.filter { !$0.isVariation }.count
         if pure > 0 {
             if let k = siteRows.firstIndex(where: { $0.site == "S0" }) {
-                siteRows[k] = AugmentSite(site: "S0", before: siteRows[k].before, generated: siteRows[k].generated + pure)
+                siteRows[k] = AugmentSite(
+                    site: "S0", before: siteRows[k].before, generated: siteRows[k].generated + pure)
             } else {
                 siteRows.append(AugmentSite(site: "S0", before: 0, generated: pure))
             }

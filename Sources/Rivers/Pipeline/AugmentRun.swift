@@ -25,7 +25,9 @@ public enum AugmentRun {
     /// its image files; other files are returned to be reported.
     public static func scan(inDir: String) throws -> (images: [Int: [String]], ignored: [SkippedFile]) {
         guard FileOps.isDirectory(inDir) else {
-            throw RiversError.file(path: inDir, reason: FileManager.default.fileExists(atPath: inDir) ? "is not a folder" : "does not exist")
+            throw RiversError.file(
+                path: inDir,
+                reason: FileManager.default.fileExists(atPath: inDir) ? "is not a folder" : "does not exist")
         }
         var images: [Int: [String]] = [:], ignored: [SkippedFile] = []
         for label in 1...6 {
@@ -37,8 +39,11 @@ public enum AugmentRun {
             for name in names.sorted() where !name.hasPrefix(".") {
                 let path = (dir as NSString).appendingPathComponent(name)
                 if FileOps.isDirectory(path) { continue }
-                if ImageFile.isImageName(name) { images[label, default: []].append(path) }
-                else { ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped")) }
+                if ImageFile.isImageName(name) {
+                    images[label, default: []].append(path)
+                } else {
+                    ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped"))
+                }
             }
         }
         if images.isEmpty { throw RiversError.file(path: inDir, reason: "has no label folders 1 .. 6 with images") }
@@ -52,7 +57,8 @@ public enum AugmentRun {
         for run in runs {
             let label = try RunDirectory(run).record().label
             if let other = byLabel[label] {
-                throw RiversError.usage("--weight_paths has two runs trained on label \(label): \(other) and \(run); give one per label")
+                throw RiversError.usage(
+                    "--weight_paths has two runs trained on label \(label): \(other) and \(run); give one per label")
             }
             byLabel[label] = run
         }
@@ -80,9 +86,12 @@ public enum AugmentRun {
     /// Executes `plan` into `outDir/<label>/`: originals copied unchanged (by rank 0), then each
     /// label's missing items (this rank's share of them) generated with its model and written at
     /// `outputSize`. `shouldStop` is polled between batches; a rerun completes what is missing.
-    public static func execute(_ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), generation: GenerationSettings, date: String,
-                               comm: Communicator = SingleProcess(), progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
-                               onModel: (Int, TrainedModel) -> Void = { _, _ in }) throws -> AugmentReport {
+    public static func execute(
+        _ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), generation: GenerationSettings,
+        date: String,
+        comm: Communicator = SingleProcess(), progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
+        onModel: (Int, TrainedModel) -> Void = { _, _ in }
+    ) throws -> AugmentReport {
         var report = AugmentReport()
         for label in plan.labels where comm.isRoot && (!label.originals.isEmpty || !label.items.isEmpty) {
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
@@ -90,19 +99,23 @@ public enum AugmentRun {
             FileOps.removeStaleTemporaries(in: dir)
             for source in label.originals {
                 do {
-                    try FileOps.copyNew(from: source, to: (dir as NSString).appendingPathComponent((source as NSString).lastPathComponent))
+                    try FileOps.copyNew(
+                        from: source,
+                        to: (dir as NSString).appendingPathComponent((source as NSString).lastPathComponent))
                     report.copied += 1
                 } catch RiversError.exists(_) {
                     report.present += 1
                 }
             }
         }
-        comm.barrier() // the label folders exist
+        comm.barrier()  // the label folders exist
         for label in plan.labels where !label.items.isEmpty {
             if shouldStop() { report.interrupted = true; break }
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
             // The identities of the files already there, once: a rerun matches items by set lookup.
-            let existing = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap(GeneratedNames.identity(of:)))
+            let existing = Set(
+                ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap(
+                    GeneratedNames.identity(of:)))
             let mine = share(label.items, comm)
             let pending = mine.filter { !existing.contains($0.identity) }
             report.present += mine.count - pending.count
@@ -110,14 +123,20 @@ public enum AugmentRun {
             guard !pending.isEmpty, let run = label.model else { continue }
             let model = try TrainedModel(run: run, checkpoint: generation.checkpoint)
             guard model.record.label == label.label else {
-                throw RiversError.file(path: model.directory.configPath, reason: "was trained on label \(model.record.label), not \(label.label)")
+                throw RiversError.file(
+                    path: model.directory.configPath,
+                    reason: "was trained on label \(model.record.label), not \(label.label)")
             }
             onModel(label.label, model)
             let available = ResourceUsage.availableBytes()
-            let batch = min(try generation.batchSize ?? InferencePlan.automaticBatch(model, count: pending.count, available: available), pending.count)
+            let batch = min(
+                try generation.batchSize
+                    ?? InferencePlan.automaticBatch(model, count: pending.count, available: available), pending.count)
             let memory = try model.memory(batch: batch)
             guard memory <= available else {
-                throw RiversError.usage("batches of \(batch) at \(model.height)x\(model.width) need \(mebibytes(memory)) and \(mebibytes(available)) is available; use a smaller --batch_size")
+                throw RiversError.usage(
+                    "batches of \(batch) at \(model.height)x\(model.width) need \(mebibytes(memory)) and \(mebibytes(available)) is available; use a smaller --batch_size"
+                )
             }
             // One predictor per batch size used, so that a group smaller than the batch is not
             // padded with images that are computed and thrown away.
@@ -140,26 +159,41 @@ public enum AugmentRun {
                     let predictor = try predictor(items.count)
                     var made: [(AugmentItem, Image)] = []
                     if strength >= 1 {
-                        made = Array(zip(items, Generation.images(indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
-                                                                  sampler: sampler, seed: generation.seed, stream: stream)))
+                        made = Array(
+                            zip(
+                                items,
+                                Generation.images(
+                                    indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
+                                    sampler: sampler, seed: generation.seed, stream: stream)))
                     } else {
                         var usable: [(AugmentItem, Image)] = []
                         for item in items {
                             do {
                                 let image = try ImageFile.read(item.source!)
-                                usable.append((item, Geometry.resizeBilinear(Geometry.cropToAspectRatio(image, width: model.width, height: model.height),
-                                                                             width: model.width, height: model.height)))
+                                usable.append(
+                                    (
+                                        item,
+                                        Geometry.resizeBilinear(
+                                            Geometry.cropToAspectRatio(image, width: model.width, height: model.height),
+                                            width: model.width, height: model.height)
+                                    ))
                             } catch let e as RiversError {
-                                if case .file(let path, let reason) = e { report.failures.append(SkippedFile(path: path, reason: reason)) }
+                                if case .file(let path, let reason) = e {
+                                    report.failures.append(SkippedFile(path: path, reason: reason))
+                                }
                                 progress?.advance()
                             }
                         }
-                        let images = Generation.variations(of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
-                                                           predictor: predictor, normalizer: model.normalizer, sampler: sampler, seed: generation.seed, stream: stream)
+                        let images = Generation.variations(
+                            of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
+                            predictor: predictor, normalizer: model.normalizer, sampler: sampler, seed: generation.seed,
+                            stream: stream)
                         made = Array(zip(usable.map(\.0), images))
                     }
                     for (item, image) in made {
-                        let output = image.width == outputSize.width && image.height == outputSize.height ? image
+                        let output =
+                            image.width == outputSize.width && image.height == outputSize.height
+                            ? image
                             : Geometry.resizeBilinear(image, width: outputSize.width, height: outputSize.height)
                         let path = (dir as NSString).appendingPathComponent(item.fileName(date: date))
                         do {

@@ -75,14 +75,18 @@ public struct LabelPlan: Equatable, Sendable {
     /// augmentation), with the name they get instead.
     public let renamed: [(natural: String, copy: RotatedCopy)]
 
-    public init(label: Int, inputDir: String, outputDir: String, originals: [String], target: Int, sites: [SitePlan], copies: [RotatedCopy],
-                renamed: [(natural: String, copy: RotatedCopy)] = []) {
+    public init(
+        label: Int, inputDir: String, outputDir: String, originals: [String], target: Int, sites: [SitePlan],
+        copies: [RotatedCopy],
+        renamed: [(natural: String, copy: RotatedCopy)] = []
+    ) {
         self.label = label; self.inputDir = inputDir; self.outputDir = outputDir; self.originals = originals
         self.target = target; self.sites = sites; self.copies = copies; self.renamed = renamed
     }
 
     public static func == (a: LabelPlan, b: LabelPlan) -> Bool {
-        a.label == b.label && a.inputDir == b.inputDir && a.outputDir == b.outputDir && a.originals == b.originals && a.target == b.target
+        a.label == b.label && a.inputDir == b.inputDir && a.outputDir == b.outputDir && a.originals == b.originals
+            && a.target == b.target
             && a.sites == b.sites && a.copies == b.copies && a.renamed.map(\.natural) == b.renamed.map(\.natural)
     }
 }
@@ -148,8 +152,9 @@ public enum Balance {
             }
             taken.insert(name)
         }
-        return LabelPlan(label: label, inputDir: (options.inDir as NSString).appendingPathComponent(String(label)),
-                         outputDir: outputDir(options.outDir, label: label), originals: images.sorted(),
-                         target: target, sites: sites, copies: copies, renamed: renamed)
+        return LabelPlan(
+            label: label, inputDir: (options.inDir as NSString).appendingPathComponent(String(label)),
+            outputDir: outputDir(options.outDir, label: label), originals: images.sorted(),
+            target: target, sites: sites, copies: copies, renamed: renamed)
     }
 }

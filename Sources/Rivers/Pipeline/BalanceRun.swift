@@ -33,20 +33,25 @@ extension Balance {
     /// every image once so that unreadable ones are known before planning.
     /// Throws for a missing input folder, a missing label folder or one with no image files.
     public static func scan(inDir: String, labels: Int) throws -> DatasetScan {
-        if let problem = FileOps.folderProblem(inDir) { throw RiversError.file(path: inDir, reason: "input folder \(problem)") }
+        if let problem = FileOps.folderProblem(inDir) {
+            throw RiversError.file(path: inDir, reason: "input folder \(problem)")
+        }
         var scan = DatasetScan()
         var candidates: [(label: Int, name: String)] = []
         for label in 1...labels {
             let dir = (inDir as NSString).appendingPathComponent(String(label))
             if let problem = FileOps.folderProblem(dir) {
-                throw RiversError.file(path: dir, reason: "label folder \(problem == "does not exist" ? "is missing" : problem)")
+                throw RiversError.file(
+                    path: dir, reason: "label folder \(problem == "does not exist" ? "is missing" : problem)")
             }
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted() } catch {
-                throw RiversError.file(path: dir, reason: "label folder cannot be listed: \(String(cString: strerror(errno)))")
+                throw RiversError.file(
+                    path: dir, reason: "label folder cannot be listed: \(String(cString: strerror(errno)))")
             }
             if access(dir, R_OK | X_OK) != 0 {
-                throw RiversError.file(path: dir, reason: "label folder cannot be read: \(String(cString: strerror(errno)))")
+                throw RiversError.file(
+                    path: dir, reason: "label folder cannot be read: \(String(cString: strerror(errno)))")
             }
             var imageCount = 0
             for name in names {
@@ -74,16 +79,24 @@ extension Balance {
         }
         for (i, candidate) in candidates.enumerated() {
             if let reason = errors[i] {
-                scan.unreadable.append(SkippedFile(path: (inDir as NSString).appendingPathComponent("\(candidate.label)/\(candidate.name)"), reason: reason))
+                scan.unreadable.append(
+                    SkippedFile(
+                        path: (inDir as NSString).appendingPathComponent("\(candidate.label)/\(candidate.name)"),
+                        reason: reason))
             } else {
                 scan.images[candidate.label, default: []].append(candidate.name)
             }
         }
         // A label whose images all fail to decode is as unusable as an empty one: said before work.
         for label in 1...labels where scan.images[label]?.isEmpty ?? true {
-            let bad = scan.unreadable.filter { $0.path.hasPrefix((inDir as NSString).appendingPathComponent(String(label)) + "/") }
-            throw RiversError.file(path: (inDir as NSString).appendingPathComponent(String(label)),
-                                   reason: "label folder has no readable images (\(bad.count) could not be decoded, e.g. \(bad.first?.description ?? "none"))")
+            let bad = scan.unreadable.filter {
+                $0.path.hasPrefix((inDir as NSString).appendingPathComponent(String(label)) + "/")
+            }
+            throw RiversError.file(
+                path: (inDir as NSString).appendingPathComponent(String(label)),
+                reason:
+                    "label folder has no readable images (\(bad.count) could not be decoded, e.g. \(bad.first?.description ?? "none"))"
+            )
         }
         return scan
     }
@@ -91,9 +104,12 @@ extension Balance {
     /// Refuses an output tree any part of which leads into the input: the output folder itself,
     /// or `diffusion_data`, `L<i>` or `L<i>/<i>` below it as they resolve (links followed).
     public static func checkFolders(_ options: BalanceJob) throws {
-        if let problem = FileOps.folderProblem(options.inDir) { throw RiversError.file(path: options.inDir, reason: "input folder \(problem)") }
+        if let problem = FileOps.folderProblem(options.inDir) {
+            throw RiversError.file(path: options.inDir, reason: "input folder \(problem)")
+        }
         if FileOps.isSameOrInside(options.outDir, options.inDir) {
-            throw RiversError.usage("--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
+            throw RiversError.usage(
+                "--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
         }
         let data = (options.outDir as NSString).appendingPathComponent("diffusion_data")
         var parts = [data]
@@ -101,7 +117,9 @@ extension Balance {
             parts += [(data as NSString).appendingPathComponent("L\(label)"), outputDir(options.outDir, label: label)]
         }
         for part in parts where FileOps.isSameOrInside(part, options.inDir) {
-            throw RiversError.file(path: part, reason: "leads into --in_dir \(options.inDir) (a symbolic link?): the input is never written")
+            throw RiversError.file(
+                path: part,
+                reason: "leads into --in_dir \(options.inDir) (a symbolic link?): the input is never written")
         }
     }
 
@@ -111,7 +129,9 @@ extension Balance {
         public init(_ o: BalanceJob) { theta = o.theta; fact = o.fact; multiplier = o.multiplier; seed = o.seed }
     }
 
-    static func ladderRecordPath(_ outDir: String) -> String { (outDir as NSString).appendingPathComponent("diffusion_data/.balance.json") }
+    static func ladderRecordPath(_ outDir: String) -> String {
+        (outDir as NSString).appendingPathComponent("diffusion_data/.balance.json")
+    }
 
     /// Refuses to add to an output made with another ladder or seed (the two would mix and the
     /// counts would be wrong); with `write`, records this run's ladder when none is recorded.
@@ -120,7 +140,8 @@ extension Balance {
         let mine = LadderRecord(options)
         if let data = FileManager.default.contents(atPath: path) {
             guard let theirs = try? JSONDecoder().decode(LadderRecord.self, from: data) else {
-                throw RiversError.file(path: path, reason: "is not a ladder record; remove it if the folder holds nothing of value")
+                throw RiversError.file(
+                    path: path, reason: "is not a ladder record; remove it if the folder holds nothing of value")
             }
             if theirs != mine {
                 var differences: [String] = []
@@ -128,7 +149,9 @@ extension Balance {
                 if theirs.fact != mine.fact { differences.append("--fact \(formatNumber(theirs.fact))") }
                 if theirs.multiplier != mine.multiplier { differences.append("--multiplier \(theirs.multiplier)") }
                 if theirs.seed != mine.seed { differences.append("--seed \(theirs.seed)") }
-                throw RiversError.usage("\((options.outDir as NSString).appendingPathComponent("diffusion_data")) was made with \(differences.joined(separator: " ")); run again with those values to complete it, or choose another --out_dir")
+                throw RiversError.usage(
+                    "\((options.outDir as NSString).appendingPathComponent("diffusion_data")) was made with \(differences.joined(separator: " ")); run again with those values to complete it, or choose another --out_dir"
+                )
             }
             return
         }
@@ -139,14 +162,17 @@ extension Balance {
 
     /// The plan for every label of a scan.
     public static func plan(scan: DatasetScan, options: BalanceJob) -> BalancePlan {
-        BalancePlan(labels: scan.images.keys.sorted().map { planLabel(label: $0, images: scan.images[$0]!, options: options) })
+        BalancePlan(
+            labels: scan.images.keys.sorted().map { planLabel(label: $0, images: scan.images[$0]!, options: options) })
     }
 
     /// Writes what the plan says: copies the originals, then renders each source image's
     /// copies (one decode per source), in parallel over source images. Files already
     /// present are left as they are, so a second run completes what is missing. After Ctrl-C
     /// (see `Interrupt`) no new file is started; those being written are finished.
-    public static func execute(_ plan: BalancePlan, jpegQuality: Int = 95, progress: ProgressBar? = nil) throws -> BalanceReport {
+    public static func execute(_ plan: BalancePlan, jpegQuality: Int = 95, progress: ProgressBar? = nil) throws
+        -> BalanceReport
+    {
         var report = BalanceReport()
         let lock = NSLock()
         func record(_ outcome: Result<Bool, RiversError>, count: Int = 1) {
@@ -155,14 +181,19 @@ extension Balance {
             case .success(true): report.written += count
             case .success(false): report.existing += count
             case .failure(let e):
-                if case .file(let path, let reason) = e { report.failures.append(SkippedFile(path: path, reason: reason)) }
-                else { report.failures.append(SkippedFile(path: "", reason: e.description)) }
+                if case .file(let path, let reason) = e {
+                    report.failures.append(SkippedFile(path: path, reason: reason))
+                } else {
+                    report.failures.append(SkippedFile(path: "", reason: e.description))
+                }
             }
         }
         /// Writes unless present; false when the file was already there.
         func writeOnce(_ path: String, _ body: () throws -> Void) -> Result<Bool, RiversError> {
             if FileManager.default.fileExists(atPath: path) { return .success(false) }
-            do { try body(); return .success(true) } catch RiversError.exists { return .success(false) } catch let e as RiversError {
+            do { try body(); return .success(true) } catch RiversError.exists { return .success(false) } catch let e
+                as RiversError
+            {
                 return .failure(e)
             } catch { return .failure(.file(path: path, reason: "\(error)")) }
         }
@@ -181,24 +212,30 @@ extension Balance {
         var jobs: [Job] = []
         for label in plan.labels {
             let bySource = Dictionary(grouping: label.copies, by: \.source)
-            for source in bySource.keys.sorted() { jobs.append(Job(label: label, source: source, copies: bySource[source]!)) }
+            for source in bySource.keys.sorted() {
+                jobs.append(Job(label: label, source: source, copies: bySource[source]!))
+            }
         }
         Parallel.forEach(jobs.count) { j in
             if Interrupt.requested { return }
             let job = jobs[j]
-            let pending = job.copies.filter { !FileManager.default.fileExists(atPath: job.label.outputDir + "/" + $0.output) }
+            let pending = job.copies.filter {
+                !FileManager.default.fileExists(atPath: job.label.outputDir + "/" + $0.output)
+            }
             if pending.count < job.copies.count { record(.success(false), count: job.copies.count - pending.count) }
             if !pending.isEmpty {
                 let sourcePath = job.label.inputDir + "/" + job.source
                 do {
                     let image = try ImageFile.read(sourcePath)
                     for aug in pending {
-                        if Interrupt.requested { break } // a large image's remaining rungs wait for the rerun
+                        if Interrupt.requested { break }  // a large image's remaining rungs wait for the rerun
                         let path = job.label.outputDir + "/" + aug.output
-                        record(writeOnce(path) {
-                            let out = Geometry.rotateZoomCrop(image, degrees: aug.rung.angle, zoom: aug.rung.zoom, flipFirst: aug.rung.flipped)
-                            try ImageFile.write(out, to: path, jpegQuality: jpegQuality)
-                        })
+                        record(
+                            writeOnce(path) {
+                                let out = Geometry.rotateZoomCrop(
+                                    image, degrees: aug.rung.angle, zoom: aug.rung.zoom, flipFirst: aug.rung.flipped)
+                                try ImageFile.write(out, to: path, jpegQuality: jpegQuality)
+                            })
                     }
                 } catch let e as RiversError {
                     record(.failure(e))
@@ -210,7 +247,8 @@ extension Balance {
         }
         progress?.finish()
         // Ctrl-C during the last files, once everything is there, interrupted nothing.
-        report.interrupted = Interrupt.requested && report.written + report.existing + report.failures.count < plan.totalImages
+        report.interrupted =
+            Interrupt.requested && report.written + report.existing + report.failures.count < plan.totalImages
         return report
     }
 }

@@ -59,10 +59,15 @@ public struct DemoPlan: Sendable {
         return c
     }
 
-    public var synthesizeArguments: [String] { ["synthesize", "--out_dir", rawDir, "--labels", "6", "--seed", String(seed)] }
+    public var synthesizeArguments: [String] {
+        ["synthesize", "--out_dir", rawDir, "--labels", "6", "--seed", String(seed)]
+    }
 
     public var balanceArguments: [String] {
-        ["balance", "--in_dir", rawDir, "--out_dir", outDir, "--labels", "6", "--seed", String(seed), "--threads", String(threads)]
+        [
+            "balance", "--in_dir", rawDir, "--out_dir", outDir, "--labels", "6", "--seed", String(seed), "--threads",
+            String(threads),
+        ]
     }
 
     public func trainArguments(folder: String, images: Int) -> [String] {
@@ -70,17 +75,25 @@ public struct DemoPlan: Sendable {
     }
 
     public func inferArguments(run: String) -> [String] {
-        ["infer", "--model_dir", run, "--images_to_generate", String(inferImages), "--generate_diffusion_steps", String(inferSteps),
-         "--seed", String(seed), "--threads", String(threads)]
+        [
+            "infer", "--model_dir", run, "--images_to_generate", String(inferImages), "--generate_diffusion_steps",
+            String(inferSteps),
+            "--seed", String(seed), "--threads", String(threads),
+        ]
     }
 
     public func augmentArguments(runs: [String]) -> [String] {
-        ["augment", "--in_dir", rawDir, "--weight_paths"] + runs + ["--out_dir", balancedDir, "--generate_diffusion_steps", String(augmentSteps),
-                                                                    "--seed", String(seed), "--threads", String(threads)]
+        ["augment", "--in_dir", rawDir, "--weight_paths"] + runs + [
+            "--out_dir", balancedDir, "--generate_diffusion_steps", String(augmentSteps),
+            "--seed", String(seed), "--threads", String(threads),
+        ]
     }
 
     public var reportArguments: [String] {
-        ["report", "--model_dir", modelsDir, "--dataset", outDir, "--out", reportPath, "--label_measure", "--title", "rivers demo"]
+        [
+            "report", "--model_dir", modelsDir, "--dataset", outDir, "--out", reportPath, "--label_measure", "--title",
+            "rivers demo",
+        ]
     }
 
     /// The demo writes only into a folder that is new or empty, so it never mixes with or replaces anything.
@@ -92,17 +105,24 @@ public struct DemoPlan: Sendable {
             }
             return
         }
-        guard FileOps.isDirectory(out) else { throw RiversError.file(path: out, reason: "exists and is not a folder; choose another --out_dir") }
+        guard FileOps.isDirectory(out) else {
+            throw RiversError.file(path: out, reason: "exists and is not a folder; choose another --out_dir")
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
         if !names.isEmpty {
-            throw RiversError.file(path: out, reason: "exists and is not empty; the demo writes only into a new or empty folder (remove it, or choose another --out_dir)")
+            throw RiversError.file(
+                path: out,
+                reason:
+                    "exists and is not empty; the demo writes only into a new or empty folder (remove it, or choose another --out_dir)"
+            )
         }
     }
 
     /// A command line as a shell would take it (words with spaces or quotes quoted).
     public static func shellLine(_ words: [String]) -> String {
         (["rivers"] + words).map { w in
-            w.isEmpty || w.contains(where: { " \"'$\\*?&;|<>()".contains($0) }) ? "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'" : w
+            w.isEmpty || w.contains(where: { " \"'$\\*?&;|<>()".contains($0) })
+                ? "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'" : w
         }.joined(separator: " ")
     }
 }

@@ -17,8 +17,13 @@ public struct DemoRun {
     var estimatedDone = 0.0, actualDone = 0.0
     let stages = ["synthesize", "balance", "train", "infer", "augment", "report"]
 
-    public init(plan: DemoPlan, quiet: Bool, say: @escaping (String) -> Void = { print($0); fflush(stdout) },
-                execute: @escaping ([String]) throws -> Int32) {
+    public init(
+        plan: DemoPlan, quiet: Bool,
+        say: @escaping (String) -> Void = {
+            print($0); fflush(stdout)
+        },
+        execute: @escaping ([String]) throws -> Int32
+    ) {
         self.plan = plan
         self.quiet = quiet
         self.say = say
@@ -27,10 +32,14 @@ public struct DemoRun {
 
     /// Runs every step; the status of the first that fails (130 when interrupted), else 0.
     public mutating func run() throws -> Int32 {
-        say("rivers demo: the whole pipeline on synthetic stream photos, into \(plan.outDir)\(plan.quick ? " (quick: tiny models, a check that everything runs)" : "")")
-        var status = try step(plan.synthesizeArguments, stage: "synthesize", what: "40 photos of 6 camera sites at flow labels 1-6")
+        say(
+            "rivers demo: the whole pipeline on synthetic stream photos, into \(plan.outDir)\(plan.quick ? " (quick: tiny models, a check that everything runs)" : "")"
+        )
+        var status = try step(
+            plan.synthesizeArguments, stage: "synthesize", what: "40 photos of 6 camera sites at flow labels 1-6")
         if status != 0 { return stop(status, "synthesize") }
-        status = try step(plan.balanceArguments, stage: "balance", what: "rotations and flips even out the sites within each label")
+        status = try step(
+            plan.balanceArguments, stage: "balance", what: "rotations and flips even out the sites within each label")
         if status != 0 { return stop(status, "balance") }
 
         let folders = try TrainingPlan.labelFolders(plan.diffusionDir)
@@ -40,40 +49,55 @@ public struct DemoRun {
             let images = try TrainingImages.scan(path).images.count
             let config = plan.trainConfig(images: images)
             if secondsPerStep == 0 {
-                secondsPerStep = (try? TrainingPlan(config: config, label: label, inDir: path, images: images).measureStep().seconds) ?? 0.1
+                secondsPerStep =
+                    (try? TrainingPlan(config: config, label: label, inDir: path, images: images).measureStep().seconds)
+                    ?? 0.1
             }
             let perImageStep = secondsPerStep / Double(3 * config.batchSize)
-            let generation = Double((plan.gridsPerRun + 1) * config.imagesToGenerate * config.generateDiffusionSteps) * perImageStep
-            trainSteps.append((label, plan.trainArguments(folder: path, images: images),
-                               Double(config.numEpochs * max(images / config.batchSize, 1)) * secondsPerStep + generation))
+            let generation =
+                Double((plan.gridsPerRun + 1) * config.imagesToGenerate * config.generateDiffusionSteps) * perImageStep
+            trainSteps.append(
+                (
+                    label, plan.trainArguments(folder: path, images: images),
+                    Double(config.numEpochs * max(images / config.batchSize, 1)) * secondsPerStep + generation
+                ))
         }
         let perImageStep = secondsPerStep / Double(3 * plan.train.batchSize)
         let inferSeconds = Double(plan.inferImages * plan.inferSteps) * perImageStep
-        remaining = trainSteps.map(\.seconds) + Array(repeating: inferSeconds, count: folders.count)
+        remaining =
+            trainSteps.map(\.seconds) + Array(repeating: inferSeconds, count: folders.count)
             + [Double(6 * plan.augmentSteps) * perImageStep * 4, 2]
         for (i, t) in trainSteps.enumerated() {
             status = try step(t.words, stage: "train", what: "label \(t.label) (\(i + 1) of \(trainSteps.count))")
             if status != 0 { return stop(status, "train, label \(t.label)") }
         }
 
-        let runs = try RunSummary.expand([plan.modelsDir]).map { ($0, try RunDirectory($0).record().label) }.sorted { $0.1 < $1.1 }
+        let runs = try RunSummary.expand([plan.modelsDir]).map { ($0, try RunDirectory($0).record().label) }.sorted {
+            $0.1 < $1.1
+        }
         for (i, (run, label)) in runs.enumerated() {
-            status = try step(plan.inferArguments(run: run), stage: "infer", what: "label \(label) (\(i + 1) of \(runs.count))")
+            status = try step(
+                plan.inferArguments(run: run), stage: "infer", what: "label \(label) (\(i + 1) of \(runs.count))")
             if status != 0 { return stop(status, "infer, label \(label)") }
         }
-        status = try step(plan.augmentArguments(runs: runs.map(\.0)), stage: "augment", what: "generated images even out the two categories")
+        status = try step(
+            plan.augmentArguments(runs: runs.map(\.0)), stage: "augment",
+            what: "generated images even out the two categories")
         if status != 0 { return stop(status, "augment") }
         status = try step(plan.reportArguments, stage: "report", what: "one page to look at")
         if status != 0 { return stop(status, "report") }
 
-        say("demo finished in \(ProgressBar.clock(Date().timeIntervalSince(started))); open \(plan.reportPath) in a browser")
+        say(
+            "demo finished in \(ProgressBar.clock(Date().timeIntervalSince(started))); open \(plan.reportPath) in a browser"
+        )
         return 0
     }
 
     /// Prints the overall progress line and the command, then runs it as `rivers` would.
     mutating func step(_ words: [String], stage: String, what: String) throws -> Int32 {
         let elapsed = Date().timeIntervalSince(started)
-        var line = "\n== demo \(stages.firstIndex(of: stage)! + 1)/\(stages.count) \(stage): \(what) · \(ProgressBar.clock(elapsed)) elapsed"
+        var line =
+            "\n== demo \(stages.firstIndex(of: stage)! + 1)/\(stages.count) \(stage): \(what) · \(ProgressBar.clock(elapsed)) elapsed"
         if !remaining.isEmpty {
             let scale = estimatedDone > 0 ? actualDone / estimatedDone : 1
             line += " · about \(ProgressBar.clock(remaining.reduce(0, +) * scale)) left"
@@ -92,9 +116,12 @@ public struct DemoRun {
 
     func stop(_ status: Int32, _ stage: String) -> Int32 {
         if status == 130 {
-            say("demo interrupted during \(stage); what was made so far is in \(plan.outDir) (a new demo needs a new or empty folder)")
+            say(
+                "demo interrupted during \(stage); what was made so far is in \(plan.outDir) (a new demo needs a new or empty folder)"
+            )
         } else {
-            FileHandle.standardError.write("rivers: error: the demo stopped: \(stage) failed (status \(status)); see above\n".data(using: .utf8)!)
+            FileHandle.standardError.write(
+                "rivers: error: the demo stopped: \(stage) failed (status \(status)); see above\n".data(using: .utf8)!)
         }
         return status
     }

@@ -7,7 +7,9 @@ public enum GeneratedNames {
     /// (`AUG`: generated from noise, `VAR`: a variation of a real image) and label.
     public struct Identity: Hashable, Sendable {
         public let site: String, index: Int, kind: String, label: Int
-        public init(site: String, index: Int, kind: String, label: Int) { self.site = site; self.index = index; self.kind = kind; self.label = label }
+        public init(site: String, index: Int, kind: String, label: Int) {
+            self.site = site; self.index = index; self.kind = kind; self.label = label
+        }
     }
 
     /// `<site>_D<date>_<date>_0_<index>_DM_<kind>_L<label>.JPG`, the date as mmddyy.
@@ -18,8 +20,10 @@ public enum GeneratedNames {
     /// The identity of a generated image's file name; nil for any other name.
     public static func identity(of name: String) -> Identity? {
         let parts = name.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 8, parts[3] == "0", parts[5] == "DM", let index = Int(parts[4]), parts[7].hasPrefix("L"), parts[7].hasSuffix(".JPG"),
-              let label = Int(parts[7].dropFirst().dropLast(4)) else { return nil }
+        guard parts.count == 8, parts[3] == "0", parts[5] == "DM", let index = Int(parts[4]), parts[7].hasPrefix("L"),
+            parts[7].hasSuffix(".JPG"),
+            let label = Int(parts[7].dropFirst().dropLast(4))
+        else { return nil }
         return Identity(site: String(parts[0]), index: index, kind: String(parts[6]), label: label)
     }
 
@@ -37,8 +41,10 @@ public enum GeneratedNames {
     /// Writes `image` under the first name `name(i)`, i = `from`, `from + 1`, ..., that is free in
     /// `dir`. link(2) claims a name atomically, so two processes writing into one folder never
     /// replace each other's images. Returns the path and the index after the one used.
-    public static func writeAtNextFreeIndex(_ image: Image, in dir: String, from: Int, jpegQuality: Int = 95,
-                                            name: (Int) -> String) throws -> (path: String, next: Int) {
+    public static func writeAtNextFreeIndex(
+        _ image: Image, in dir: String, from: Int, jpegQuality: Int = 95,
+        name: (Int) -> String
+    ) throws -> (path: String, next: Int) {
         let data = try ImageFile.encode(image, path: name(from), jpegQuality: jpegQuality)
         return try FileOps.writeNew(data, in: dir, from: from, name: name)
     }

@@ -12,7 +12,9 @@ public final class IndexClaims {
     public private(set) var indices: [Int] = []
 
     static func prefix(_ label: Int) -> String { ".claim_L\(label)_" }
-    func claimPath(_ n: Int) -> String { (dir as NSString).appendingPathComponent(IndexClaims.prefix(label) + String(n)) }
+    func claimPath(_ n: Int) -> String {
+        (dir as NSString).appendingPathComponent(IndexClaims.prefix(label) + String(n))
+    }
 
     /// Claims `count` indices from the next free one on; `imageName(n)` is image n's file name.
     public init(dir: String, label: Int, count: Int, imageName: (Int) -> String) throws {
@@ -21,7 +23,7 @@ public final class IndexClaims {
         while indices.count < count {
             let fd = open(claimPath(n), O_WRONLY | O_CREAT | O_EXCL, 0o644)
             if fd < 0 && errno == EEXIST && IndexClaims.isStale(claimPath(n)) {
-                unlink(claimPath(n)) // left by a killed process: the index is free again
+                unlink(claimPath(n))  // left by a killed process: the index is free again
                 continue
             }
             if fd >= 0 {
@@ -30,9 +32,14 @@ public final class IndexClaims {
                 close(fd)
                 // Claimed; an image written meanwhile by a process that has released its claim
                 // keeps its index.
-                if FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(imageName(n))) { unlink(claimPath(n)) } else { indices.append(n) }
+                if FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(imageName(n))) {
+                    unlink(claimPath(n))
+                } else {
+                    indices.append(n)
+                }
             } else if errno != EEXIST {
-                throw RiversError.file(path: claimPath(n), reason: "cannot be created: \(String(cString: strerror(errno)))")
+                throw RiversError.file(
+                    path: claimPath(n), reason: "cannot be created: \(String(cString: strerror(errno)))")
             }
             n += 1
         }
@@ -40,7 +47,9 @@ public final class IndexClaims {
 
     /// A claim whose process (the pid it holds) no longer runs.
     static func isStale(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path), let pid = Int32(String(decoding: data, as: UTF8.self)) else { return false }
+        guard let data = FileManager.default.contents(atPath: path),
+            let pid = Int32(String(decoding: data, as: UTF8.self))
+        else { return false }
         return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 

@@ -13,7 +13,10 @@ public struct InferencePlan: Sendable {
     public var firstIndex: Int
     public var memoryBytes: Int
 
-    public init(count: Int, sampler: DDIMSampler, seed: UInt64, batch: Int, outDir: String, label: Int, firstIndex: Int, memoryBytes: Int) {
+    public init(
+        count: Int, sampler: DDIMSampler, seed: UInt64, batch: Int, outDir: String, label: Int, firstIndex: Int,
+        memoryBytes: Int
+    ) {
         self.count = count; self.sampler = sampler; self.seed = seed; self.batch = batch
         self.outDir = outDir; self.label = label; self.firstIndex = firstIndex; self.memoryBytes = memoryBytes
     }
@@ -34,8 +37,10 @@ public struct InferencePlan: Sendable {
         for name in names {
             if let id = GeneratedNames.identity(of: name), id.site == "S0", id.kind == "AUG", id.label == label {
                 next = max(next, id.index + 1)
-            } else if name.hasPrefix(IndexClaims.prefix(label)), let n = Int(name.dropFirst(IndexClaims.prefix(label).count)),
-                      !IndexClaims.isStale((dir as NSString).appendingPathComponent(name)) {
+            } else if name.hasPrefix(IndexClaims.prefix(label)),
+                let n = Int(name.dropFirst(IndexClaims.prefix(label).count)),
+                !IndexClaims.isStale((dir as NSString).appendingPathComponent(name))
+            {
                 next = max(next, n + 1)
             }
         }

@@ -39,23 +39,30 @@ public struct MemorizationReport {
 
 public enum InferenceRun {
     /// The plan of `rivers infer` for `model` under the `generate` settings, into `outDir`.
-    public static func plan(_ model: TrainedModel, _ settings: GenerateConfig, outDir: String, available: Int) throws -> InferencePlan {
+    public static func plan(_ model: TrainedModel, _ settings: GenerateConfig, outDir: String, available: Int) throws
+        -> InferencePlan
+    {
         if FileOps.isSameOrInside(outDir, model.record.inDir) {
-            throw RiversError.usage("--out_dir \(outDir) is inside the run's training images \(model.record.inDir); choose another folder")
+            throw RiversError.usage(
+                "--out_dir \(outDir) is inside the run's training images \(model.record.inDir); choose another folder")
         }
         let count = settings.imagesToGenerate
         let g = settings.generation
-        let batch = min(try g.batchSize ?? InferencePlan.automaticBatch(model, count: count, available: available), count)
-        return InferencePlan(count: count, sampler: g.sampler(model.record.train.schedule), seed: g.seed, batch: batch, outDir: outDir,
-                             label: model.record.label, firstIndex: InferencePlan.nextIndex(in: outDir, label: model.record.label),
-                             memoryBytes: try model.memory(batch: batch))
+        let batch = min(
+            try g.batchSize ?? InferencePlan.automaticBatch(model, count: count, available: available), count)
+        return InferencePlan(
+            count: count, sampler: g.sampler(model.record.train.schedule), seed: g.seed, batch: batch, outDir: outDir,
+            label: model.record.label, firstIndex: InferencePlan.nextIndex(in: outDir, label: model.record.label),
+            memoryBytes: try model.memory(batch: batch))
     }
 
     /// Generates the plan's images into its folder (rank 0 creates it and claims the indices;
     /// batch j goes to rank j mod ranks, so each image is the one a single process makes), then on
     /// rank 0 the contact sheet and, unless `memorizationCheck` is false, the memorization check.
-    public static func execute(_ plan: InferencePlan, model: TrainedModel, memorizationCheck: Bool = true,
-                               comm: Communicator = Job.world, events: InferenceEvents = InferenceEvents()) throws -> InferenceReport {
+    public static func execute(
+        _ plan: InferencePlan, model: TrainedModel, memorizationCheck: Bool = true,
+        comm: Communicator = Job.world, events: InferenceEvents = InferenceEvents()
+    ) throws -> InferenceReport {
         let outDir = plan.outDir, count = plan.count, steps = plan.sampler.steps
         if comm.isRoot {
             try FileOps.makeDirectory(outDir)
@@ -63,24 +70,34 @@ public enum InferenceRun {
         }
         let predictor = try model.predictor(batch: plan.batch)
         var started = Date()
-        let claims = comm.isRoot ? try IndexClaims(dir: outDir, label: plan.label, count: count) {
-            GeneratedNames.pure(label: plan.label, index: $0, date: started)
-        } : nil
+        let claims =
+            comm.isRoot
+            ? try IndexClaims(dir: outDir, label: plan.label, count: count) {
+                GeneratedNames.pure(label: plan.label, index: $0, date: started)
+            } : nil
         defer { claims?.releaseAll() }
-        let shared = try JSONDecoder().decode([Double].self, from: comm.broadcast(
-            try JSONEncoder().encode([started.timeIntervalSince1970] + (claims?.indices ?? []).map(Double.init)), root: 0))
+        let shared = try JSONDecoder().decode(
+            [Double].self,
+            from: comm.broadcast(
+                try JSONEncoder().encode([started.timeIntervalSince1970] + (claims?.indices ?? []).map(Double.init)),
+                root: 0))
         started = Date(timeIntervalSince1970: shared[0])
         let indices = shared.dropFirst().map { Int($0) }
         let name = { (n: Int) in GeneratedNames.pure(label: plan.label, index: n, date: started) }
         var report = InferenceReport()
         var done = 0, stepsDone = 0
-        for start in comm.share(of: (count + plan.batch - 1) / plan.batch).map({ $0 * plan.batch }) where !events.shouldStop() {
+        for start in comm.share(of: (count + plan.batch - 1) / plan.batch).map({ $0 * plan.batch })
+        where !events.shouldStop() {
             let n = min(plan.batch, count - start)
             let batchIndices = Array(indices[start..<(start + n)])
-            let images = Generation.images(indices: batchIndices, predictor: predictor, normalizer: model.normalizer,
-                                           sampler: plan.sampler, seed: plan.seed, stream: "infer") { _ in
+            let images = Generation.images(
+                indices: batchIndices, predictor: predictor, normalizer: model.normalizer,
+                sampler: plan.sampler, seed: plan.seed, stream: "infer"
+            ) { _ in
                 stepsDone += 1
-                let rate = Double(done) + Double(stepsDone % steps == 0 ? steps : stepsDone % steps) / Double(steps) * Double(n)
+                let rate =
+                    Double(done) + Double(stepsDone % steps == 0 ? steps : stepsDone % steps) / Double(steps)
+                    * Double(n)
                 events.step(rate / max(Date().timeIntervalSince(started), 1e-9))
             }
             for (k, image) in zip(batchIndices, images) {
@@ -93,11 +110,15 @@ public enum InferenceRun {
         report.interrupted = events.shouldStop()
         if comm.size > 1 {
             // Rank 0 reports on every rank's images: their paths come over, the pixels from the files.
-            let paths = try comm.allGather(JSONEncoder().encode(report.written.map(\.path))).flatMap { try JSONDecoder().decode([String].self, from: $0) }
+            let paths = try comm.allGather(JSONEncoder().encode(report.written.map(\.path))).flatMap {
+                try JSONDecoder().decode([String].self, from: $0)
+            }
             let mine = Set(report.written.map(\.path))
             let others = try paths.filter { !mine.contains($0) }.map { ($0, try ImageFile.read($0)) }
             report.written = (report.written + others).sorted {
-                (GeneratedNames.index(of: $0.path) ?? Int.max, $0.path) < (GeneratedNames.index(of: $1.path) ?? Int.max, $1.path)
+                (GeneratedNames.index(of: $0.path) ?? Int.max, $0.path) < (
+                    GeneratedNames.index(of: $1.path) ?? Int.max, $1.path
+                )
             }
             if !comm.isRoot { return report }
         }
@@ -108,9 +129,10 @@ public enum InferenceRun {
             report.contactSheet = try writeSheet(sheet, dir: outDir, name: "contact_sheet_L\(plan.label)_\(tag)")
         }
         if memorizationCheck {
-            report.memorization = try Memorization.check(model, images: report.written.map(\.image),
-                                                         names: report.written.map { ($0.path as NSString).lastPathComponent },
-                                                         outDir: outDir, tag: tag, events: events)
+            report.memorization = try Memorization.check(
+                model, images: report.written.map(\.image),
+                names: report.written.map { ($0.path as NSString).lastPathComponent },
+                outDir: outDir, tag: tag, events: events)
         }
         return report
     }
@@ -118,15 +140,19 @@ public enum InferenceRun {
     /// Writes a PNG named `<name>.png`, or `<name>-2.png`, ... when that exists.
     public static func writeSheet(_ image: Image, dir: String, name: String) throws -> String {
         let data = try ImageFile.encode(image, path: name + ".png")
-        return try FileOps.writeNew(data, in: dir, from: 1, limit: 1001) { k in k == 1 ? name + ".png" : "\(name)-\(k).png" }.path
+        return try FileOps.writeNew(data, in: dir, from: 1, limit: 1001) { k in
+            k == 1 ? name + ".png" : "\(name)-\(k).png"
+        }.path
     }
 }
 
 extension Memorization {
     /// Compares each generated image with the run's training images (when still readable) and
     /// writes the pairs side by side into `outDir`.
-    public static func check(_ model: TrainedModel, images: [Image], names: [String], outDir: String, tag: String,
-                             events: InferenceEvents = InferenceEvents()) throws -> MemorizationReport {
+    public static func check(
+        _ model: TrainedModel, images: [Image], names: [String], outDir: String, tag: String,
+        events: InferenceEvents = InferenceEvents()
+    ) throws -> MemorizationReport {
         let H = model.height, W = model.width
         var report = MemorizationReport(trainingImages: 0, distances: [], nearCopies: [], sheet: nil, skipped: nil)
         guard let scan = try? TrainingImages.scan(model.record.inDir) else {
@@ -159,7 +185,8 @@ extension Memorization {
             pairs.append(source ?? Image(width: W, height: H))
         }
         if let sheet = Image.grid(pairs, columns: 2) {
-            report.sheet = try InferenceRun.writeSheet(sheet, dir: outDir, name: "nearest_neighbors_L\(model.record.label)_\(tag)")
+            report.sheet = try InferenceRun.writeSheet(
+                sheet, dir: outDir, name: "nearest_neighbors_L\(model.record.label)_\(tag)")
         }
         return report
     }

@@ -19,18 +19,28 @@ public enum InpaintRun {
     /// all decoded before any work; a missing mask is an error naming it.
     public static func jobs(images imagesDir: String, masks masksDir: String) throws -> [InpaintJob] {
         for dir in [imagesDir, masksDir] where !FileOps.isDirectory(dir) {
-            throw RiversError.file(path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
+            throw RiversError.file(
+                path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: imagesDir)) ?? []).filter { !$0.hasPrefix(".") && ImageFile.isImageName($0) }.sorted()
-        guard !names.isEmpty else { throw RiversError.file(path: imagesDir, reason: "has no .jpg, .jpeg or .png images") }
-        let maskNames = ((try? FileManager.default.contentsOfDirectory(atPath: masksDir)) ?? []).filter { ImageFile.isImageName($0) }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: imagesDir)) ?? []).filter {
+            !$0.hasPrefix(".") && ImageFile.isImageName($0)
+        }.sorted()
+        guard !names.isEmpty else {
+            throw RiversError.file(path: imagesDir, reason: "has no .jpg, .jpeg or .png images")
+        }
+        let maskNames = ((try? FileManager.default.contentsOfDirectory(atPath: masksDir)) ?? []).filter {
+            ImageFile.isImageName($0)
+        }
         return try names.map { name in
             let stem = (name as NSString).deletingPathExtension
             guard let maskName = maskNames.first(where: { ($0 as NSString).deletingPathExtension == stem }) else {
-                throw RiversError.file(path: (masksDir as NSString).appendingPathComponent(stem + ".*"), reason: "missing: every image needs a mask with its name")
+                throw RiversError.file(
+                    path: (masksDir as NSString).appendingPathComponent(stem + ".*"),
+                    reason: "missing: every image needs a mask with its name")
             }
-            return InpaintJob(name: name, image: try ImageFile.read((imagesDir as NSString).appendingPathComponent(name)),
-                              mask: try ImageFile.read((masksDir as NSString).appendingPathComponent(maskName)))
+            return InpaintJob(
+                name: name, image: try ImageFile.read((imagesDir as NSString).appendingPathComponent(name)),
+                mask: try ImageFile.read((masksDir as NSString).appendingPathComponent(maskName)))
         }
     }
 
@@ -41,18 +51,24 @@ public enum InpaintRun {
 
     /// Network evaluations of one image, for progress.
     public static func stepsPerImage(_ settings: InpaintConfig) -> Int {
-        RePaint.schedule(steps: settings.generation.steps, jumpLength: settings.jumpLength, jumpSamples: settings.jumpSamples).count - 1
+        RePaint.schedule(
+            steps: settings.generation.steps, jumpLength: settings.jumpLength, jumpSamples: settings.jumpSamples
+        ).count - 1
     }
 
     /// Fills every job whose output is not there yet; `step` is called per network evaluation (and
     /// with a whole image's count for a kept one), `shouldStop` between images.
-    public static func execute(_ jobs: [InpaintJob], model: TrainedModel, settings: InpaintConfig, outDir: String,
-                               step: (Int) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> InpaintReport {
+    public static func execute(
+        _ jobs: [InpaintJob], model: TrainedModel, settings: InpaintConfig, outDir: String,
+        step: (Int) -> Void = { _ in }, shouldStop: () -> Bool = { false }
+    ) throws -> InpaintReport {
         try FileOps.makeDirectory(outDir)
         FileOps.removeStaleTemporaries(in: outDir)
         let H = model.height, W = model.width, g = settings.generation
         let predictor = try model.predictor(batch: 1)
-        let repaint = RePaint(sampler: g.sampler(model.record.train.schedule), jumpLength: settings.jumpLength, jumpSamples: settings.jumpSamples)
+        let repaint = RePaint(
+            sampler: g.sampler(model.record.train.schedule), jumpLength: settings.jumpLength,
+            jumpSamples: settings.jumpSamples)
         let perImage = stepsPerImage(settings)
         var report = InpaintReport()
         for job in jobs {
@@ -61,8 +77,10 @@ public enum InpaintRun {
             if FileManager.default.fileExists(atPath: out) { report.kept += 1; step(perImage); continue }
             // The image and its mask, center-cropped to the model's aspect; the mask at the image's size.
             let image = Geometry.cropToAspectRatio(job.image, width: W, height: H)
-            let fullMask = Geometry.resizeBilinear(Geometry.cropToAspectRatio(job.mask, width: W, height: H), width: image.width, height: image.height)
-            let small = Geometry.resizeBilinear(image, width: W, height: H), smallMask = Geometry.resizeBilinear(fullMask, width: W, height: H)
+            let fullMask = Geometry.resizeBilinear(
+                Geometry.cropToAspectRatio(job.mask, width: W, height: H), width: image.width, height: image.height)
+            let small = Geometry.resizeBilinear(image, width: W, height: H),
+                smallMask = Geometry.resizeBilinear(fullMask, width: W, height: H)
             var x0 = small.pixels.map { Float($0) / 255 }
             x0.withUnsafeMutableBufferPointer { model.normalizer.normalize($0.baseAddress!, pixels: H * W) }
             let keep = (0..<(H * W)).map { p -> Float in keeps(smallMask, p) ? 1 : 0 }

@@ -14,7 +14,8 @@ public enum Memorization {
     /// A small copy of `image` for comparison: center crop to the aspect, area resize.
     public static func thumbnail(_ image: Image, height: Int, width: Int) -> [Float] {
         let h = compareHeight, w = max(1, Int((Double(compareHeight) * Double(width) / Double(height)).rounded()))
-        let small = Geometry.resizeArea(Geometry.cropToAspectRatio(image, width: width, height: height), width: w, height: h)
+        let small = Geometry.resizeArea(
+            Geometry.cropToAspectRatio(image, width: width, height: height), width: w, height: h)
         return small.pixels.map { Float($0) / 255 }
     }
 

@@ -12,7 +12,9 @@ public struct ResumePlan: Sendable {
     public var complete: String?
 
     /// Settings that a resumed run may change: the epoch total and what is generated.
-    public static let resumableSettings: Set<String> = ["num_epochs", "early_stopping", "images_to_generate", "generate_diffusion_steps", "eta", "generate_on_epoch"]
+    public static let resumableSettings: Set<String> = [
+        "num_epochs", "early_stopping", "images_to_generate", "generate_diffusion_steps", "eta", "generate_on_epoch",
+    ]
 
     /// The plan for resuming the run at `path` with the training settings `given` (key ->
     /// command-line words), a training-image folder `inDir` and a `label` if given, on `threads`
@@ -23,23 +25,34 @@ public struct ResumePlan: Sendable {
         record = try directory.record()
         var changed = record.train
         for key in given.keys.sorted() { try changed.set(key, words: given[key]!) }
-        if let name = changed.differences(from: record.train).first(where: { !ResumePlan.resumableSettings.contains($0) }) {
-            throw RiversError.usage("--\(name) cannot change when resuming (the run has \(record.train.shown(name) ?? "")); only \(ResumePlan.resumableSettings.sorted().map { "--" + $0 }.joined(separator: ", ")) can")
+        if let name = changed.differences(from: record.train).first(where: {
+            !ResumePlan.resumableSettings.contains($0)
+        }) {
+            throw RiversError.usage(
+                "--\(name) cannot change when resuming (the run has \(record.train.shown(name) ?? "")); only \(ResumePlan.resumableSettings.sorted().map { "--" + $0 }.joined(separator: ", ")) can"
+            )
         }
-        if let label, label != record.label { throw RiversError.usage("--label \(label) differs from the run's label \(record.label)") }
+        if let label, label != record.label {
+            throw RiversError.usage("--label \(label) differs from the run's label \(record.label)")
+        }
         try changed.validate()
         record.train = changed
         notes = []
         if let inDir, FileOps.canonicalPath(inDir) != record.inDir {
-            notes.append("training images now come from \(inDir) (the run started on \(record.inDir)); losses will differ from an uninterrupted run")
+            notes.append(
+                "training images now come from \(inDir) (the run started on \(record.inDir)); losses will differ from an uninterrupted run"
+            )
             record.inDir = FileOps.canonicalPath(inDir)
         }
         if let recorded = record.threads, recorded != threads {
-            notes.append("the run used \(recorded) threads and this one \(threads): losses stay close but not bit-identical to an uninterrupted run (use --threads \(recorded))")
+            notes.append(
+                "the run used \(recorded) threads and this one \(threads): losses stay close but not bit-identical to an uninterrupted run (use --threads \(recorded))"
+            )
         }
         let saved = try TrainingRun.savedProgress(directory)
         if saved.epoch >= record.train.numEpochs || (saved.stoppedEarly && record.train.earlyStopping) {
-            complete = saved.stoppedEarly && saved.epoch < record.train.numEpochs
+            complete =
+                saved.stoppedEarly && saved.epoch < record.train.numEpochs
                 ? "stopped early after epoch \(saved.epoch) (pass --early_stopping false to train on)"
                 : "has trained \(saved.epoch) of \(record.train.numEpochs) epochs (pass a larger --num_epochs to train on)"
         }

@@ -29,14 +29,19 @@ public enum SampleDataset {
 
     /// Writes labels 1...labels under `dir`; existing files are kept. Returns the count written.
     @discardableResult
-    public static func write(to dir: String, labels: Int = 6, width: Int = 600, height: Int = 200, seed: UInt64 = 42, quality: Int = 90) throws -> Int {
+    public static func write(
+        to dir: String, labels: Int = 6, width: Int = 600, height: Int = 200, seed: UInt64 = 42, quality: Int = 90
+    ) throws -> Int {
         var written = 0
         for label in 1...labels {
             let folder = (dir as NSString).appendingPathComponent(String(label))
             try FileOps.makeDirectory(folder)
             for (i, (name, site)) in names(label: label).enumerated() {
-                let image = SyntheticRiver.image(width: width, height: height, flowLabel: label, site: site, seed: seed &+ UInt64(i))
-                do { try ImageFile.write(image, to: folder + "/" + name, jpegQuality: quality); written += 1 } catch RiversError.exists {}
+                let image = SyntheticRiver.image(
+                    width: width, height: height, flowLabel: label, site: site, seed: seed &+ UInt64(i))
+                do {
+                    try ImageFile.write(image, to: folder + "/" + name, jpegQuality: quality); written += 1
+                } catch RiversError.exists {}
             }
         }
         return written

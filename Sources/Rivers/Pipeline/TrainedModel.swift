@@ -17,15 +17,20 @@ public final class TrainedModel {
     public init(run path: String, checkpoint: String = "best") throws {
         directory = RunDirectory(path)
         record = try directory.record()
-        guard ["best", "last"].contains(checkpoint) else { throw RiversError.usage("--checkpoint must be best or last, got '\(checkpoint)'") }
+        guard ["best", "last"].contains(checkpoint) else {
+            throw RiversError.usage("--checkpoint must be best or last, got '\(checkpoint)'")
+        }
         checkpointPath = checkpoint == "best" ? directory.bestCheckpoint : directory.lastCheckpoint
         guard FileManager.default.fileExists(atPath: checkpointPath) else {
-            throw RiversError.file(path: checkpointPath, reason: "missing: the run has no \(checkpoint) checkpoint yet (it saves one after its first epoch)")
+            throw RiversError.file(
+                path: checkpointPath,
+                reason: "missing: the run has no \(checkpoint) checkpoint yet (it saves one after its first epoch)")
         }
         do {
             net = try UNet(record.train.network)
         } catch let error as RiversError {
-            throw RiversError.file(path: directory.configPath, reason: "describes a network that cannot be built: \(error.description)")
+            throw RiversError.file(
+                path: directory.configPath, reason: "describes a network that cannot be built: \(error.description)")
         }
         let loaded = try Checkpoint.loadEMA(checkpointPath, config: record.train.network, layout: net.layout)
         weights = loaded.weights
@@ -42,7 +47,8 @@ public final class TrainedModel {
 
     /// Inference memory of a batch (the EMA weights counted once).
     public func memory(batch: Int) throws -> Int {
-        let plan = try UNetWorkspace.plannedMemory(net, batch: batch, height: height, width: width, mixedPrecision: false, training: false)
+        let plan = try UNetWorkspace.plannedMemory(
+            net, batch: batch, height: height, width: width, mixedPrecision: false, training: false)
         return plan.totalBytes - plan.parameterBytes + 4 * net.parameterCount
     }
 }

@@ -14,10 +14,16 @@ public struct TrainingImages: Sendable {
     /// not decode): their batches would differ. The same error on every rank.
     public func checkSame(over comm: Communicator) throws {
         guard comm.size > 1 else { return }
-        let lists = try comm.allGather(JSONEncoder().encode(paths)).map { try JSONDecoder().decode([String].self, from: $0) }
+        let lists = try comm.allGather(JSONEncoder().encode(paths)).map {
+            try JSONDecoder().decode([String].self, from: $0)
+        }
         if let (rank, other) = lists.enumerated().first(where: { $0.element != lists[0] }) {
             let differing = Set(other).symmetricDifference(lists[0]).sorted().first ?? "?"
-            throw RiversError.file(path: differing, reason: "was decoded by rank \(lists[0].contains(differing) ? 0 : rank) but not by rank \(lists[0].contains(differing) ? rank : 0): every rank must read the same images")
+            throw RiversError.file(
+                path: differing,
+                reason:
+                    "was decoded by rank \(lists[0].contains(differing) ? 0 : rank) but not by rank \(lists[0].contains(differing) ? rank : 0): every rank must read the same images"
+            )
         }
     }
 
@@ -42,20 +48,28 @@ public struct TrainingImages: Sendable {
             }
             for name in names.sorted() where !name.hasPrefix(".") {
                 let path = (folder as NSString).appendingPathComponent(name)
-                if FileOps.isDirectory(path) { walk(path) }
-                else if ImageFile.isImageName(name) { images.append(path) }
-                else { ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped")) }
+                if FileOps.isDirectory(path) {
+                    walk(path)
+                } else if ImageFile.isImageName(name) {
+                    images.append(path)
+                } else {
+                    ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped"))
+                }
             }
         }
         walk(dir)
-        if images.isEmpty { throw RiversError.file(path: dir, reason: "has no .jpg, .jpeg or .png images (searched every subfolder)") }
+        if images.isEmpty {
+            throw RiversError.file(path: dir, reason: "has no .jpg, .jpeg or .png images (searched every subfolder)")
+        }
         return (images, ignored)
     }
 
     /// Decodes `paths` on every thread, crops each to the aspect ratio of `width`:`height` and
     /// resizes it bilinearly (TensorFlow's half-pixel rule). Files that cannot be decoded are
     /// returned, not thrown, and left out.
-    public static func load(_ paths: [String], height: Int, width: Int, progress: ProgressBar? = nil) -> (images: TrainingImages, failures: [SkippedFile]) {
+    public static func load(_ paths: [String], height: Int, width: Int, progress: ProgressBar? = nil) -> (
+        images: TrainingImages, failures: [SkippedFile]
+    ) {
         let perImage = height * width * 3
         var slots = [[UInt8]?](repeating: nil, count: paths.count)
         var errors = [String?](repeating: nil, count: paths.count)
@@ -78,7 +92,11 @@ public struct TrainingImages: Sendable {
         var kept: [String] = [], pixels: [UInt8] = [], failures: [SkippedFile] = []
         pixels.reserveCapacity(paths.count * perImage)
         for i in paths.indices {
-            if let bytes = slots[i] { kept.append(paths[i]); pixels += bytes } else { failures.append(SkippedFile(path: paths[i], reason: errors[i] ?? "cannot be decoded")) }
+            if let bytes = slots[i] {
+                kept.append(paths[i]); pixels += bytes
+            } else {
+                failures.append(SkippedFile(path: paths[i], reason: errors[i] ?? "cannot be decoded"))
+            }
         }
         return (TrainingImages(height: height, width: width, paths: kept, pixels: pixels), failures)
     }

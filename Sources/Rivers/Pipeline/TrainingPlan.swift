@@ -26,10 +26,12 @@ public struct TrainingPlan: Sendable {
         let net = try UNet(config.network)
         parameters = net.parameterCount
         flopsPerStep = 3 * net.forwardFlops(batch: config.batchSize, height: config.height, width: config.width)
-        training = try UNetWorkspace.plannedMemory(net, batch: config.batchSize, height: config.height, width: config.width,
-                                                   mixedPrecision: config.useMixPrecision, training: true)
+        training = try UNetWorkspace.plannedMemory(
+            net, batch: config.batchSize, height: config.height, width: config.width,
+            mixedPrecision: config.useMixPrecision, training: true)
         dataBytes = images * config.height * config.width * 3
-        generationBytes = config.imagesToGenerate > 0
+        generationBytes =
+            config.imagesToGenerate > 0
             ? try TrainingPlan.generationBatch(net, config).memory : 0
     }
 
@@ -40,7 +42,8 @@ public struct TrainingPlan: Sendable {
     public static func generationBatch(_ net: UNet, _ config: TrainConfig) throws -> (batch: Int, memory: Int) {
         var best = (batch: 1, memory: 0)
         for b in 1...max(1, min(config.imagesToGenerate, config.batchSize)) {
-            let plan = try UNetWorkspace.plannedMemory(net, batch: b, height: config.height, width: config.width, mixedPrecision: false, training: false)
+            let plan = try UNetWorkspace.plannedMemory(
+                net, batch: b, height: config.height, width: config.width, mixedPrecision: false, training: false)
             let bytes = plan.totalBytes - plan.parameterBytes
             if b > 1 && bytes > 2 << 30 { break }
             best = (b, bytes)
@@ -59,7 +62,9 @@ public struct TrainingPlan: Sendable {
     /// The label of a folder of training images from its name (L2 or 2); an error says to pass --label.
     public static func label(of inDir: String) throws -> Int {
         guard let n = label(fromFolder: inDir) else {
-            throw RiversError.usage("cannot tell the label from the folder name '\((inDir as NSString).lastPathComponent)' (expected L1..L6 or 1..6); pass --label N")
+            throw RiversError.usage(
+                "cannot tell the label from the folder name '\((inDir as NSString).lastPathComponent)' (expected L1..L6 or 1..6); pass --label N"
+            )
         }
         return n
     }
@@ -67,22 +72,30 @@ public struct TrainingPlan: Sendable {
     /// The L<n> folders of `dir`, by label.
     public static func labelFolders(_ dir: String) throws -> [(label: Int, path: String)] {
         guard FileOps.isDirectory(dir) else {
-            throw RiversError.file(path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
+            throw RiversError.file(
+                path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         let folders = names.compactMap { name -> (Int, String)? in
             let path = (dir as NSString).appendingPathComponent(name)
-            guard name.hasPrefix("L"), FileOps.isDirectory(path), let label = label(fromFolder: name) else { return nil }
+            guard name.hasPrefix("L"), FileOps.isDirectory(path), let label = label(fromFolder: name) else {
+                return nil
+            }
             return (label, path)
         }.sorted { $0.0 < $1.0 }
-        if folders.isEmpty { throw RiversError.file(path: dir, reason: "has no label folders L1 .. L6 (rivers balance writes them under diffusion_data/)") }
+        if folders.isEmpty {
+            throw RiversError.file(
+                path: dir, reason: "has no label folders L1 .. L6 (rivers balance writes them under diffusion_data/)")
+        }
         return folders
     }
 
     /// Refuses an output folder inside the training images: its generated images would be trained on.
     public static func checkOutputOutside(_ config: TrainConfig, inDir: String) throws {
         if FileOps.isSameOrInside(config.outDir, inDir) {
-            throw RiversError.usage("--out_dir \(config.outDir) is inside --in_dir \(inDir): the run's generated images would become training images; choose an --out_dir outside it")
+            throw RiversError.usage(
+                "--out_dir \(config.outDir) is inside --in_dir \(inDir): the run's generated images would become training images; choose an --out_dir outside it"
+            )
         }
     }
 
@@ -92,15 +105,17 @@ public struct TrainingPlan: Sendable {
         guard totalBytes > available else { return nil }
         var hints = ["a smaller --batch_size", "a smaller --image_size"]
         if !config.useMixPrecision { hints.append("--use_mix_precision") }
-        return "the run needs \(mebibytes(totalBytes)) of memory (training \(mebibytes(training.totalBytes)), images \(mebibytes(dataBytes)), generation \(mebibytes(generationBytes))) and \(mebibytes(available)) is available; try \(hints.joined(separator: ", or "))"
+        return
+            "the run needs \(mebibytes(totalBytes)) of memory (training \(mebibytes(training.totalBytes)), images \(mebibytes(dataBytes)), generation \(mebibytes(generationBytes))) and \(mebibytes(available)) is available; try \(hints.joined(separator: ", or "))"
     }
 
     /// Seconds of one training step of this configuration on random images: a first step (which
     /// also grows the kernels' scratch), then a second one when the first took under 90 s.
     /// Returns the last measured time and whether it is the first, warm-up, step.
     public func measureStep() throws -> (seconds: Double, firstStepOnly: Bool) {
-        let trainer = try DiffusionTrainer(config: config.network, batch: config.batchSize, height: config.height, width: config.width,
-                                           mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate), seed: config.seed)
+        let trainer = try DiffusionTrainer(
+            config: config.network, batch: config.batchSize, height: config.height, width: config.width,
+            mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate), seed: config.seed)
         var rng = SeededGenerator(seed: 7)
         let images = (0..<(config.batchSize * config.height * config.width * 3)).map { _ in rng.uniform() }
         func timed() -> Double {

@@ -76,8 +76,10 @@ public final class TrainingRun {
     var config: TrainConfig { record.train }
     public var stepsPerEpoch: Int { split.train.count / config.batchSize }
 
-    private init(directory: RunDirectory, record: RunRecord, data: TrainingImages, trainer: DiffusionTrainer,
-                 progress: TrainingProgress, log: [EpochLog], comm: Communicator) {
+    private init(
+        directory: RunDirectory, record: RunRecord, data: TrainingImages, trainer: DiffusionTrainer,
+        progress: TrainingProgress, log: [EpochLog], comm: Communicator
+    ) {
         self.directory = directory; self.record = record; self.data = data; self.trainer = trainer
         self.progress = progress; self.log = log; self.comm = comm
         split = data.split(validation: record.train.validationSplit, seed: record.train.seed)
@@ -87,7 +89,9 @@ public final class TrainingRun {
     /// Each rank's share of a global batch: `--batch_size` split evenly over the ranks.
     public static func localBatch(_ config: TrainConfig, ranks: Int) throws -> Int {
         guard ranks >= 1, config.batchSize % ranks == 0 else {
-            throw RiversError.usage("--batch_size \(config.batchSize) does not split evenly over \(ranks) ranks; choose a multiple of \(ranks)")
+            throw RiversError.usage(
+                "--batch_size \(config.batchSize) does not split evenly over \(ranks) ranks; choose a multiple of \(ranks)"
+            )
         }
         return config.batchSize / ranks
     }
@@ -96,28 +100,41 @@ public final class TrainingRun {
     public static func checkData(_ data: TrainingImages, _ config: TrainConfig, inDir: String) throws {
         let held = Int(config.validationSplit * Double(data.count))
         if data.count - held < config.batchSize {
-            let detail = held > 0 ? " (\(data.count) readable, \(held) held out by --validation_split \(formatNumber(config.validationSplit)))" : ""
-            throw RiversError.file(path: inDir, reason: "has \(data.count - held) training images\(detail), fewer than one batch of \(config.batchSize); lower --batch_size")
+            let detail =
+                held > 0
+                ? " (\(data.count) readable, \(held) held out by --validation_split \(formatNumber(config.validationSplit)))"
+                : ""
+            throw RiversError.file(
+                path: inDir,
+                reason:
+                    "has \(data.count - held) training images\(detail), fewer than one batch of \(config.batchSize); lower --batch_size"
+            )
         }
     }
 
     static func makeTrainer(_ config: TrainConfig, comm: Communicator) throws -> DiffusionTrainer {
-        try DiffusionTrainer(config: config.network, batch: try localBatch(config, ranks: comm.size), height: config.height, width: config.width,
-                             mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate),
-                             emaDecay: Float(config.ema), schedule: config.schedule, seed: config.seed)
+        try DiffusionTrainer(
+            config: config.network, batch: try localBatch(config, ranks: comm.size), height: config.height,
+            width: config.width,
+            mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate),
+            emaDecay: Float(config.ema), schedule: config.schedule, seed: config.seed)
     }
 
     /// A new run in `directory` (already created, empty): writes `config.json` first (rank 0).
-    public static func start(in directory: RunDirectory, record: RunRecord, data: TrainingImages, comm: Communicator = Job.world) throws -> TrainingRun {
+    public static func start(
+        in directory: RunDirectory, record: RunRecord, data: TrainingImages, comm: Communicator = Job.world
+    ) throws -> TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
         let trainer = try makeTrainer(record.train, comm: comm)
         trainer.normalizer = data.normalizer()
         let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
-        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: TrainingProgress(earlyStopping: early),
-                              log: [], comm: comm)
+        let run = TrainingRun(
+            directory: directory, record: record, data: data, trainer: trainer,
+            progress: TrainingProgress(earlyStopping: early),
+            log: [], comm: comm)
         if comm.isRoot {
             let lock = try directory.lock()
-            defer { close(lock) } // the run keeps its own duplicate
+            defer { close(lock) }  // the run keeps its own duplicate
             run.lockDescriptor = dup(lock)
             try directory.write(record)
         }
@@ -126,17 +143,20 @@ public final class TrainingRun {
 
     /// Continues the run in `directory` from `last.safetensors` with `record` (the saved one,
     /// possibly with a new epoch total); the log is cut back to the checkpoint's epoch.
-    public static func resume(_ directory: RunDirectory, record: RunRecord, data: TrainingImages, comm: Communicator = Job.world) throws -> TrainingRun {
+    public static func resume(
+        _ directory: RunDirectory, record: RunRecord, data: TrainingImages, comm: Communicator = Job.world
+    ) throws -> TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
         var lock: Int32 = -1
         if comm.isRoot {
             lock = try directory.lock()
             directory.removeStaleTemporaries()
         }
-        defer { if lock >= 0 { close(lock) } } // the run keeps its own duplicate
+        defer { if lock >= 0 { close(lock) } }  // the run keeps its own duplicate
         let trainer = try makeTrainer(record.train, comm: comm)
         guard FileManager.default.fileExists(atPath: directory.lastCheckpoint) else {
-            throw RiversError.file(path: directory.lastCheckpoint, reason: "missing: the run has no checkpoint to resume from")
+            throw RiversError.file(
+                path: directory.lastCheckpoint, reason: "missing: the run has no checkpoint to resume from")
         }
         let state = try Checkpoint.load(directory.lastCheckpoint, into: trainer)
         var progress = try progress(of: state, path: directory.lastCheckpoint)
@@ -146,7 +166,9 @@ public final class TrainingRun {
         progress.earlyStopping.startEpoch = early.startEpoch
         progress.earlyStopping.patience = early.patience
         let log = try directory.readLog().filter { $0.epoch <= progress.epoch }
-        let run = TrainingRun(directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log, comm: comm)
+        let run = TrainingRun(
+            directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log, comm: comm
+        )
         if comm.isRoot {
             run.lockDescriptor = dup(lock)
             try directory.write(record)
@@ -166,7 +188,8 @@ public final class TrainingRun {
 
     static func progress(of state: Checkpoint.State, path: String) throws -> TrainingProgress {
         guard let text = state.extra[TrainingProgress.metadataKey],
-              let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(text.utf8)) else {
+            let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(text.utf8))
+        else {
             throw RiversError.file(path: path, reason: "has no training progress: not written by rivers train")
         }
         return progress
@@ -175,7 +198,8 @@ public final class TrainingRun {
     /// The checkpoint's bytes for the current state.
     func checkpointData() throws -> Data {
         let text = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
-        return try Checkpoint.encode(trainer, epoch: progress.epoch, extra: [TrainingProgress.metadataKey: text, "label": String(record.label)])
+        return try Checkpoint.encode(
+            trainer, epoch: progress.epoch, extra: [TrainingProgress.metadataKey: text, "label": String(record.label)])
     }
 
     /// Runs epochs until the configuration's total, early stopping, or `events.shouldStop` (on
@@ -205,7 +229,9 @@ public final class TrainingRun {
                 trainer.applyGradients()
                 let metrics = trainer.metrics((sums[0], sums[1]), images: B)
                 guard metrics.nLoss.isFinite && metrics.iLoss.isFinite else {
-                    throw RiversError.diverged("the loss became \(metrics.nLoss) at epoch \(epoch + 1), step \(progress.epochStep + 1); nothing after the last checkpoint was saved. Lower --learning_rate and resume or start again")
+                    throw RiversError.diverged(
+                        "the loss became \(metrics.nLoss) at epoch \(epoch + 1), step \(progress.epochStep + 1); nothing after the last checkpoint was saved. Lower --learning_rate and resume or start again"
+                    )
                 }
                 progress.nLossSum += Double(metrics.nLoss)
                 progress.iLossSum += Double(metrics.iLoss)
@@ -219,8 +245,9 @@ public final class TrainingRun {
             }
             // Validation is only logged, so rank 0 alone runs it.
             let validation = split.validation.isEmpty || !root ? nil : validate(epoch: epoch)
-            let row = EpochLog(epoch: epoch + 1, nLoss: progress.nLossSum / Double(steps), iLoss: progress.iLossSum / Double(steps),
-                               validation: validation, seconds: Date().timeIntervalSince(started), learningRate: config.learningRate)
+            let row = EpochLog(
+                epoch: epoch + 1, nLoss: progress.nLossSum / Double(steps), iLoss: progress.iLossSum / Double(steps),
+                validation: validation, seconds: Date().timeIntervalSince(started), learningRate: config.learningRate)
             // The log first: a kill before the checkpoint below re-runs this epoch on resume, which
             // cuts the log back and gives the same row again.
             log.append(row)
@@ -230,7 +257,9 @@ public final class TrainingRun {
             let best = progress.bestNLoss.map { row.nLoss < $0 } ?? true
             if best { progress.bestNLoss = row.nLoss }
             // Stopping counts only before the last epoch: a run that reaches its total has finished.
-            if config.earlyStopping && progress.earlyStopping.update(epoch: epoch, loss: row.nLoss) && progress.epoch < config.numEpochs {
+            if config.earlyStopping && progress.earlyStopping.update(epoch: epoch, loss: row.nLoss)
+                && progress.epoch < config.numEpochs
+            {
                 progress.stoppedEarly = true
             }
             if root {
@@ -240,7 +269,9 @@ public final class TrainingRun {
                 if best { try FileOps.replaceAtomically(bytes, at: directory.bestCheckpoint) }
                 try FileOps.replaceAtomically(bytes, at: directory.lastCheckpoint)
                 lastSave = Date()
-                if config.generateOnEpoch > 0 && progress.epoch % config.generateOnEpoch == 0 && config.imagesToGenerate > 0 {
+                if config.generateOnEpoch > 0 && progress.epoch % config.generateOnEpoch == 0
+                    && config.imagesToGenerate > 0
+                {
                     try writeSampleGrid(events)
                 }
             }
@@ -268,7 +299,9 @@ public final class TrainingRun {
             // A short last batch is padded with its first image; the padding does not count.
             let indices = images[first..<(first + valid)] + Array(repeating: images[first], count: B - valid)
             data.fill(batch.pointer, indices: indices[...])
-            let rngs = (0..<B).map { SeededGenerator(seed: config.seed, stream: ["validation", String(epoch), String(first + $0)]) }
+            let rngs = (0..<B).map {
+                SeededGenerator(seed: config.seed, stream: ["validation", String(epoch), String(first + $0)])
+            }
             let m = trainer.evaluate(batch.pointer, valid: valid, rngs: rngs)
             nSum += Double(m.nLoss) * Double(valid); iSum += Double(m.iLoss) * Double(valid)
             first += valid
@@ -279,15 +312,23 @@ public final class TrainingRun {
     /// A generator of images from the EMA weights: `count` images from `first` of `stream`, in
     /// batches that keep inference memory bounded (`TrainingPlan.generationBatch`). Image k
     /// draws its noise from (seed, stream, k): every sample grid of a run starts from the same noise.
-    func generator(onStep: @escaping () -> Void) throws -> (batch: Int, generate: (_ count: Int, _ first: Int, _ stream: String) -> [Image]) {
-        let predictor = try NetworkPredictor(net: trainer.net, weights: trainer.slab.ema.pointer,
-                                             batch: try TrainingPlan.generationBatch(trainer.net, config).batch,
-                                             height: config.height, width: config.width)
+    func generator(onStep: @escaping () -> Void) throws -> (
+        batch: Int, generate: (_ count: Int, _ first: Int, _ stream: String) -> [Image]
+    ) {
+        let predictor = try NetworkPredictor(
+            net: trainer.net, weights: trainer.slab.ema.pointer,
+            batch: try TrainingPlan.generationBatch(trainer.net, config).batch,
+            height: config.height, width: config.width)
         let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
-        return (predictor.batch, { count, first, stream in
-            Generation.images(indices: Array(first..<(first + count)), predictor: predictor, normalizer: self.trainer.normalizer,
-                              sampler: sampler, seed: self.config.seed, stream: stream) { _ in onStep() }
-        })
+        return (
+            predictor.batch,
+            { count, first, stream in
+                Generation.images(
+                    indices: Array(first..<(first + count)), predictor: predictor, normalizer: self.trainer.normalizer,
+                    sampler: sampler, seed: self.config.seed, stream: stream
+                ) { _ in onStep() }
+            }
+        )
     }
 
     /// `samples/epoch_NNNN.png`: the configured number of images from the same noise each time.
@@ -295,14 +336,17 @@ public final class TrainingRun {
         let images = try generator(onStep: events.generationStep).generate(config.imagesToGenerate, 0, "samples")
         guard let grid = Image.grid(images, columns: config.width >= 2 * config.height ? 1 : 4) else { return }
         try FileOps.makeDirectory(directory.samplesDir)
-        let path = (directory.samplesDir as NSString).appendingPathComponent(String(format: "epoch_%04d.png", progress.epoch))
+        let path = (directory.samplesDir as NSString).appendingPathComponent(
+            String(format: "epoch_%04d.png", progress.epoch))
         try FileOps.replaceAtomically(try ImageFile.encode(grid, path: path), at: path)
     }
 
     /// The final images into `generated_images/`, batch by batch, named as `rivers infer` names
     /// them, each at the next free index (nothing is overwritten). `events.shouldStop` is polled
     /// between batches. Returns the paths written.
-    public func writeGeneratedImages(_ events: TrainingEvents = TrainingEvents(), date: Date = Date()) throws -> [String] {
+    public func writeGeneratedImages(_ events: TrainingEvents = TrainingEvents(), date: Date = Date()) throws
+        -> [String]
+    {
         let count = config.imagesToGenerate
         guard count > 0 else { return [] }
         let generator = try generator(onStep: events.generationStep)
@@ -313,7 +357,8 @@ public final class TrainingRun {
             let images = generator.generate(min(generator.batch, count - first), first, "generation")
             for image in images {
                 let path: String
-                (path, index) = try GeneratedNames.writeAtNextFreeIndex(image, in: directory.generatedDir, from: index) {
+                (path, index) = try GeneratedNames.writeAtNextFreeIndex(image, in: directory.generatedDir, from: index)
+                {
                     GeneratedNames.pure(label: self.record.label, index: $0, date: date)
                 }
                 written.append(path)

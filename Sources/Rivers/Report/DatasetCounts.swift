@@ -20,7 +20,8 @@ public struct DatasetCounts: Sendable {
     /// (augment). A stage that is absent is left out; none at all is an error naming the folder.
     public static func read(_ dir: String) throws -> DatasetCounts {
         guard FileOps.isDirectory(dir) else {
-            throw RiversError.file(path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
+            throw RiversError.file(
+                path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
         }
         func path(_ parts: String...) -> String { parts.reduce(dir) { ($0 as NSString).appendingPathComponent($1) } }
         let raw = FileOps.isDirectory(path("raw")) ? path("raw") : dir
@@ -37,13 +38,16 @@ public struct DatasetCounts: Sendable {
                 guard FileOps.isDirectory(labelDir) else { continue }
                 var sites: [String: Int] = [:]
                 // The image files at any depth (hidden ones left out, link loops ended); none is 0.
-                for file in (try? TrainingImages.scan(labelDir))?.images ?? [] { sites[Balance.siteID((file as NSString).lastPathComponent), default: 0] += 1 }
+                for file in (try? TrainingImages.scan(labelDir))?.images ?? [] {
+                    sites[Balance.siteID((file as NSString).lastPathComponent), default: 0] += 1
+                }
                 counts[label] = sites
             }
             if !counts.isEmpty { stages.append(Stage(name: name, folder: folder, counts: counts)) }
         }
         if stages.isEmpty {
-            throw RiversError.file(path: dir, reason: "has no label folders (1..6, raw/1..6, diffusion_data/L1..L6 or balanced_data/1..6)")
+            throw RiversError.file(
+                path: dir, reason: "has no label folders (1..6, raw/1..6, diffusion_data/L1..L6 or balanced_data/1..6)")
         }
         return DatasetCounts(stages: stages)
     }

@@ -41,30 +41,30 @@ public struct ReportPage {
         let nav = contents.map { ##"<li><a href="#\##($0.0)">\##(escapeHTML($0.1))</a></li>"## }.joined(separator: "\n")
         let labels = Set(runs.map(\.record.label)).sorted().map { "L\($0)" }.joined(separator: ", ")
         return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        \(Self.generatorTag)
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escapeHTML(title))</title>
-        <style>\(Self.style)</style>
-        </head>
-        <body>
-        <header>
-        <h1>\(escapeHTML(title))</h1>
-        <p class="meta">\(runs.count) run\(runs.count == 1 ? "" : "s")\(labels.isEmpty ? "" : " (labels \(labels))") · written \(escapeHTML(utcDate(created, "yyyy-MM-dd HH:mm"))) UTC by rivers</p>
-        <nav><ol>
-        \(nav)
-        </ol></nav>
-        </header>
-        <main>
-        \(body.joined(separator: "\n"))
-        </main>
-        </body>
-        </html>
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            \(Self.generatorTag)
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escapeHTML(title))</title>
+            <style>\(Self.style)</style>
+            </head>
+            <body>
+            <header>
+            <h1>\(escapeHTML(title))</h1>
+            <p class="meta">\(runs.count) run\(runs.count == 1 ? "" : "s")\(labels.isEmpty ? "" : " (labels \(labels))") · written \(escapeHTML(utcDate(created, "yyyy-MM-dd HH:mm"))) UTC by rivers</p>
+            <nav><ol>
+            \(nav)
+            </ol></nav>
+            </header>
+            <main>
+            \(body.joined(separator: "\n"))
+            </main>
+            </body>
+            </html>
 
-        """
+            """
     }
 
     // MARK: sections
@@ -73,36 +73,47 @@ public struct ReportPage {
         let sites = d.sites
         func shown(_ site: String) -> String { site == "S0" ? "S0 (generated)" : site }
         let groups = d.labels.map { label in
-            BarChart.Group(title: "L\(label)", bars: d.stages.map { stage in
-                BarChart.Bar(caption: Self.shortStage(stage.name), segments: sites.map { (shown($0), Double(stage.counts[label]?[$0] ?? 0)) })
-            })
+            BarChart.Group(
+                title: "L\(label)",
+                bars: d.stages.map { stage in
+                    BarChart.Bar(
+                        caption: Self.shortStage(stage.name),
+                        segments: sites.map { (shown($0), Double(stage.counts[label]?[$0] ?? 0)) })
+                })
         }
-        var head = "<tr><th>label</th><th>site</th>" + d.stages.map { "<th>\(escapeHTML($0.name))</th>" }.joined() + "</tr>"
+        var head =
+            "<tr><th>label</th><th>site</th>" + d.stages.map { "<th>\(escapeHTML($0.name))</th>" }.joined() + "</tr>"
         head = "<thead>\(head)</thead>"
         var rows: [String] = []
         for label in d.labels {
             for site in sites where d.stages.contains(where: { ($0.counts[label]?[site] ?? 0) > 0 }) {
-                rows.append("<tr><td>L\(label)</td><td>\(escapeHTML(site))</td>" + d.stages.map { "<td class=\"n\">\($0.counts[label]?[site] ?? 0)</td>" }.joined() + "</tr>")
+                rows.append(
+                    "<tr><td>L\(label)</td><td>\(escapeHTML(site))</td>"
+                        + d.stages.map { "<td class=\"n\">\($0.counts[label]?[site] ?? 0)</td>" }.joined() + "</tr>")
             }
-            rows.append("<tr class=\"sum\"><td>L\(label)</td><td>all</td>" + d.stages.map { "<td class=\"n\">\($0.total(label: label))</td>" }.joined() + "</tr>")
+            rows.append(
+                "<tr class=\"sum\"><td>L\(label)</td><td>all</td>"
+                    + d.stages.map { "<td class=\"n\">\($0.total(label: label))</td>" }.joined() + "</tr>")
         }
         for (c, range) in [1, 2].map({ ($0, labels(ofCategory: $0)) }) where d.labels.contains(where: range.contains) {
-            rows.append("<tr class=\"sum\"><td>category \(c)</td><td>labels \(range.lowerBound)-\(range.upperBound)</td>"
-                        + d.stages.map { s in "<td class=\"n\">\(range.reduce(0) { $0 + s.total(label: $1) })</td>" }.joined() + "</tr>")
+            rows.append(
+                "<tr class=\"sum\"><td>category \(c)</td><td>labels \(range.lowerBound)-\(range.upperBound)</td>"
+                    + d.stages.map { s in "<td class=\"n\">\(range.reduce(0) { $0 + s.total(label: $1) })</td>" }
+                    .joined() + "</tr>")
         }
         let folders = d.stages.map { "<li>\(escapeHTML($0.name)): <code>\(escapeHTML($0.folder))</code></li>" }.joined()
         return """
-        <section id="dataset">
-        <h2>Dataset: images per label and camera site</h2>
-        <p>Before balance is the raw dataset, after balance the diffusion training data (rotations and flips even out the sites within a label), after augment the classifier dataset (generated images even out the categories; site S0 marks pure generations).</p>
-        <ul class="folders">\(folders)</ul>
-        <figure>\(BarChart.svg(groups, names: sites.map(shown), colors: ["S0 (generated)": "#333333"], yTitle: "images"))
-        <figcaption>Images per label at each stage (b: before balance, bal: after balance, aug: after augment), stacked by site.</figcaption></figure>
-        <table class="counts">\(head)<tbody>
-        \(rows.joined(separator: "\n"))
-        </tbody></table>
-        </section>
-        """
+            <section id="dataset">
+            <h2>Dataset: images per label and camera site</h2>
+            <p>Before balance is the raw dataset, after balance the diffusion training data (rotations and flips even out the sites within a label), after augment the classifier dataset (generated images even out the categories; site S0 marks pure generations).</p>
+            <ul class="folders">\(folders)</ul>
+            <figure>\(BarChart.svg(groups, names: sites.map(shown), colors: ["S0 (generated)": "#333333"], yTitle: "images"))
+            <figcaption>Images per label at each stage (b: before balance, bal: after balance, aug: after augment), stacked by site.</figcaption></figure>
+            <table class="counts">\(head)<tbody>
+            \(rows.joined(separator: "\n"))
+            </tbody></table>
+            </section>
+            """
     }
 
     static func shortStage(_ name: String) -> String {
@@ -111,60 +122,82 @@ public struct ReportPage {
 
     func measureSection(_ m: LabelMeasure) -> String {
         let groups = m.rows.map { row in
-            BarChart.Group(title: "L\(row.label)", bars: [
-                BarChart.Bar(caption: "real", segments: [("real", row.real.count > 0 ? row.real.mean : 0)]),
-                BarChart.Bar(caption: "gen", segments: [("generated", row.generated.count > 0 ? row.generated.mean : 0)]),
-            ])
+            BarChart.Group(
+                title: "L\(row.label)",
+                bars: [
+                    BarChart.Bar(caption: "real", segments: [("real", row.real.count > 0 ? row.real.mean : 0)]),
+                    BarChart.Bar(
+                        caption: "gen", segments: [("generated", row.generated.count > 0 ? row.generated.mean : 0)]),
+                ])
         }
         let table = m.table
         let head = "<thead><tr>" + table[0].map { "<th>\(escapeHTML($0))</th>" }.joined() + "</tr></thead>"
-        let rows = table.dropFirst().map { "<tr>" + $0.enumerated().map { $0 == 0 ? "<td>\(escapeHTML($1))</td>" : "<td class=\"n\">\(escapeHTML($1))</td>" }.joined() + "</tr>" }
+        let rows = table.dropFirst().map {
+            "<tr>"
+                + $0.enumerated().map {
+                    $0 == 0 ? "<td>\(escapeHTML($1))</td>" : "<td class=\"n\">\(escapeHTML($1))</td>"
+                }.joined() + "</tr>"
+        }
         let pairs = m.orderedPairs
-        let verdict = pairs.of == 0 ? "There are not enough labels with real and generated images to compare."
+        let verdict =
+            pairs.of == 0
+            ? "There are not enough labels with real and generated images to compare."
             : "Of the \(pairs.of) pairs of labels whose real images are in order of water, the generated images keep \(pairs.kept) in the same order."
         return """
-        <section id="measure">
-        <h2>Label measure: does each model make its own label's content?</h2>
-        <p>The fraction of water-colored pixels (blue exceeds red by 12 or more of 255), a measure that needs no trained network. In the synthetic scenes water widens with the flow label, so a model that learned its label shows about the fraction of its training images. \(escapeHTML(verdict))</p>
-        <figure>\(BarChart.svg(groups, names: ["real", "generated"], colors: ["real": "#4e79a7", "generated": "#f28e2b"], yTitle: "water fraction", valueFormat: "%.2f"))
-        <figcaption>Mean water fraction per label: the training images (real) and the run's generated images (gen).</figcaption></figure>
-        <table>\(head)<tbody>\(rows.joined(separator: "\n"))</tbody></table>
-        </section>
-        """
+            <section id="measure">
+            <h2>Label measure: does each model make its own label's content?</h2>
+            <p>The fraction of water-colored pixels (blue exceeds red by 12 or more of 255), a measure that needs no trained network. In the synthetic scenes water widens with the flow label, so a model that learned its label shows about the fraction of its training images. \(escapeHTML(verdict))</p>
+            <figure>\(BarChart.svg(groups, names: ["real", "generated"], colors: ["real": "#4e79a7", "generated": "#f28e2b"], yTitle: "water fraction", valueFormat: "%.2f"))
+            <figcaption>Mean water fraction per label: the training images (real) and the run's generated images (gen).</figcaption></figure>
+            <table>\(head)<tbody>\(rows.joined(separator: "\n"))</tbody></table>
+            </section>
+            """
     }
 
     func runSection(_ run: RunSummary, id: String) throws -> String {
         let c = run.record.train
         let bestRow = run.log.min { $0.nLoss < $1.nLoss }
         var facts = [
-            "label \(run.record.label)", "\(c.height)x\(c.width) images", "widths \(c.widths.map(String.init).joined(separator: " "))",
+            "label \(run.record.label)", "\(c.height)x\(c.width) images",
+            "widths \(c.widths.map(String.init).joined(separator: " "))",
             "block depth \(c.blockDepth)", "batch \(c.batchSize)", "learning rate \(formatNumber(c.learningRate))",
             "\(run.log.last?.epoch ?? 0) of \(c.numEpochs) epochs logged",
         ]
         if let bestRow { facts.append(String(format: "best n_loss %.4f (epoch %d)", bestRow.nLoss, bestRow.epoch)) }
         let totalSeconds = run.log.reduce(0) { $0 + $1.seconds }
         if totalSeconds > 0 { facts.append("training time \(ProgressBar.clock(totalSeconds))") }
-        var parts = ["""
-        <section id="\(id)" class="run">
-        <h2>Label \(run.record.label): <code>\(escapeHTML(run.directory.path))</code></h2>
-        <p class="meta">\(facts.map(escapeHTML).joined(separator: " · "))</p>
-        <p class="meta">trained on <code>\(escapeHTML(run.record.inDir))</code>, started \(escapeHTML(run.record.created))</p>
-        """]
+        var parts = [
+            """
+            <section id="\(id)" class="run">
+            <h2>Label \(run.record.label): <code>\(escapeHTML(run.directory.path))</code></h2>
+            <p class="meta">\(facts.map(escapeHTML).joined(separator: " · "))</p>
+            <p class="meta">trained on <code>\(escapeHTML(run.record.inDir))</code>, started \(escapeHTML(run.record.created))</p>
+            """
+        ]
         parts.append("<h3>Loss</h3>")
-        parts.append(run.log.isEmpty ? "<p>No epoch has finished yet (log.csv is empty or missing).</p>"
-                     : "<figure>\(LossPlot.svg(run.log))<figcaption>n_loss (noise) and i_loss (image) per epoch, from log.csv.</figcaption></figure>")
+        parts.append(
+            run.log.isEmpty
+                ? "<p>No epoch has finished yet (log.csv is empty or missing).</p>"
+                : "<figure>\(LossPlot.svg(run.log))<figcaption>n_loss (noise) and i_loss (image) per epoch, from log.csv.</figcaption></figure>"
+        )
 
         parts.append("<h3>Samples over the epochs</h3>")
         if run.sampleGrids.isEmpty {
             parts.append("<p>No sample grids: the run was trained with <code>--generate_on_epoch 0</code>.</p>")
         } else {
-            parts.append("<p>The same starting noise at every epoch, so the grids show what the EMA network learned between them.</p><div class=\"grids\">")
+            parts.append(
+                "<p>The same starting noise at every epoch, so the grids show what the EMA network learned between them.</p><div class=\"grids\">"
+            )
             let grids = RunSummary.spread(run.sampleGrids, count: 6)
             for (epoch, path) in grids {
                 if let image = try? ImageFile.read(path) {
-                    parts.append("<figure>\(try imageTag(image, alt: "sample grid after epoch \(epoch)", displayWidth: gridWidth(image, count: grids.count)))<figcaption>epoch \(epoch)</figcaption></figure>")
+                    parts.append(
+                        "<figure>\(try imageTag(image, alt: "sample grid after epoch \(epoch)", displayWidth: gridWidth(image, count: grids.count)))<figcaption>epoch \(epoch)</figcaption></figure>"
+                    )
                 } else {
-                    parts.append("<figure><p>\(escapeHTML(path)) could not be read</p><figcaption>epoch \(epoch)</figcaption></figure>")
+                    parts.append(
+                        "<figure><p>\(escapeHTML(path)) could not be read</p><figcaption>epoch \(epoch)</figcaption></figure>"
+                    )
                 }
             }
             parts.append("</div>")
@@ -172,29 +205,44 @@ public struct ReportPage {
 
         parts.append("<h3>Generated beside real</h3>")
         let w = displayWidth(run)
-        let generated = try run.generated.prefix(shown).map { try imageTag($0.image, alt: $0.name, displayWidth: w, title: $0.name) }
-        let real = try RunSummary.spread(run.real, count: shown).map { try imageTag($0.image, alt: ($0.path as NSString).lastPathComponent, displayWidth: w, title: $0.path) }
-        parts.append("""
-        <div class="pair">
-        <div><h4>generated (\(run.generated.count)\(run.generated.count > shown ? ", first \(shown) shown" : ""))</h4>\(generated.isEmpty ? "<p>None yet: <code>rivers infer --model_dir \(escapeHTML(run.directory.path))</code> writes some.</p>" : "<div class=\"tiles\">\(generated.joined())</div>")</div>
-        <div><h4>real, training images (\(run.real.count)\(run.real.count > shown ? ", \(shown) shown" : ""))</h4>\(real.isEmpty ? "<p>\(escapeHTML(run.realProblem ?? "none"))</p>" : "<div class=\"tiles\">\(real.joined())</div>")</div>
-        </div>
-        """)
+        let generated = try run.generated.prefix(shown).map {
+            try imageTag($0.image, alt: $0.name, displayWidth: w, title: $0.name)
+        }
+        let real = try RunSummary.spread(run.real, count: shown).map {
+            try imageTag($0.image, alt: ($0.path as NSString).lastPathComponent, displayWidth: w, title: $0.path)
+        }
+        parts.append(
+            """
+            <div class="pair">
+            <div><h4>generated (\(run.generated.count)\(run.generated.count > shown ? ", first \(shown) shown" : ""))</h4>\(generated.isEmpty ? "<p>None yet: <code>rivers infer --model_dir \(escapeHTML(run.directory.path))</code> writes some.</p>" : "<div class=\"tiles\">\(generated.joined())</div>")</div>
+            <div><h4>real, training images (\(run.real.count)\(run.real.count > shown ? ", \(shown) shown" : ""))</h4>\(real.isEmpty ? "<p>\(escapeHTML(run.realProblem ?? "none"))</p>" : "<div class=\"tiles\">\(real.joined())</div>")</div>
+            </div>
+            """)
 
         parts.append("<h3>Memorization check</h3>")
         if run.matches.isEmpty {
-            parts.append("<p>Not possible: \(escapeHTML(run.generated.isEmpty ? "the run has no generated images" : (run.realProblem ?? "no training images")))</p>")
+            parts.append(
+                "<p>Not possible: \(escapeHTML(run.generated.isEmpty ? "the run has no generated images" : (run.realProblem ?? "no training images")))</p>"
+            )
         } else {
             let copies = run.matches.filter(\.nearCopy).count
             let d = run.matches.map(\.distance).sorted()
-            parts.append(String(format: "<p>Each generated image beside its nearest training image (root-mean-square distance of RGB in [0, 1] at %d pixels high). Distances: min %.3f, median %.3f, max %.3f; %@.</p>",
-                                Memorization.compareHeight, d.first!, d[d.count / 2], d.last!,
-                                copies == 0 ? String(format: "no near copies (below %.2f)", Memorization.nearCopyThreshold)
-                                    : String(format: "<strong>%d near copies</strong> (below %.2f), marked", copies, Memorization.nearCopyThreshold)))
+            parts.append(
+                String(
+                    format:
+                        "<p>Each generated image beside its nearest training image (root-mean-square distance of RGB in [0, 1] at %d pixels high). Distances: min %.3f, median %.3f, max %.3f; %@.</p>",
+                    Memorization.compareHeight, d.first!, d[d.count / 2], d.last!,
+                    copies == 0
+                        ? String(format: "no near copies (below %.2f)", Memorization.nearCopyThreshold)
+                        : String(
+                            format: "<strong>%d near copies</strong> (below %.2f), marked", copies,
+                            Memorization.nearCopyThreshold)))
             parts.append("<div class=\"matches\">")
             for m in run.matches.sorted(by: { $0.distance < $1.distance }).prefix(shown) {
                 let g = run.generated[m.generated], r = run.real[m.training]
-                parts.append("<figure class=\"\(m.nearCopy ? "copy" : "")\">\(try imageTag(g.image, alt: g.name, displayWidth: w, title: g.name))\(try imageTag(r.image, alt: "nearest training image", displayWidth: w, title: r.path))<figcaption>\(String(format: "%.3f", m.distance))\(m.nearCopy ? " near copy" : "") · \(escapeHTML((r.path as NSString).lastPathComponent))</figcaption></figure>")
+                parts.append(
+                    "<figure class=\"\(m.nearCopy ? "copy" : "")\">\(try imageTag(g.image, alt: g.name, displayWidth: w, title: g.name))\(try imageTag(r.image, alt: "nearest training image", displayWidth: w, title: r.path))<figcaption>\(String(format: "%.3f", m.distance))\(m.nearCopy ? " near copy" : "") · \(escapeHTML((r.path as NSString).lastPathComponent))</figcaption></figure>"
+                )
             }
             parts.append("</div>")
         }
@@ -218,7 +266,10 @@ public struct ReportPage {
             let generated = run.generated.prefix(perSide).map { tile($0.image) }
             let left = real + Array(repeating: white, count: perSide - real.count)
             let right = generated + Array(repeating: white, count: perSide - generated.count)
-            rows.append(row(left + [Image(width: W / 4, height: H, pixels: [UInt8](repeating: 255, count: W / 4 * H * 3))] + right, gap: 2))
+            rows.append(
+                row(
+                    left + [Image(width: W / 4, height: H, pixels: [UInt8](repeating: 255, count: W / 4 * H * 3))]
+                        + right, gap: 2))
         }
         return Image.grid(rows, columns: 1)
     }
@@ -231,7 +282,9 @@ public struct ReportPage {
         for image in images {
             for y in 0..<image.height {
                 let dst = (y * W + x0) * 3
-                out.pixels.replaceSubrange(dst..<(dst + image.width * 3), with: image.pixels[(y * image.width * 3)..<((y + 1) * image.width * 3)])
+                out.pixels.replaceSubrange(
+                    dst..<(dst + image.width * 3),
+                    with: image.pixels[(y * image.width * 3)..<((y + 1) * image.width * 3)])
             }
             x0 += image.width + gap
         }
@@ -257,36 +310,37 @@ public struct ReportPage {
         let data = try ImageFile.encode(image, path: "tile.jpg", jpegQuality: 90)
         let uri = "data:image/jpeg;base64,\(data.base64EncodedString())"
         let h = max(1, image.height * displayWidth / max(image.width, 1))
-        return #"<img src="\#(uri)" width="\#(displayWidth)" height="\#(h)" alt="\#(escapeHTML(alt))"\#(title.map { #" title="\#(escapeHTML($0))""# } ?? "")>"#
+        return
+            #"<img src="\#(uri)" width="\#(displayWidth)" height="\#(h)" alt="\#(escapeHTML(alt))"\#(title.map { #" title="\#(escapeHTML($0))""# } ?? "")>"#
     }
 
     static let style = """
-    body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d1d1f; margin: 0; background: #fafafa; }
-    header, main { max-width: 1180px; margin: 0 auto; padding: 0 20px; }
-    header { padding-top: 18px; }
-    h1 { margin: 0 0 4px; font-size: 26px; }
-    h2 { margin: 34px 0 6px; font-size: 20px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-    h3 { margin: 20px 0 6px; font-size: 16px; }
-    h4 { margin: 6px 0; font-size: 14px; font-weight: 600; }
-    code { font-size: 13px; background: #eef0f2; padding: 1px 4px; border-radius: 3px; word-break: break-all; }
-    .meta { color: #555; margin: 2px 0; }
-    nav ol { columns: 2; margin: 8px 0 0; padding-left: 22px; }
-    figure { margin: 8px 0; }
-    figcaption { font-size: 13px; color: #555; }
-    svg { max-width: 100%; height: auto; background: white; border: 1px solid #e5e5e5; }
-    img { display: block; image-rendering: auto; background: #ddd; }
-    table { border-collapse: collapse; margin: 10px 0; font-size: 14px; }
-    th, td { border-bottom: 1px solid #e2e2e2; padding: 3px 10px; text-align: left; }
-    td.n { text-align: right; font-variant-numeric: tabular-nums; }
-    tr.sum td { font-weight: 600; background: #f1f3f5; }
-    .grids { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start; }
-    .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
-    .tiles { display: flex; flex-wrap: wrap; gap: 4px; }
-    .matches { display: flex; flex-wrap: wrap; gap: 12px; }
-    .matches figure { display: flex; flex-direction: column; gap: 2px; margin: 0; padding: 4px; border: 2px solid transparent; }
-    .matches figure.copy { border-color: #d62728; }
-    .matches figcaption { max-width: 300px; overflow-wrap: anywhere; }
-    .folders { margin: 4px 0; font-size: 14px; }
-    @media (max-width: 800px) { .pair { grid-template-columns: 1fr; } nav ol { columns: 1; } }
-    """
+        body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d1d1f; margin: 0; background: #fafafa; }
+        header, main { max-width: 1180px; margin: 0 auto; padding: 0 20px; }
+        header { padding-top: 18px; }
+        h1 { margin: 0 0 4px; font-size: 26px; }
+        h2 { margin: 34px 0 6px; font-size: 20px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+        h3 { margin: 20px 0 6px; font-size: 16px; }
+        h4 { margin: 6px 0; font-size: 14px; font-weight: 600; }
+        code { font-size: 13px; background: #eef0f2; padding: 1px 4px; border-radius: 3px; word-break: break-all; }
+        .meta { color: #555; margin: 2px 0; }
+        nav ol { columns: 2; margin: 8px 0 0; padding-left: 22px; }
+        figure { margin: 8px 0; }
+        figcaption { font-size: 13px; color: #555; }
+        svg { max-width: 100%; height: auto; background: white; border: 1px solid #e5e5e5; }
+        img { display: block; image-rendering: auto; background: #ddd; }
+        table { border-collapse: collapse; margin: 10px 0; font-size: 14px; }
+        th, td { border-bottom: 1px solid #e2e2e2; padding: 3px 10px; text-align: left; }
+        td.n { text-align: right; font-variant-numeric: tabular-nums; }
+        tr.sum td { font-weight: 600; background: #f1f3f5; }
+        .grids { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start; }
+        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+        .tiles { display: flex; flex-wrap: wrap; gap: 4px; }
+        .matches { display: flex; flex-wrap: wrap; gap: 12px; }
+        .matches figure { display: flex; flex-direction: column; gap: 2px; margin: 0; padding: 4px; border: 2px solid transparent; }
+        .matches figure.copy { border-color: #d62728; }
+        .matches figcaption { max-width: 300px; overflow-wrap: anywhere; }
+        .folders { margin: 4px 0; font-size: 14px; }
+        @media (max-width: 800px) { .pair { grid-template-columns: 1fr; } nav ol { columns: 1; } }
+        """
 }

@@ -29,18 +29,23 @@ public struct RunSummary: Sendable {
         let log = (try? directory.readLog()) ?? []
         let H = record.train.height, W = record.train.width
         func atModelSize(_ image: Image) -> Image {
-            image.width == W && image.height == H ? image
+            image.width == W && image.height == H
+                ? image
                 : Geometry.resizeBilinear(Geometry.cropToAspectRatio(image, width: W, height: H), width: W, height: H)
         }
-        let grids = ((try? FileManager.default.contentsOfDirectory(atPath: directory.samplesDir)) ?? []).compactMap { name -> (Int, String)? in
-            guard name.hasPrefix("epoch_"), name.hasSuffix(".png"), let epoch = Int(name.dropFirst(6).dropLast(4)) else { return nil }
+        let grids = ((try? FileManager.default.contentsOfDirectory(atPath: directory.samplesDir)) ?? []).compactMap {
+            name -> (Int, String)? in
+            guard name.hasPrefix("epoch_"), name.hasSuffix(".png"), let epoch = Int(name.dropFirst(6).dropLast(4))
+            else { return nil }
             return (epoch, (directory.samplesDir as NSString).appendingPathComponent(name))
         }.sorted { $0.0 < $1.0 }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.generatedDir)) ?? [])
             .compactMap { name in GeneratedNames.identity(of: name).map { (name, $0.index) } }
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
         let generated = names.prefix(maxGenerated).compactMap { name, _ -> (String, Image)? in
-            (try? ImageFile.read((directory.generatedDir as NSString).appendingPathComponent(name))).map { (name, atModelSize($0)) }
+            (try? ImageFile.read((directory.generatedDir as NSString).appendingPathComponent(name))).map {
+                (name, atModelSize($0))
+            }
         }
         var real: [(String, Image)] = [], problem: String?
         do {
@@ -50,12 +55,18 @@ public struct RunSummary: Sendable {
             }
             if real.isEmpty { problem = "none of the images at \(record.inDir) could be read" }
         } catch {
-            problem = "the training images at \(record.inDir) cannot be read: \((error as? RiversError)?.description ?? "\(error)")"
+            problem =
+                "the training images at \(record.inDir) cannot be read: \((error as? RiversError)?.description ?? "\(error)")"
         }
-        let matches = real.isEmpty ? [] : Memorization.nearest(generated.map { Memorization.thumbnail($0.1, height: H, width: W) },
-                                                               among: real.map { Memorization.thumbnail($0.1, height: H, width: W) })
-        return RunSummary(directory: directory, record: record, log: log, sampleGrids: grids, generated: generated,
-                          real: real, realProblem: problem, matches: matches)
+        let matches =
+            real.isEmpty
+            ? []
+            : Memorization.nearest(
+                generated.map { Memorization.thumbnail($0.1, height: H, width: W) },
+                among: real.map { Memorization.thumbnail($0.1, height: H, width: W) })
+        return RunSummary(
+            directory: directory, record: record, log: log, sampleGrids: grids, generated: generated,
+            real: real, realProblem: problem, matches: matches)
     }
 
     /// At most `count` items of `items`, evenly spread from the first to the last.
@@ -72,12 +83,17 @@ public struct RunSummary: Sendable {
         for path in paths {
             if FileManager.default.fileExists(atPath: RunDirectory(path).configPath) { out.append(path); continue }
             guard FileOps.isDirectory(path) else {
-                throw RiversError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "is not a run directory (no config.json)" : "does not exist")
+                throw RiversError.file(
+                    path: path,
+                    reason: FileManager.default.fileExists(atPath: path)
+                        ? "is not a run directory (no config.json)" : "does not exist")
             }
             let runs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
                 .map { (path as NSString).appendingPathComponent($0) }
                 .filter { FileManager.default.fileExists(atPath: RunDirectory($0).configPath) }
-            if runs.isEmpty { throw RiversError.file(path: path, reason: "is not a run directory (no config.json) and holds none") }
+            if runs.isEmpty {
+                throw RiversError.file(path: path, reason: "is not a run directory (no config.json) and holds none")
+            }
             out += runs
         }
         return out
@@ -104,7 +120,9 @@ public struct LabelMeasure: Sendable {
             return (mean, sd, v.count)
         }
         rows = runs.sorted { $0.record.label < $1.record.label }.map { run in
-            Row(label: run.record.label, real: stats(run.real.map(\.image)), generated: stats(run.generated.map(\.image)))
+            Row(
+                label: run.record.label, real: stats(run.real.map(\.image)),
+                generated: stats(run.generated.map(\.image)))
         }
     }
 
@@ -113,8 +131,10 @@ public struct LabelMeasure: Sendable {
     public var orderedPairs: (kept: Int, of: Int) {
         var kept = 0, total = 0
         for i in rows.indices {
-            for j in rows.indices where rows[i].label < rows[j].label && rows[i].real.count > 0 && rows[j].real.count > 0
-                && rows[i].real.mean < rows[j].real.mean && rows[i].generated.count > 0 && rows[j].generated.count > 0 {
+            for j in rows.indices
+            where rows[i].label < rows[j].label && rows[i].real.count > 0 && rows[j].real.count > 0
+                && rows[i].real.mean < rows[j].real.mean && rows[i].generated.count > 0 && rows[j].generated.count > 0
+            {
                 total += 1
                 if rows[i].generated.mean < rows[j].generated.mean { kept += 1 }
             }

@@ -20,15 +20,22 @@ public struct BalanceConfig: ConfigSection {
     public static let settings: [Setting<BalanceConfig>] = [
         Setting(SharedSettings.outDir.help("where diffusion_data/ is written"), \.outDir),
         Setting(SharedSettings.labels, \.labels),
-        Setting("theta", "degrees added per rung", \.theta, placeholder: "DEG",
-                range: SettingRange("a non-zero number of degrees from -360 to 360") { $0.isFinite && $0 != 0 && abs($0) <= 360 }),
+        Setting(
+            "theta", "degrees added per rung", \.theta, placeholder: "DEG",
+            range: SettingRange("a non-zero number of degrees from -360 to 360") {
+                $0.isFinite && $0 != 0 && abs($0) <= 360
+            }),
         // Below 1 the rotation's black corners stay in the crop; the last rung's zoom is checked below.
-        Setting("fact", "zoom of the first rung (rung k: fact + (k-1)(fact-1))", \.fact, placeholder: "X",
-                range: SettingRange("a zoom of at least 1 and at most 1000 (below 1 the rotation's black corners stay in the image)") {
-                    $0.isFinite && $0 >= 1 && $0 <= 1000
-                }),
+        Setting(
+            "fact", "zoom of the first rung (rung k: fact + (k-1)(fact-1))", \.fact, placeholder: "X",
+            range: SettingRange(
+                "a zoom of at least 1 and at most 1000 (below 1 the rotation's black corners stay in the image)"
+            ) {
+                $0.isFinite && $0 >= 1 && $0 <= 1000
+            }),
         // Rungs times images per site bound the files written (at most 2 x 1000 per original).
-        Setting("multiplier", "number of rungs (angles theta .. multiplier*theta)", \.multiplier, range: .within(1...1000)),
+        Setting(
+            "multiplier", "number of rungs (angles theta .. multiplier*theta)", \.multiplier, range: .within(1...1000)),
         Setting(SharedSettings.seed.help("seed of the shuffles"), \.seed),
         Setting("jpeg_quality", "quality of written JPEGs", \.jpegQuality, placeholder: "Q", range: .within(1...100)),
     ]
@@ -37,7 +44,10 @@ public struct BalanceConfig: ConfigSection {
         // Past a zoom of 1000 nothing of the image is left to crop.
         let lastZoom = fact + Double(multiplier - 1) * (fact - 1)
         guard lastZoom <= 1000 else {
-            throw Self.refuse("fact", "\(formatNumber(fact)) with --multiplier \(multiplier) zooms the last rung by \(formatNumber(lastZoom)); the largest zoom is 1000")
+            throw Self.refuse(
+                "fact",
+                "\(formatNumber(fact)) with --multiplier \(multiplier) zooms the last rung by \(formatNumber(lastZoom)); the largest zoom is 1000"
+            )
         }
     }
 }

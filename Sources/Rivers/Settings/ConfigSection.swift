@@ -24,22 +24,29 @@ extension SettingGroup {
     /// Sets one setting from command-line words; a refusal names the option.
     public mutating func set(_ key: String, words: [String]) throws {
         guard let s = Self.setting(key) else { throw RiversError.usage("\(Self.name) has no setting '\(key)'") }
-        if let reason = s.setWords(&self, words) { throw RiversError.setting(section: Self.name, key: key, reason: reason, file: nil) }
+        if let reason = s.setWords(&self, words) {
+            throw RiversError.setting(section: Self.name, key: key, reason: reason, file: nil)
+        }
     }
 
     /// Sets one setting from a JSON value; a refusal names the key (and the file, added by the reader).
     public mutating func set(_ key: String, json: JSONValue) throws {
         guard let s = Self.setting(key) else {
             let hint = closest(key, among: Self.settings.map(\.key)).map { " (did you mean '\($0)'?)" } ?? ""
-            throw RiversError.setting(section: Self.name, key: key, reason: "is not a setting of '\(Self.name)'\(hint)", file: nil)
+            throw RiversError.setting(
+                section: Self.name, key: key, reason: "is not a setting of '\(Self.name)'\(hint)", file: nil)
         }
-        if let reason = s.setJSON(&self, json) { throw RiversError.setting(section: Self.name, key: key, reason: reason, file: nil) }
+        if let reason = s.setJSON(&self, json) {
+            throw RiversError.setting(section: Self.name, key: key, reason: reason, file: nil)
+        }
     }
 
     /// Every setting within its range, then the checks between settings.
     public func validate() throws {
         for s in Self.settings {
-            if let reason = s.problem(self) { throw RiversError.setting(section: Self.name, key: s.key, reason: reason, file: nil) }
+            if let reason = s.problem(self) {
+                throw RiversError.setting(section: Self.name, key: s.key, reason: reason, file: nil)
+            }
         }
         try validateTogether()
     }
@@ -102,10 +109,11 @@ extension ConfigSection {
 extension Setting {
     /// This setting of a group held at `path` of `Outer`.
     public func lifted<Outer>(_ path: WritableKeyPath<Outer, Section>) -> Setting<Outer> {
-        Setting<Outer>(key: key, help: help, placeholder: placeholder, arity: arity, range: range, bounds: bounds, kind: kind,
-                       json: { self.json($0[keyPath: path]) }, words: { self.words($0[keyPath: path]) },
-                       setWords: { outer, w in self.setWords(&outer[keyPath: path], w) },
-                       setJSON: { outer, v in self.setJSON(&outer[keyPath: path], v) },
-                       problem: { self.problem($0[keyPath: path]) })
+        Setting<Outer>(
+            key: key, help: help, placeholder: placeholder, arity: arity, range: range, bounds: bounds, kind: kind,
+            json: { self.json($0[keyPath: path]) }, words: { self.words($0[keyPath: path]) },
+            setWords: { outer, w in self.setWords(&outer[keyPath: path], w) },
+            setJSON: { outer, v in self.setJSON(&outer[keyPath: path], v) },
+            problem: { self.problem($0[keyPath: path]) })
     }
 }

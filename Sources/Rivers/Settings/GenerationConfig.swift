@@ -11,24 +11,30 @@ public struct GenerationSettings: Equatable, Sendable {
     public var batchSize: Int? = nil
     public var checkpoint = "best"
 
-    public init(steps: Int = 30, eta: Double = 0, seed: UInt64 = 42, batchSize: Int? = nil, checkpoint: String = "best") {
+    public init(steps: Int = 30, eta: Double = 0, seed: UInt64 = 42, batchSize: Int? = nil, checkpoint: String = "best")
+    {
         self.steps = steps; self.eta = eta; self.seed = seed; self.batchSize = batchSize; self.checkpoint = checkpoint
     }
 
     /// The rows, placed at `path` of a section; `seedHelp` says what the seed fixes there.
-    static func settings<S>(_ path: WritableKeyPath<S, GenerationSettings>, seedHelp: String, batch: Bool = true) -> [Setting<S>] {
-        let rows: [Setting<GenerationSettings>] = [
-            Setting(SharedSettings.generateDiffusionSteps, \.steps),
-            Setting(SharedSettings.eta, \.eta),
-            Setting(SharedSettings.seed.help(seedHelp), \.seed),
-        ] + (batch ? [Setting(SharedSettings.generationBatch, \.batchSize)] : []) + [
-            Setting(SharedSettings.checkpoint, \.checkpoint),
-        ]
+    static func settings<S>(_ path: WritableKeyPath<S, GenerationSettings>, seedHelp: String, batch: Bool = true)
+        -> [Setting<S>]
+    {
+        let rows: [Setting<GenerationSettings>] =
+            [
+                Setting(SharedSettings.generateDiffusionSteps, \.steps),
+                Setting(SharedSettings.eta, \.eta),
+                Setting(SharedSettings.seed.help(seedHelp), \.seed),
+            ] + (batch ? [Setting(SharedSettings.generationBatch, \.batchSize)] : []) + [
+                Setting(SharedSettings.checkpoint, \.checkpoint)
+            ]
         return rows.map { $0.lifted(path) }
     }
 
     /// The DDIM sampler of these settings under a run's schedule.
-    public func sampler(_ schedule: CosineSchedule) -> DDIMSampler { DDIMSampler(schedule: schedule, steps: steps, eta: eta) }
+    public func sampler(_ schedule: CosineSchedule) -> DDIMSampler {
+        DDIMSampler(schedule: schedule, steps: steps, eta: eta)
+    }
 }
 
 /// `rivers infer`'s section, `generate`.
@@ -38,8 +44,11 @@ public struct GenerateConfig: ConfigSection {
 
     public init() {}
     public static let name = "generate"
-    public static let settings: [Setting<GenerateConfig>] = [Setting(SharedSettings.imagesToGenerate, \.imagesToGenerate)]
-        + GenerationSettings.settings(\Self.generation, seedHelp: "seed of the noise (image n of a folder draws from (seed, n), so a rerun adds new images)")
+    public static let settings: [Setting<GenerateConfig>] =
+        [Setting(SharedSettings.imagesToGenerate, \.imagesToGenerate)]
+        + GenerationSettings.settings(
+            \Self.generation,
+            seedHelp: "seed of the noise (image n of a folder draws from (seed, n), so a rerun adds new images)")
 }
 
 /// `rivers augment`'s section.
@@ -58,20 +67,30 @@ public struct AugmentConfig: ConfigSection {
     public var seed: UInt64 { generation.seed }
 
     public static let name = "augment"
-    public static let settings: [Setting<AugmentConfig>] = [
-        Setting(SharedSettings.outDir.help("where the balanced dataset is written"), \.outDir),
-        Setting("strength", "strengths of generated images: 1 pure generation, below 1 a variation of a real image", \.strengths,
+    public static let settings: [Setting<AugmentConfig>] =
+        [
+            Setting(SharedSettings.outDir.help("where the balanced dataset is written"), \.outDir),
+            Setting(
+                "strength", "strengths of generated images: 1 pure generation, below 1 a variation of a real image",
+                \.strengths,
                 placeholder: "S", range: .list(count: 1...16, each: .between(0, 1, lowOpen: true))),
-        Setting("probs", "share of each strength", \.probs, placeholder: "P", range: .list(count: 1...16, each: .between(0, 1))),
-    ] + GenerationSettings.settings(\Self.generation, seedHelp: "seed of the plan's choices and of every image's noise")
+            Setting(
+                "probs", "share of each strength", \.probs, placeholder: "P",
+                range: .list(count: 1...16, each: .between(0, 1))),
+        ]
+        + GenerationSettings.settings(
+            \Self.generation, seedHelp: "seed of the plan's choices and of every image's noise")
 
     public func validateTogether() throws {
         guard strengths.count == probs.count else {
-            throw Self.refuse("probs", "needs as many shares as --strength has values (got \(probs.count) and \(strengths.count))")
+            throw Self.refuse(
+                "probs", "needs as many shares as --strength has values (got \(probs.count) and \(strengths.count))")
         }
         let total = probs.reduce(0, +)
         guard abs(total - 1) < 1e-6 else { throw Self.refuse("probs", "must add up to 1, got \(formatNumber(total))") }
-        guard Set(strengths).count == strengths.count else { throw Self.refuse("strength", "values must differ from each other") }
+        guard Set(strengths).count == strengths.count else {
+            throw Self.refuse("strength", "values must differ from each other")
+        }
     }
 }
 
@@ -84,16 +103,20 @@ public struct InpaintConfig: ConfigSection {
 
     public init() {}
     public static let name = "inpaint"
-    public static let settings: [Setting<InpaintConfig>] = [
-        Setting(SharedSettings.outDir.help("where the results go"), \.outDir),
-        Setting("jump_length", "steps gone back at each jump (at most --generate_diffusion_steps)", \.jumpLength, range: .within(1...10_000)),
-        // Visits times steps bound the schedule's length: 100 x 10^4 steps.
-        Setting("jump_n_sample", "times each jump point is visited", \.jumpSamples, range: .within(1...100)),
-    ] + GenerationSettings.settings(\Self.generation, seedHelp: "seed of the noise (per image name)", batch: false)
+    public static let settings: [Setting<InpaintConfig>] =
+        [
+            Setting(SharedSettings.outDir.help("where the results go"), \.outDir),
+            Setting(
+                "jump_length", "steps gone back at each jump (at most --generate_diffusion_steps)", \.jumpLength,
+                range: .within(1...10_000)),
+            // Visits times steps bound the schedule's length: 100 x 10^4 steps.
+            Setting("jump_n_sample", "times each jump point is visited", \.jumpSamples, range: .within(1...100)),
+        ] + GenerationSettings.settings(\Self.generation, seedHelp: "seed of the noise (per image name)", batch: false)
 
     public func validateTogether() throws {
         guard jumpLength <= generation.steps else {
-            throw Self.refuse("jump_length", "must be 1 to --generate_diffusion_steps (\(generation.steps)), got \(jumpLength)")
+            throw Self.refuse(
+                "jump_length", "must be 1 to --generate_diffusion_steps (\(generation.steps)), got \(jumpLength)")
         }
     }
 }

@@ -14,15 +14,20 @@ public struct RiversConfig: Codable, Equatable, Sendable {
     public init() {}
 
     /// The sections' names, in the order of config.default.json.
-    public static let sectionNames = ["balance", "train", "generate", "augment", "inpaint", "report", "demo", "synthesize"]
+    public static let sectionNames = [
+        "balance", "train", "generate", "augment", "inpaint", "report", "demo", "synthesize",
+    ]
 
     /// The built-in defaults with a configuration file laid over them: any subset of sections
     /// and keys; an unknown section or key, a value of the wrong type or out of range, is an
     /// error naming the file and `section.key`.
     public static func load(_ path: String) throws -> RiversConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileOps.isDirectory(path) ? "is a folder, not a configuration file"
-                : FileManager.default.fileExists(atPath: path) ? "cannot be read (permission denied?)" : "does not exist"
+            let reason =
+                FileOps.isDirectory(path)
+                ? "is a folder, not a configuration file"
+                : FileManager.default.fileExists(atPath: path)
+                    ? "cannot be read (permission denied?)" : "does not exist"
             throw RiversError.file(path: path, reason: reason)
         }
         guard case .object(let sections)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
@@ -51,7 +56,8 @@ public struct RiversConfig: Codable, Equatable, Sendable {
 
     static func unknownSection(_ name: String, _ path: String) -> RiversError {
         let hint = closest(name, among: sectionNames).map { " (did you mean '\($0)'?)" } ?? ""
-        return .file(path: path, reason: "unknown section '\(name)'\(hint) (sections: \(sectionNames.joined(separator: ", ")))")
+        return .file(
+            path: path, reason: "unknown section '\(name)'\(hint) (sections: \(sectionNames.joined(separator: ", ")))")
     }
 
     /// The defaults as config.default.json writes them: sections in order, keys sorted.
@@ -60,7 +66,8 @@ public struct RiversConfig: Codable, Equatable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let sections = try RiversConfig.sectionNames.map { name -> String in
             let mirror = Mirror(reflecting: self).children.first { $0.label == name }!.value as! any ConfigSection
-            let body = String(decoding: try encoder.encode(mirror), as: UTF8.self).replacingOccurrences(of: "\n", with: "\n  ")
+            let body = String(decoding: try encoder.encode(mirror), as: UTF8.self).replacingOccurrences(
+                of: "\n", with: "\n  ")
             return "  \"\(name)\": \(body)"
         }
         return "{\n" + sections.joined(separator: ",\n") + "\n}\n"

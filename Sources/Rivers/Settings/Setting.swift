@@ -14,7 +14,10 @@ public struct SettingRange<Value>: Sendable {
     /// For whole numbers (or lists of them): the smallest and largest valid value.
     public let bounds: ClosedRange<Int>?
 
-    public init(_ text: String, inHelp: Bool = true, bounds: ClosedRange<Int>? = nil, _ contains: @escaping @Sendable (Value) -> Bool) {
+    public init(
+        _ text: String, inHelp: Bool = true, bounds: ClosedRange<Int>? = nil,
+        _ contains: @escaping @Sendable (Value) -> Bool
+    ) {
         self.text = text; self.inHelp = inHelp; self.bounds = bounds; self.contains = contains
     }
 }
@@ -27,14 +30,17 @@ extension SettingRange where Value == Int {
 
 extension SettingRange where Value == Double {
     /// A finite number between the bounds, each bound included unless it is marked open.
-    public static func between(_ low: Double, _ high: Double, lowOpen: Bool = false, highOpen: Bool = false) -> SettingRange {
+    public static func between(_ low: Double, _ high: Double, lowOpen: Bool = false, highOpen: Bool = false)
+        -> SettingRange
+    {
         let (a, b) = (formatNumber(low), formatNumber(high))
-        let text = switch (lowOpen, highOpen) {
-        case (false, false): "from \(a) to \(b)"
-        case (false, true): "at least \(a) and below \(b)"
-        case (true, false): "above \(a) and at most \(b)"
-        case (true, true): "above \(a) and below \(b)"
-        }
+        let text =
+            switch (lowOpen, highOpen) {
+            case (false, false): "from \(a) to \(b)"
+            case (false, true): "at least \(a) and below \(b)"
+            case (true, false): "above \(a) and at most \(b)"
+            case (true, true): "above \(a) and below \(b)"
+            }
         return SettingRange(text) { v in
             v.isFinite && (lowOpen ? v > low : v >= low) && (highOpen ? v < high : v <= high)
         }
@@ -49,7 +55,9 @@ extension SettingRange where Value == String {
 }
 
 extension SettingRange where Value == String? {
-    public static var nonEmpty: SettingRange { SettingRange("a non-empty path", inHelp: false) { $0.map { !$0.isEmpty } ?? true } }
+    public static var nonEmpty: SettingRange {
+        SettingRange("a non-empty path", inHelp: false) { $0.map { !$0.isEmpty } ?? true }
+    }
 }
 
 extension SettingRange where Value == Int? {
@@ -60,7 +68,8 @@ extension SettingRange where Value == Int? {
 
 extension SettingRange where Value == [Int] {
     public static func list(count: ClosedRange<Int>, each r: ClosedRange<Int>) -> SettingRange {
-        let n = count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
+        let n =
+            count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
         return SettingRange("\(n) whole numbers, each \(r.lowerBound) to \(r.upperBound)", bounds: r) { v in
             count.contains(v.count) && v.allSatisfy { r.contains($0) }
         }
@@ -69,8 +78,11 @@ extension SettingRange where Value == [Int] {
 
 extension SettingRange where Value == [Double] {
     public static func list(count: ClosedRange<Int>, each r: SettingRange<Double>) -> SettingRange {
-        let n = count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
-        return SettingRange("\(n) numbers, each \(r.text)") { v in count.contains(v.count) && v.allSatisfy { r.contains($0) } }
+        let n =
+            count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
+        return SettingRange("\(n) numbers, each \(r.text)") { v in
+            count.contains(v.count) && v.allSatisfy { r.contains($0) }
+        }
     }
 }
 
@@ -84,17 +96,23 @@ public struct SettingRow<Value: SettingValue>: Sendable {
     public let arity: SettingArity
     public let range: SettingRange<Value>?
 
-    public init(_ key: String, _ help: String, placeholder: String? = nil, flag: Bool = false, range: SettingRange<Value>? = nil) {
+    public init(
+        _ key: String, _ help: String, placeholder: String? = nil, flag: Bool = false, range: SettingRange<Value>? = nil
+    ) {
         self.key = key; self.help = help; self.range = range
         self.arity = flag ? .flag : Value.arity
         self.placeholder = placeholder ?? (flag ? "" : Value.self == Bool.self ? "true|false" : "N")
     }
 
     /// The same setting with another help text (the section says what it is for there).
-    public func help(_ text: String) -> SettingRow { SettingRow(key, text, placeholder: placeholder, flag: arity == .flag, range: range) }
+    public func help(_ text: String) -> SettingRow {
+        SettingRow(key, text, placeholder: placeholder, flag: arity == .flag, range: range)
+    }
 
     /// The same setting with another range.
-    public func ranged(_ r: SettingRange<Value>) -> SettingRow { SettingRow(key, help, placeholder: placeholder, flag: arity == .flag, range: r) }
+    public func ranged(_ r: SettingRange<Value>) -> SettingRow {
+        SettingRow(key, help, placeholder: placeholder, flag: arity == .flag, range: r)
+    }
 
     /// Why `value` is refused, or nil.
     func problem(_ value: Value) -> String? {
@@ -139,7 +157,8 @@ public struct Setting<Section>: @unchecked Sendable {
         kind = Value.kind
         json = { $0[keyPath: path].json }
         words = { $0[keyPath: path].words }
-        let expected = "must be \(row.arity == .flag ? "true or false" : Value.kind)\(row.range.map { " (\($0.text))" } ?? "")"
+        let expected =
+            "must be \(row.arity == .flag ? "true or false" : Value.kind)\(row.range.map { " (\($0.text))" } ?? "")"
         setWords = { section, words in
             guard let v = Value(words: words) else { return "\(expected), got '\(words.joined(separator: " "))'" }
             if let p = row.problem(v) { return p }
@@ -155,16 +174,23 @@ public struct Setting<Section>: @unchecked Sendable {
         problem = { row.problem($0[keyPath: path]) }
     }
 
-    init(key: String, help: String, placeholder: String, arity: SettingArity, range: String?, bounds: ClosedRange<Int>?, kind: String, json: @escaping (Section) -> JSONValue,
-         words: @escaping (Section) -> [String], setWords: @escaping (inout Section, [String]) -> String?,
-         setJSON: @escaping (inout Section, JSONValue) -> String?, problem: @escaping (Section) -> String?) {
-        self.key = key; self.help = help; self.placeholder = placeholder; self.arity = arity; self.range = range; self.bounds = bounds; self.kind = kind
+    init(
+        key: String, help: String, placeholder: String, arity: SettingArity, range: String?, bounds: ClosedRange<Int>?,
+        kind: String, json: @escaping (Section) -> JSONValue,
+        words: @escaping (Section) -> [String], setWords: @escaping (inout Section, [String]) -> String?,
+        setJSON: @escaping (inout Section, JSONValue) -> String?, problem: @escaping (Section) -> String?
+    ) {
+        self.key = key; self.help = help; self.placeholder = placeholder; self.arity = arity; self.range = range;
+        self.bounds = bounds; self.kind = kind
         self.json = json; self.words = words; self.setWords = setWords; self.setJSON = setJSON; self.problem = problem
     }
 
     /// A setting declared in place.
-    public init<Value: SettingValue>(_ key: String, _ help: String, _ path: WritableKeyPath<Section, Value>, placeholder: String? = nil, flag: Bool = false,
-                       range: SettingRange<Value>? = nil) {
+    public init<Value: SettingValue>(
+        _ key: String, _ help: String, _ path: WritableKeyPath<Section, Value>, placeholder: String? = nil,
+        flag: Bool = false,
+        range: SettingRange<Value>? = nil
+    ) {
         self.init(SettingRow(key, help, placeholder: placeholder, flag: flag, range: range), path)
     }
 }

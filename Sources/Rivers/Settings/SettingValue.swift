@@ -4,18 +4,28 @@ import Foundation
 
 /// A JSON value as a configuration file holds it; integers are kept exact.
 public enum JSONValue: Codable, Equatable, Sendable {
-    case null, bool(Bool), int(Int), unsigned(UInt64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
+    case null, bool(Bool), int(Int), unsigned(UInt64), double(Double), string(String), array([JSONValue]), object(
+        [String: JSONValue])
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let v = try? c.decode(Bool.self) { self = .bool(v) }
-        else if let v = try? c.decode(Int.self) { self = .int(v) }
-        else if let v = try? c.decode(UInt64.self) { self = .unsigned(v) }
-        else if let v = try? c.decode(Double.self) { self = .double(v) }
-        else if let v = try? c.decode(String.self) { self = .string(v) }
-        else if let v = try? c.decode([JSONValue].self) { self = .array(v) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let v = try? c.decode(Bool.self) {
+            self = .bool(v)
+        } else if let v = try? c.decode(Int.self) {
+            self = .int(v)
+        } else if let v = try? c.decode(UInt64.self) {
+            self = .unsigned(v)
+        } else if let v = try? c.decode(Double.self) {
+            self = .double(v)
+        } else if let v = try? c.decode(String.self) {
+            self = .string(v)
+        } else if let v = try? c.decode([JSONValue].self) {
+            self = .array(v)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -121,7 +131,10 @@ extension Bool: SettingValue {
     /// No words: a flag given alone, which turns it on.
     public init?(words: [String]) {
         if words.isEmpty { self = true; return }
-        guard words.count == 1, let v = ["true": true, "yes": true, "1": true, "false": false, "no": false, "0": false][words[0].lowercased()] else { return nil }
+        guard words.count == 1,
+            let v = ["true": true, "yes": true, "1": true, "false": false, "no": false, "0": false][
+                words[0].lowercased()]
+        else { return nil }
         self = v
     }
     public init?(json: JSONValue) {

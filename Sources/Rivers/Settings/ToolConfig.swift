@@ -12,8 +12,10 @@ public struct ReportConfig: ConfigSection {
     public static let settings: [Setting<ReportConfig>] = [
         Setting("out", "the HTML file to write", \.out, placeholder: "FILE", range: .nonEmpty),
         Setting("title", "the page's title", \.title, placeholder: "TEXT"),
-        Setting("label_measure", "add the water-fraction label measure (meaningful for the synthetic scenes of rivers synthesize)",
-                \.labelMeasure, flag: true),
+        Setting(
+            "label_measure",
+            "add the water-fraction label measure (meaningful for the synthetic scenes of rivers synthesize)",
+            \.labelMeasure, flag: true),
     ]
 }
 
@@ -31,7 +33,9 @@ public struct DemoConfig: ConfigSection {
         Setting(SharedSettings.outDir.help("a new or empty folder for everything the demo makes"), \.outDir),
         Setting(SharedSettings.seed.help("seed of the scenes, the training and the generated images"), \.seed),
         Setting("quick", "tiny models and few steps: the pipeline end to end in seconds", \.quick, flag: true),
-        Setting("steps", "optimizer steps per label (default: 900, or 24 with --quick); more steps, better images", \.steps, range: .within(1...1_000_000)),
+        Setting(
+            "steps", "optimizer steps per label (default: 900, or 24 with --quick); more steps, better images", \.steps,
+            range: .within(1...1_000_000)),
     ]
 }
 
@@ -47,14 +51,19 @@ public struct SynthesizeConfig: ConfigSection {
     public static let maximumPixels = 1 << 28
     public static let settings: [Setting<SynthesizeConfig>] = [
         Setting(SharedSettings.labels, \.labels),
-        Setting("image_size", "height and width", \.imageSize, placeholder: "H W", range: .list(count: 2...2, each: 1...(1 << 20))),
+        Setting(
+            "image_size", "height and width", \.imageSize, placeholder: "H W",
+            range: .list(count: 2...2, each: 1...(1 << 20))),
         Setting(SharedSettings.seed.help("seed of the scenes"), \.seed),
     ]
 
     public func validateTogether() throws {
         // Both sides are at most 2^20, so the product cannot overflow.
         guard imageSize[0] * imageSize[1] <= Self.maximumPixels else {
-            throw Self.refuse("image_size", "\(imageSize[0]) \(imageSize[1]) has \(imageSize[0] * imageSize[1]) pixels; the largest image is \(Self.maximumPixels) pixels (what balance reads)")
+            throw Self.refuse(
+                "image_size",
+                "\(imageSize[0]) \(imageSize[1]) has \(imageSize[0] * imageSize[1]) pixels; the largest image is \(Self.maximumPixels) pixels (what balance reads)"
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 // File operations that never overwrite and never leave half-written files behind.
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum FileOps {
@@ -22,7 +22,9 @@ public enum FileOps {
     /// Writes `data` under the first name `name(i)`, i = `from`, `from + 1`, ... below `limit`,
     /// that is free in `dir` (link(2) claims a name atomically, so two processes writing into one
     /// folder never replace each other's files). Returns the path and the index after the one used.
-    public static func writeNew(_ data: Data, in dir: String, from: Int, limit: Int = Int.max, name: (Int) -> String) throws -> (path: String, next: Int) {
+    public static func writeNew(_ data: Data, in dir: String, from: Int, limit: Int = Int.max, name: (Int) -> String)
+        throws -> (path: String, next: Int)
+    {
         var index = from
         while index < limit {
             let path = (dir as NSString).appendingPathComponent(name(index))
@@ -53,11 +55,16 @@ public enum FileOps {
     /// exclusively, flushed to disk when `sync`). Returns its path; on failure nothing is left.
     static func writeTemporary(_ data: Data, beside path: String, sync: Bool) throws -> String {
         let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let temp =
+            url.deletingLastPathComponent().path
+            + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let code = errno
-            let reason = code == ENOENT ? "cannot be written: its folder does not exist" : "cannot be written: \(String(cString: strerror(code)))"
+            let reason =
+                code == ENOENT
+                ? "cannot be written: its folder does not exist"
+                : "cannot be written: \(String(cString: strerror(code)))"
             throw RiversError.file(path: path, reason: reason)
         }
         var ok = data.withUnsafeBytes { raw -> Bool in
@@ -86,7 +93,9 @@ public enum FileOps {
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
             let parts = name.split(separator: ".")
             guard parts.count >= 4, let pid = Int32(parts[parts.count - 3]) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH { unlink((dir as NSString).appendingPathComponent(name)) }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                unlink((dir as NSString).appendingPathComponent(name))
+            }
         }
     }
 
@@ -122,7 +131,8 @@ public enum FileOps {
         let code = errno
         var link = stat()
         if lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK {
-            return code == ELOOP ? "is a symbolic link loop" : "is a symbolic link to nothing (\(String(cString: strerror(code))))"
+            return code == ELOOP
+                ? "is a symbolic link loop" : "is a symbolic link to nothing (\(String(cString: strerror(code))))"
         }
         return code == ENOENT ? "does not exist" : String(cString: strerror(code))
     }

@@ -30,7 +30,8 @@ public func textTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> String
     let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
     return rows.map { row in
         row.enumerated().map { c, cell in
-            rightAligned.contains(c) ? String(repeating: " ", count: widths[c] - cell.count) + cell
+            rightAligned.contains(c)
+                ? String(repeating: " ", count: widths[c] - cell.count) + cell
                 : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
         }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
     }.joined(separator: "\n")

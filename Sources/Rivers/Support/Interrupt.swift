@@ -1,7 +1,7 @@
 // Ctrl-C as a request: long work stops taking new items, finishes what it writes, and reports.
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 nonisolated(unsafe) private var interruptFlag: sig_atomic_t = 0

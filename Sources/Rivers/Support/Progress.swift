@@ -57,7 +57,9 @@ public final class ProgressBar: @unchecked Sendable {
         let width = 24
         let filled = total > 0 ? min(width, done * width / total) : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\(title) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))" + (note.isEmpty ? "" : "  " + note)
+        let line =
+            "\(title) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))"
+            + (note.isEmpty ? "" : "  " + note)
         let text = interactive ? "\r\u{1B}[K" + line : line + "\n"
         FileHandle.standardError.write(text.data(using: .utf8)!)
     }
@@ -65,6 +67,7 @@ public final class ProgressBar: @unchecked Sendable {
     /// Seconds as h:mm:ss or m:ss.
     public static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

@@ -1,7 +1,7 @@
 // Process resource figures for benchmarks and logs.
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum ResourceUsage {
@@ -9,11 +9,11 @@ public enum ResourceUsage {
     public static func peakResidentBytes() -> Int {
         var usage = rusage()
         #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024 // kilobytes on Linux
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss * 1024  // kilobytes on Linux
         #else
-        getrusage(RUSAGE_SELF, &usage)
-        return usage.ru_maxrss // bytes on Darwin
+            getrusage(RUSAGE_SELF, &usage)
+            return usage.ru_maxrss  // bytes on Darwin
         #endif
     }
 
@@ -33,7 +33,8 @@ public enum ResourceUsage {
     public static func coresGiven() -> Int {
         // Cpus_allowed_list of /proc/self/status: "0-3", "0,2,4-5".
         if let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+        {
             var n = 0
             for part in line.dropFirst("Cpus_allowed_list:".count).split(separator: ",") {
                 let ends = part.trimmingCharacters(in: .whitespaces).split(separator: "-").compactMap { Int($0) }

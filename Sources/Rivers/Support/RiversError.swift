@@ -29,7 +29,9 @@ public enum RiversError: Error, CustomStringConvertible, Equatable {
 
     /// The same error read from `file`: a setting then names the file and its section.
     public func from(file: String) -> RiversError {
-        if case .setting(let section, let key, let reason, nil) = self { return .setting(section: section, key: key, reason: reason, file: file) }
+        if case .setting(let section, let key, let reason, nil) = self {
+            return .setting(section: section, key: key, reason: reason, file: file)
+        }
         return self
     }
 }

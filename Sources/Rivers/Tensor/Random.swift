@@ -22,7 +22,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// A generator for one named stream of a run: the same (seed, parts) always give the
     /// same numbers, independent of the order in which streams are created.
     public init(seed: UInt64, stream parts: [String]) {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 // FNV-1a: stable across processes, unlike Hasher
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a: stable across processes, unlike Hasher
         for byte in parts.joined(separator: "\u{1F}").utf8 {
             h = (h ^ UInt64(byte)) &* 0x100_0000_01B3
         }
@@ -37,7 +37,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Restores a generator from `state`; nil when the words are not a valid state.
     public init?(state: [UInt64]) {
-        guard state.count == 5, state[0] | state[1] | state[2] | state[3] != 0, state[4] <= UInt64(UInt32.max) + 1 else { return nil }
+        guard state.count == 5, state[0] | state[1] | state[2] | state[3] != 0, state[4] <= UInt64(UInt32.max) + 1
+        else { return nil }
         s = (state[0], state[1], state[2], state[3])
         spareNormal = state[4] == 0 ? nil : Float(bitPattern: UInt32(state[4] - 1))
     }

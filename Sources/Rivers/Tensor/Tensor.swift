@@ -12,7 +12,8 @@ public struct Tensor: CustomStringConvertible {
 
     /// Zeros of the given shape.
     public init(shape: [Int]) {
-        precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "tensor shape \(shape) must have positive dimensions")
+        precondition(
+            !shape.isEmpty && shape.allSatisfy { $0 > 0 }, "tensor shape \(shape) must have positive dimensions")
         self.shape = shape
         storage = FloatBuffer(count: shape.reduce(1, *))
         offset = 0
@@ -20,9 +21,11 @@ public struct Tensor: CustomStringConvertible {
 
     /// A view of `shape` at `offset` floats into `storage` (shares its memory).
     public init(viewOf storage: FloatBuffer, offset: Int, shape: [Int]) {
-        precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "tensor shape \(shape) must have positive dimensions")
-        precondition(offset >= 0 && offset + shape.reduce(1, *) <= storage.count,
-                     "view of \(shape) at \(offset) does not fit a buffer of \(storage.count) floats")
+        precondition(
+            !shape.isEmpty && shape.allSatisfy { $0 > 0 }, "tensor shape \(shape) must have positive dimensions")
+        precondition(
+            offset >= 0 && offset + shape.reduce(1, *) <= storage.count,
+            "view of \(shape) at \(offset) does not fit a buffer of \(storage.count) floats")
         self.shape = shape
         self.storage = storage
         self.offset = offset
@@ -58,4 +61,3 @@ public struct Tensor: CustomStringConvertible {
         return t
     }
 }
-

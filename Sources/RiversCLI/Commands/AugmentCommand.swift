@@ -11,7 +11,9 @@ struct AugmentInputs: SettingGroup {
     static let name = "command line"
     static let settings: [Setting<AugmentInputs>] = [
         Setting("in_dir", "raw dataset with label folders 1 .. 6", \.inDir, placeholder: "DIR", range: .nonEmpty),
-        Setting("weight_paths", "run directories of rivers train, one per label that needs images (any order)", \.weightPaths, placeholder: "RUN"),
+        Setting(
+            "weight_paths", "run directories of rivers train, one per label that needs images (any order)",
+            \.weightPaths, placeholder: "RUN"),
     ]
 }
 
@@ -19,14 +21,16 @@ let augmentCommand = Command(
     name: "augment",
     abstract: "Balance the classifier dataset by category, label and site with generated images.",
     summary: """
-    Balances a raw dataset (<in_dir>/1 .. /6) for the classifier: originals are copied to <out_dir>/<label>/,
-    and the smaller category (1: labels 1-3, 2: labels 4-6) gets the difference in generated images, its
-    labels with the fewest images first, so both categories end equal. Within a label, images are pure
-    generations (site S0) or variations of real images from the least represented sites (--strength,
-    --probs). Models are matched to labels by the label each run recorded. A rerun completes what is missing.
-    """,
+        Balances a raw dataset (<in_dir>/1 .. /6) for the classifier: originals are copied to <out_dir>/<label>/,
+        and the smaller category (1: labels 1-3, 2: labels 4-6) gets the difference in generated images, its
+        labels with the fewest images first, so both categories end equal. Within a label, images are pure
+        generations (site S0) or variations of real images from the least represented sites (--strength,
+        --probs). Models are matched to labels by the label each run recorded. A rerun completes what is missing.
+        """,
     options: AugmentInputs.options(required: ["in_dir"]) + commonOptions(["config"]) + AugmentConfig.options()
-        + commonOptions(["threads", "dry_run", "quiet"], dryRun: "print the plan (per category, label and site) and the models; write nothing"),
+        + commonOptions(
+            ["threads", "dry_run", "quiet"],
+            dryRun: "print the plan (per category, label and site) and the models; write nothing"),
     rankAware: true,
     run: runAugment
 )
@@ -38,14 +42,17 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     // `--strength 1` alone: the original's behavior, pure generations only.
     if args.has("strength") && !args.has("probs") {
         guard args.values["strength"]!.count == 1 else {
-            throw RiversError.setting(section: AugmentConfig.name, key: "strength", reason: "with \(args.values["strength"]!.count) values needs --probs with as many shares", file: nil)
+            throw RiversError.setting(
+                section: AugmentConfig.name, key: "strength",
+                reason: "with \(args.values["strength"]!.count) values needs --probs with as many shares", file: nil)
         }
         base.probs = [1]
     }
     let settings = try args.resolve(base)
     let inDir = inputs.inDir, outDir = settings.outDir
     if FileOps.isSameOrInside(outDir, inDir) || FileOps.isSameOrInside(inDir, outDir) {
-        throw RiversError.usage("--out_dir \(outDir) and --in_dir \(inDir) must not contain each other: the input is never modified")
+        throw RiversError.usage(
+            "--out_dir \(outDir) and --in_dir \(inDir) must not contain each other: the input is never modified")
     }
     let scan = try AugmentRun.scan(inDir: inDir)
     for skipped in scan.ignored { warn("\(skipped)") }
@@ -59,10 +66,14 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
         print("label \(label): \(run) is not needed (the label gets no generated images)")
     }
     if options.dryRun {
-        print("dry run: \(counted(plan.items.count, "image")) would be generated and \(counted(plan.labels.reduce(0) { $0 + $1.originals.count }, "original")) copied under \(outDir); nothing was written.")
+        print(
+            "dry run: \(counted(plan.items.count, "image")) would be generated and \(counted(plan.labels.reduce(0) { $0 + $1.originals.count }, "original")) copied under \(outDir); nothing was written."
+        )
         return 0
     }
-    guard let size = AugmentRun.outputSize(scan.images) else { throw RiversError.file(path: inDir, reason: "has no readable image to take the output size from") }
+    guard let size = AugmentRun.outputSize(scan.images) else {
+        throw RiversError.file(path: inDir, reason: "has no readable image to take the output size from")
+    }
     let comm = Job.world
     if comm.isRoot { try FileOps.makeDirectory(outDir) }
     Interrupt.install()
@@ -70,11 +81,15 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     let date = String(decoding: comm.broadcast(Data(utcDate(Date(), "MMddyy").utf8), root: 0), as: UTF8.self)
     let mine = plan.labels.reduce(0) { $0 + AugmentRun.share($1.items, comm).count }
     let bar = ProgressBar(title: "augment", total: mine, enabled: !options.quiet)
-    let report = try AugmentRun.execute(plan, outDir: outDir, outputSize: size, generation: settings.generation, date: date, comm: comm,
-                                        progress: bar, shouldStop: { Interrupt.requested }).combined(over: comm)
+    let report = try AugmentRun.execute(
+        plan, outDir: outDir, outputSize: size, generation: settings.generation, date: date, comm: comm,
+        progress: bar, shouldStop: { Interrupt.requested }
+    ).combined(over: comm)
     bar.finish()
     print(augmentTable(plan))
-    print("\(counted(report.copied, "original")) copied, \(counted(report.generated, "image")) generated at \(size.width)x\(size.height), \(report.present) already present, \(report.failures.count) failed.")
+    print(
+        "\(counted(report.copied, "original")) copied, \(counted(report.generated, "image")) generated at \(size.width)x\(size.height), \(report.present) already present, \(report.failures.count) failed."
+    )
     for f in report.failures { print("  failed: \(f)") }
     if report.interrupted {
         print("interrupted: every file written is complete; run the same command again to generate the rest.")
@@ -89,12 +104,21 @@ func augmentTable(_ plan: AugmentPlan) -> String {
     for c in [1, 2] {
         for label in plan.labels where category(ofLabel: label.label) == c {
             for site in label.sites {
-                rows.append([String(c), String(label.label), site.site, String(site.before), String(site.generated), String(site.after)])
+                rows.append([
+                    String(c), String(label.label), site.site, String(site.before), String(site.generated),
+                    String(site.after),
+                ])
             }
-            rows.append([String(c), String(label.label), "all", String(label.before), String(label.items.count), String(label.after)])
+            rows.append([
+                String(c), String(label.label), "all", String(label.before), String(label.items.count),
+                String(label.after),
+            ])
         }
-        rows.append([String(c), "all", "", String(plan.count(category: c, after: false)), String(plan.count(category: c, after: true) - plan.count(category: c, after: false)),
-                     String(plan.count(category: c, after: true))])
+        rows.append([
+            String(c), "all", "", String(plan.count(category: c, after: false)),
+            String(plan.count(category: c, after: true) - plan.count(category: c, after: false)),
+            String(plan.count(category: c, after: true)),
+        ])
     }
     return textTable(rows, rightAligned: [3, 4, 5])
 }

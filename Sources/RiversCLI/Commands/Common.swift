@@ -15,8 +15,10 @@ struct CommonOptions: SettingGroup {
         Setting("threads", "worker threads", \.threads, range: .within(1...256)),
         Setting("quiet", "no progress bars", \.quiet, flag: true),
         Setting("dry_run", "print the plan and write nothing", \.dryRun, flag: true),
-        Setting("config", "a JSON file of settings laid over the built-in defaults (sections as config.default.json)", \.config,
-                placeholder: "FILE", range: .nonEmpty),
+        Setting(
+            "config", "a JSON file of settings laid over the built-in defaults (sections as config.default.json)",
+            \.config,
+            placeholder: "FILE", range: .nonEmpty),
     ]
 }
 
@@ -25,7 +27,8 @@ extension Option {
     func help(_ text: String) -> Option { Option(copying: self, help: text) }
 
     init(copying o: Option, help: String) {
-        name = o.name; self.help = help; placeholder = o.placeholder; arity = o.arity; defaultValue = o.defaultValue; range = o.range; required = o.required
+        name = o.name; self.help = help; placeholder = o.placeholder; arity = o.arity; defaultValue = o.defaultValue;
+        range = o.range; required = o.required
     }
 }
 

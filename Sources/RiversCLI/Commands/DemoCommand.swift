@@ -7,13 +7,15 @@ let demoCommand = Command(
     name: "demo",
     abstract: "Run the whole pipeline on built-in synthetic photos and write report.html.",
     summary: """
-    Runs the whole pipeline on built-in synthetic stream photos, into a new folder: synthesize -> balance ->
-    train (one small model per label) -> infer -> augment -> report. Each step is the rivers command it
-    prints, so the demo shows how to use them. About 10 to 11 minutes on 2 cores; --quick takes seconds (a check
-    that everything runs, not a trained model). Ends with report.html and the label-measure table.
-    """,
+        Runs the whole pipeline on built-in synthetic stream photos, into a new folder: synthesize -> balance ->
+        train (one small model per label) -> infer -> augment -> report. Each step is the rivers command it
+        prints, so the demo shows how to use them. About 10 to 11 minutes on 2 cores; --quick takes seconds (a check
+        that everything runs, not a trained model). Ends with report.html and the label-measure table.
+        """,
     options: commonOptions(["config"]) + DemoConfig.options() + commonOptions(["threads"])
-        + commonOptions(["quiet"]).map { $0.help("no progress bars (the commands and their results are still printed)") },
+        + commonOptions(["quiet"]).map {
+            $0.help("no progress bars (the commands and their results are still printed)")
+        },
     run: runDemo
 )
 
@@ -24,11 +26,14 @@ func runDemo(_ args: ParsedArguments) throws -> Int32 {
     let options = try common(args)
     let settings = try section(args, \.demo)
     try DemoPlan.checkFolder(settings.outDir)
-    let plan = DemoPlan(outDir: settings.outDir, seed: settings.seed, quick: settings.quick, threads: Parallel.threadCount,
-                        steps: settings.steps)
+    let plan = DemoPlan(
+        outDir: settings.outDir, seed: settings.seed, quick: settings.quick, threads: Parallel.threadCount,
+        steps: settings.steps)
     Interrupt.install()
     var demo = DemoRun(plan: plan, quiet: options.quiet) { words in
-        guard let command = demoSteps.first(where: { $0.name == words[0] }) else { throw RiversError.usage("the demo has no step '\(words[0])'") }
+        guard let command = demoSteps.first(where: { $0.name == words[0] }) else {
+            throw RiversError.usage("the demo has no step '\(words[0])'")
+        }
         return try command.run(try command.parse(Array(words.dropFirst())))
     }
     return try demo.run()

@@ -12,8 +12,11 @@ struct InferInputs: SettingGroup {
     static let name = "command line"
     static let settings: [Setting<InferInputs>] = [
         Setting("model_dir", "the run directory of rivers train", \.modelDir, placeholder: "RUN", range: .nonEmpty),
-        Setting("out_dir", "where the images go (default: RUN/generated_images)", \.outDir, placeholder: "DIR", range: .nonEmpty),
-        Setting("no_memorization_check", "skip the comparison with the training images", \.noMemorizationCheck, flag: true),
+        Setting(
+            "out_dir", "where the images go (default: RUN/generated_images)", \.outDir, placeholder: "DIR",
+            range: .nonEmpty),
+        Setting(
+            "no_memorization_check", "skip the comparison with the training images", \.noMemorizationCheck, flag: true),
     ]
 }
 
@@ -21,14 +24,17 @@ let inferCommand = Command(
     name: "infer",
     abstract: "Generate images with a trained run's EMA weights.",
     summary: """
-    Generates images with the EMA weights of a trained run (configuration and normalizer come from the
-    run; no training data is needed) by DDIM sampling, in batches of independent noise. Files are named
-    S0_D<mmddyy>_<mmddyy>_0_<n>_DM_AUG_L<label>.JPG at the next free indices: nothing is overwritten.
-    Also writes a contact sheet, and compares each image with its nearest training image.
-    """,
-    options: InferInputs.options(["model_dir"], required: ["model_dir"]) + commonOptions(["config"]) + GenerateConfig.options()
+        Generates images with the EMA weights of a trained run (configuration and normalizer come from the
+        run; no training data is needed) by DDIM sampling, in batches of independent noise. Files are named
+        S0_D<mmddyy>_<mmddyy>_0_<n>_DM_AUG_L<label>.JPG at the next free indices: nothing is overwritten.
+        Also writes a contact sheet, and compares each image with its nearest training image.
+        """,
+    options: InferInputs.options(["model_dir"], required: ["model_dir"]) + commonOptions(["config"])
+        + GenerateConfig.options()
         + InferInputs.options(["out_dir", "no_memorization_check"])
-        + commonOptions(["threads", "dry_run", "quiet"], dryRun: "print what would be generated and the memory it takes; write nothing"),
+        + commonOptions(
+            ["threads", "dry_run", "quiet"],
+            dryRun: "print what would be generated and the memory it takes; write nothing"),
     rankAware: true,
     run: runInfer
 )
@@ -41,10 +47,16 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     let outDir = inputs.outDir ?? model.directory.generatedDir
     let available = ResourceUsage.availableBytes()
     let plan = try InferenceRun.plan(model, settings, outDir: outDir, available: available)
-    print("model: \(model.directory.path) (label \(plan.label), \(model.height)x\(model.width), \((model.checkpointPath as NSString).lastPathComponent) after epoch \(model.epoch))")
-    print("generating \(counted(plan.count, "image")) with \(plan.sampler.steps) DDIM steps, eta \(formatNumber(plan.sampler.eta)), seed \(plan.seed), batches of \(plan.batch), indices \(plan.firstIndex)..\(plan.firstIndex + plan.count - 1), into \(outDir); memory \(mebibytes(plan.memoryBytes)) of \(mebibytes(available)) available")
+    print(
+        "model: \(model.directory.path) (label \(plan.label), \(model.height)x\(model.width), \((model.checkpointPath as NSString).lastPathComponent) after epoch \(model.epoch))"
+    )
+    print(
+        "generating \(counted(plan.count, "image")) with \(plan.sampler.steps) DDIM steps, eta \(formatNumber(plan.sampler.eta)), seed \(plan.seed), batches of \(plan.batch), indices \(plan.firstIndex)..\(plan.firstIndex + plan.count - 1), into \(outDir); memory \(mebibytes(plan.memoryBytes)) of \(mebibytes(available)) available"
+    )
     if plan.memoryBytes > available {
-        throw RiversError.usage("batches of \(plan.batch) need \(mebibytes(plan.memoryBytes)) and \(mebibytes(available)) is available; use a smaller --batch_size")
+        throw RiversError.usage(
+            "batches of \(plan.batch) need \(mebibytes(plan.memoryBytes)) and \(mebibytes(available)) is available; use a smaller --batch_size"
+        )
     }
     if options.dryRun {
         print("dry run: nothing was written.")
@@ -57,18 +69,26 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     var events = InferenceEvents()
     events.step = { bar.advance(note: String(format: "%.2f img/s", $0)) }
     events.shouldStop = { Interrupt.requested }
-    events.trainingImages = { bar.finish(); reading = ProgressBar(title: "training images", total: $0, enabled: !options.quiet) }
+    events.trainingImages = {
+        bar.finish(); reading = ProgressBar(title: "training images", total: $0, enabled: !options.quiet)
+    }
     events.trainingImageRead = { reading?.advance() }
-    let report = try InferenceRun.execute(plan, model: model, memorizationCheck: !inputs.noMemorizationCheck, events: events)
+    let report = try InferenceRun.execute(
+        plan, model: model, memorizationCheck: !inputs.noMemorizationCheck, events: events)
     if !Job.world.isRoot { return report.interrupted ? 130 : 0 }
     bar.finish()
     reading?.finish()
     let n = report.written.count
-    print(String(format: "%@ written into %@ in %.1f s (%.2f s per image)", counted(n, "image"), outDir, report.seconds, report.seconds / Double(max(n, 1))))
+    print(
+        String(
+            format: "%@ written into %@ in %.1f s (%.2f s per image)", counted(n, "image"), outDir, report.seconds,
+            report.seconds / Double(max(n, 1))))
     if let sheet = report.contactSheet { print("contact sheet: \(sheet)") }
     if let m = report.memorization { printMemorization(m) }
     if report.interrupted {
-        print("interrupted: \(n) of \(plan.count) images were written; run again for more (new files take the next indices).")
+        print(
+            "interrupted: \(n) of \(plan.count) images were written; run again for more (new files take the next indices)."
+        )
         return 130
     }
     return 0
@@ -77,12 +97,16 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
 func printMemorization(_ m: MemorizationReport) {
     if let why = m.skipped { return note("memorization check skipped: \(why)") }
     let d = m.distances
-    print(String(format: "memorization check against %d training images (RMS distance at %d px high, 0-1 scale): nearest min %.3f, median %.3f, max %.3f",
-                 m.trainingImages, Memorization.compareHeight, d.first!, d[d.count / 2], d.last!))
+    print(
+        String(
+            format:
+                "memorization check against %d training images (RMS distance at %d px high, 0-1 scale): nearest min %.3f, median %.3f, max %.3f",
+            m.trainingImages, Memorization.compareHeight, d.first!, d[d.count / 2], d.last!))
     if m.nearCopies.isEmpty {
         print(String(format: "no near copies (distance below %.2f)", Memorization.nearCopyThreshold))
     } else {
-        print(String(format: "%d near copies (distance below %.2f):", m.nearCopies.count, Memorization.nearCopyThreshold))
+        print(
+            String(format: "%d near copies (distance below %.2f):", m.nearCopies.count, Memorization.nearCopyThreshold))
         for c in m.nearCopies { print(String(format: "  %@ ~ %@ (%.3f)", c.generated, c.training, c.distance)) }
     }
     if let sheet = m.sheet { print("nearest neighbors (generated | nearest training image): \(sheet)") }

@@ -10,7 +10,9 @@ struct InpaintInputs: SettingGroup {
     static let settings: [Setting<InpaintInputs>] = [
         Setting("model_dir", "the run directory of rivers train", \.modelDir, placeholder: "RUN", range: .nonEmpty),
         Setting("images", "folder of images to fill", \.images, placeholder: "DIR", range: .nonEmpty),
-        Setting("masks", "folder of masks with the images' names (white = keep, black = fill)", \.masks, placeholder: "DIR", range: .nonEmpty),
+        Setting(
+            "masks", "folder of masks with the images' names (white = keep, black = fill)", \.masks, placeholder: "DIR",
+            range: .nonEmpty),
     ]
 }
 
@@ -18,13 +20,14 @@ let inpaintCommand = Command(
     name: "inpaint",
     abstract: "Fill the masked regions of images with a trained model (RePaint).",
     summary: """
-    Fills the black regions of masks (white = keep) in images with a trained model, by RePaint: at each
-    step the kept region is the real image noised to the current time and the rest comes from the
-    sampler, with jumps back in time so the fill agrees with its surroundings. Each mask in --masks has
-    its image's file name (any image extension). Results are <stem>_INPAINT.JPG in --out_dir, at the
-    image's size; existing files are kept.
-    """,
-    options: InpaintInputs.options(required: ["model_dir", "images", "masks"]) + commonOptions(["config"]) + InpaintConfig.options()
+        Fills the black regions of masks (white = keep) in images with a trained model, by RePaint: at each
+        step the kept region is the real image noised to the current time and the rest comes from the
+        sampler, with jumps back in time so the fill agrees with its surroundings. Each mask in --masks has
+        its image's file name (any image extension). Results are <stem>_INPAINT.JPG in --out_dir, at the
+        image's size; existing files are kept.
+        """,
+    options: InpaintInputs.options(required: ["model_dir", "images", "masks"]) + commonOptions(["config"])
+        + InpaintConfig.options()
         + commonOptions(["threads", "quiet"]),
     run: runInpaint
 )
@@ -36,11 +39,15 @@ func runInpaint(_ args: ParsedArguments) throws -> Int32 {
     let jobs = try InpaintRun.jobs(images: inputs.images, masks: inputs.masks)
     let model = try TrainedModel(run: inputs.modelDir, checkpoint: settings.generation.checkpoint)
     Interrupt.install()
-    let bar = ProgressBar(title: "inpaint", total: InpaintRun.stepsPerImage(settings) * jobs.count, unit: "step", enabled: !options.quiet)
-    let report = try InpaintRun.execute(jobs, model: model, settings: settings, outDir: settings.outDir,
-                                        step: { bar.advance(by: $0) }, shouldStop: { Interrupt.requested })
+    let bar = ProgressBar(
+        title: "inpaint", total: InpaintRun.stepsPerImage(settings) * jobs.count, unit: "step", enabled: !options.quiet)
+    let report = try InpaintRun.execute(
+        jobs, model: model, settings: settings, outDir: settings.outDir,
+        step: { bar.advance(by: $0) }, shouldStop: { Interrupt.requested })
     bar.finish()
-    print("\(counted(report.written, "image")) inpainted into \(settings.outDir)\(report.kept > 0 ? ", \(report.kept) already there and kept" : "")")
+    print(
+        "\(counted(report.written, "image")) inpainted into \(settings.outDir)\(report.kept > 0 ? ", \(report.kept) already there and kept" : "")"
+    )
     if report.interrupted {
         print("interrupted: run the same command again to fill the rest.")
         return 130

@@ -10,10 +10,16 @@ struct ReportInputs: SettingGroup {
 
     static let name = "command line"
     static let settings: [Setting<ReportInputs>] = [
-        Setting("model_dir", "run directories of rivers train, or folders holding them (such as models/)", \.modelDirs, placeholder: "RUN"),
-        Setting("dataset", "a working folder with raw/ (or 1..6), diffusion_data/ and balanced_data/", \.dataset, placeholder: "DIR", range: .nonEmpty),
-        Setting("overview", "also write a PNG of each run's training images beside its generated ones (a new file)", \.overview,
-                placeholder: "FILE", range: .nonEmpty),
+        Setting(
+            "model_dir", "run directories of rivers train, or folders holding them (such as models/)", \.modelDirs,
+            placeholder: "RUN"),
+        Setting(
+            "dataset", "a working folder with raw/ (or 1..6), diffusion_data/ and balanced_data/", \.dataset,
+            placeholder: "DIR", range: .nonEmpty),
+        Setting(
+            "overview", "also write a PNG of each run's training images beside its generated ones (a new file)",
+            \.overview,
+            placeholder: "FILE", range: .nonEmpty),
     ]
 }
 
@@ -21,12 +27,13 @@ let reportCommand = Command(
     name: "report",
     abstract: "Write one HTML page about trained runs and a dataset.",
     summary: """
-    Writes one self-contained HTML page (images embedded, no network needed) about trained runs: per run
-    the loss curves, the sample grids over the epochs, generated images beside real images of its label
-    and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
-    after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
-    """,
-    options: ReportInputs.options(["model_dir", "dataset"], required: ["model_dir"]) + commonOptions(["config"]) + ReportConfig.options()
+        Writes one self-contained HTML page (images embedded, no network needed) about trained runs: per run
+        the loss curves, the sample grids over the epochs, generated images beside real images of its label
+        and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
+        after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
+        """,
+    options: ReportInputs.options(["model_dir", "dataset"], required: ["model_dir"]) + commonOptions(["config"])
+        + ReportConfig.options()
         + ReportInputs.options(["overview"]) + commonOptions(["quiet"]),
     run: runReport
 )
@@ -38,7 +45,10 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     let paths = try RunSummary.expand(inputs.modelDirs)
     let out = settings.out
     try checkReportTarget(out)
-    if let overview = inputs.overview, FileManager.default.fileExists(atPath: overview) || (try? FileManager.default.destinationOfSymbolicLink(atPath: overview)) != nil {
+    if let overview = inputs.overview,
+        FileManager.default.fileExists(atPath: overview)
+            || (try? FileManager.default.destinationOfSymbolicLink(atPath: overview)) != nil
+    {
         throw RiversError.file(path: overview, reason: "already exists; --overview writes a new file")
     }
     let dataset = try inputs.dataset.map { try DatasetCounts.read($0) }
@@ -51,7 +61,10 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     let html = try page.html()
     try FileOps.replaceAtomically(Data(html.utf8), at: out)
     if let overview = inputs.overview {
-        guard let picture = ReportPage.overview(runs) else { throw RiversError.file(path: overview, reason: "not written: no run has both training images and generated images") }
+        guard let picture = ReportPage.overview(runs) else {
+            throw RiversError.file(
+                path: overview, reason: "not written: no run has both training images and generated images")
+        }
         try FileOps.writeNew(try ImageFile.encode(picture, path: overview), to: overview)
         print("overview: \(overview) (training images left, generated right, one row per run)")
     }
@@ -64,13 +77,18 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
 func checkReportTarget(_ out: String) throws {
     guard FileManager.default.fileExists(atPath: out) else {
         let parent = (out as NSString).deletingLastPathComponent
-        if !parent.isEmpty, let problem = FileOps.folderProblem(parent) { throw RiversError.file(path: parent, reason: problem) }
+        if !parent.isEmpty, let problem = FileOps.folderProblem(parent) {
+            throw RiversError.file(path: parent, reason: problem)
+        }
         return
     }
-    if FileOps.isDirectory(out) { throw RiversError.file(path: out, reason: "is a folder; --out names the HTML file to write") }
+    if FileOps.isDirectory(out) {
+        throw RiversError.file(path: out, reason: "is a folder; --out names the HTML file to write")
+    }
     let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: out)).read(upToCount: 4096)) ?? nil
     guard let head, String(decoding: head, as: UTF8.self).contains(ReportPage.generatorTag) else {
-        throw RiversError.file(path: out, reason: "exists and is not a page rivers report wrote; it is left alone (choose another --out)")
+        throw RiversError.file(
+            path: out, reason: "exists and is not a page rivers report wrote; it is left alone (choose another --out)")
     }
 }
 
@@ -82,9 +100,16 @@ func printLabelMeasure(_ measure: LabelMeasure) {
     let byLabel = Dictionary(uniqueKeysWithValues: measure.rows.map { ($0.label, $0) })
     if let low = byLabel[1], let high = byLabel[3], low.generated.count > 0, high.generated.count > 0 {
         let holds = low.generated.mean < high.generated.mean
-        print(String(format: "label 1's model: water %.3f, label 3's model: %.3f: %@", low.generated.mean, high.generated.mean,
-                     holds ? "less water at low flow, as in the real photos" : "NOT in the order of the real photos (train longer: this is not the demo's usual result)"))
+        print(
+            String(
+                format: "label 1's model: water %.3f, label 3's model: %.3f: %@", low.generated.mean,
+                high.generated.mean,
+                holds
+                    ? "less water at low flow, as in the real photos"
+                    : "NOT in the order of the real photos (train longer: this is not the demo's usual result)"))
     }
     let pairs = measure.orderedPairs
-    print("label pairs whose real photos are in order of water: \(pairs.of); the generated images keep \(pairs.kept) of them in that order")
+    print(
+        "label pairs whose real photos are in order of water: \(pairs.of); the generated images keep \(pairs.kept) of them in that order"
+    )
 }

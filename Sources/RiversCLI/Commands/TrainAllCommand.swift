@@ -6,11 +6,13 @@ let trainAllCommand = Command(
     name: "train-all",
     abstract: "Train one model per label folder L1 .. L6, in turn.",
     summary: """
-    Trains one model per label folder (L1 to L6) of --in_dir (the diffusion_data/ that balance writes), in
-    label order, with the same settings; a label that fails is reported and the others still train.
-    Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C.
-    """,
-    options: TrainInputs.options(["in_dir"], required: ["in_dir"]).map { $0.help("folder of label folders L1, L2, ...") } + sharedTrainOptions,
+        Trains one model per label folder (L1 to L6) of --in_dir (the diffusion_data/ that balance writes), in
+        label order, with the same settings; a label that fails is reported and the others still train.
+        Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C.
+        """,
+    options: TrainInputs.options(["in_dir"], required: ["in_dir"]).map {
+        $0.help("folder of label folders L1, L2, ...")
+    } + sharedTrainOptions,
     rankAware: true,
     run: runTrainAll
 )
@@ -29,28 +31,36 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
         let started = Date()
         do {
             results.append(try trainLabel(config, inDir: path, label: label, resume: nil, options: options))
-        } catch where Job.world.size > 1 {
+        } catch  where Job.world.size > 1 {
             // Under mpirun a failure may be one rank's alone: the others would wait for it in the
             // next label, so the whole job stops here with the error.
             throw error
         } catch {
             let message = "\(error)"
             FileHandle.standardError.write("rivers: error: label \(label): \(message)\n".data(using: .utf8)!)
-            results.append(LabelResult(label: label, seconds: Date().timeIntervalSince(started), outcome: "failed: \(message)", status: 1))
+            results.append(
+                LabelResult(
+                    label: label, seconds: Date().timeIntervalSince(started), outcome: "failed: \(message)", status: 1))
         }
         if results.last?.status == 130 { break }
     }
     if options.dryRun { return results.contains { $0.status != 0 } ? 1 : 0 }
     var rows = [["label", "run directory", "epochs", "best n_loss", "time", "result"]]
     for r in results {
-        rows.append(["L\(r.label)", r.run ?? "-", String(r.epochs), r.bestNLoss.map { String(format: "%.5f", $0) } ?? "-",
-                     ProgressBar.clock(r.seconds), r.outcome])
+        rows.append([
+            "L\(r.label)", r.run ?? "-", String(r.epochs), r.bestNLoss.map { String(format: "%.5f", $0) } ?? "-",
+            ProgressBar.clock(r.seconds), r.outcome,
+        ])
     }
     let untrained = folders.map(\.label).filter { l in !results.contains { $0.label == l } }
     for l in untrained { rows.append(["L\(l)", "-", "0", "-", "-", "not started"]) }
     print(textTable(rows))
     if results.contains(where: { $0.status == 130 }) {
-        if !untrained.isEmpty { print("labels not started: \(untrained.map { "L\($0)" }.joined(separator: " ")); train them with rivers train --in_dir <their folder>") }
+        if !untrained.isEmpty {
+            print(
+                "labels not started: \(untrained.map { "L\($0)" }.joined(separator: " ")); train them with rivers train --in_dir <their folder>"
+            )
+        }
         return 130
     }
     return results.contains { $0.status != 0 } ? 1 : 0

@@ -12,27 +12,36 @@ struct TrainInputs: SettingGroup {
 
     static let name = "command line"
     static let settings: [Setting<TrainInputs>] = [
-        Setting("in_dir", "training images (any folder depth); required unless resuming", \.inDir, placeholder: "DIR", range: .nonEmpty),
-        Setting("label", "the flow label the images show (default: from the folder name L2 or 2)", \.label, range: .within(1...6)),
+        Setting(
+            "in_dir", "training images (any folder depth); required unless resuming", \.inDir, placeholder: "DIR",
+            range: .nonEmpty),
+        Setting(
+            "label", "the flow label the images show (default: from the folder name L2 or 2)", \.label,
+            range: .within(1...6)),
         Setting("load_and_train", "continue the run --model_dir from its last checkpoint", \.loadAndTrain, flag: true),
         Setting("model_dir", "the run directory to continue", \.modelDir, placeholder: "RUN", range: .nonEmpty),
-        Setting("gpu_index", "accepted for the original's scripts and ignored: rivers runs on the CPU", \.gpuIndex, range: .within(0...65_535)),
+        Setting(
+            "gpu_index", "accepted for the original's scripts and ignored: rivers runs on the CPU", \.gpuIndex,
+            range: .within(0...65_535)),
     ]
 }
 
 /// Options of both training commands besides their inputs.
-let sharedTrainOptions: [Option] = commonOptions(["config"]) + TrainConfig.options() + TrainInputs.options(["gpu_index"])
-    + commonOptions(["threads", "dry_run", "quiet"], dryRun: "print the configuration, parameters, GFLOP, memory and the time of one measured step; write nothing")
+let sharedTrainOptions: [Option] =
+    commonOptions(["config"]) + TrainConfig.options() + TrainInputs.options(["gpu_index"])
+    + commonOptions(
+        ["threads", "dry_run", "quiet"],
+        dryRun: "print the configuration, parameters, GFLOP, memory and the time of one measured step; write nothing")
 
 let trainCommand = Command(
     name: "train",
     abstract: "Train the diffusion model of one label (or resume a run).",
     summary: """
-    Trains the DDIM diffusion model (U-Net) on every image below --in_dir (e.g. diffusion_data/L2), into
-    a new run directory <out_dir>/L<label>_<time>/ holding config.json, best and last checkpoints,
-    log.csv, loss.svg, sample grids and generated images. --load_and_train --model_dir RUN resumes a run
-    exactly where it stopped. Ctrl-C checkpoints and stops; the message says how to resume.
-    """,
+        Trains the DDIM diffusion model (U-Net) on every image below --in_dir (e.g. diffusion_data/L2), into
+        a new run directory <out_dir>/L<label>_<time>/ holding config.json, best and last checkpoints,
+        log.csv, loss.svg, sample grids and generated images. --load_and_train --model_dir RUN resumes a run
+        exactly where it stopped. Ctrl-C checkpoints and stops; the message says how to resume.
+        """,
     options: TrainInputs.options(["in_dir", "label", "load_and_train", "model_dir"]) + sharedTrainOptions,
     rankAware: true,
     run: runTrain
@@ -42,26 +51,43 @@ let trainCommand = Command(
 func prepareTraining(_ args: ParsedArguments) throws -> (CommonOptions, TrainInputs) {
     let options = try common(args)
     let inputs = try args.resolve(TrainInputs())
-    if inputs.gpuIndex != nil { note("--gpu_index is ignored: rivers has no GPU code and trains on the CPU (\(Parallel.threadCount) threads)") }
+    if inputs.gpuIndex != nil {
+        note("--gpu_index is ignored: rivers has no GPU code and trains on the CPU (\(Parallel.threadCount) threads)")
+    }
     return (options, inputs)
 }
 
 func runTrain(_ args: ParsedArguments) throws -> Int32 {
     let (options, inputs) = try prepareTraining(args)
     if inputs.loadAndTrain {
-        guard let runPath = inputs.modelDir else { throw UsageError(description: "--load_and_train needs --model_dir RUN, the run directory to continue") }
-        if options.config != nil { throw UsageError(description: "--config applies to new runs; a resumed run keeps the configuration saved in \(runPath)/config.json") }
+        guard let runPath = inputs.modelDir else {
+            throw UsageError(description: "--load_and_train needs --model_dir RUN, the run directory to continue")
+        }
+        if options.config != nil {
+            throw UsageError(
+                description:
+                    "--config applies to new runs; a resumed run keeps the configuration saved in \(runPath)/config.json"
+            )
+        }
         let given = Dictionary(uniqueKeysWithValues: args.given(in: TrainConfig.self).map { ($0, args.values[$0]!) })
-        let resume = try ResumePlan(run: runPath, given: given, inDir: inputs.inDir, label: inputs.label, threads: Parallel.threadCount)
+        let resume = try ResumePlan(
+            run: runPath, given: given, inDir: inputs.inDir, label: inputs.label, threads: Parallel.threadCount)
         for line in resume.notes { note(line) }
         if let complete = resume.complete {
             print("\(resume.directory.path) \(complete); nothing to do.")
             return 0
         }
-        return try trainLabel(resume.record.train, inDir: resume.record.inDir, label: resume.record.label, resume: resume, options: options).status
+        return try trainLabel(
+            resume.record.train, inDir: resume.record.inDir, label: resume.record.label, resume: resume,
+            options: options
+        ).status
     }
-    if inputs.modelDir != nil { throw UsageError(description: "--model_dir continues a run only with --load_and_train") }
-    guard let inDir = inputs.inDir else { throw UsageError(description: "missing required option --in_dir (or --load_and_train --model_dir RUN)") }
+    if inputs.modelDir != nil {
+        throw UsageError(description: "--model_dir continues a run only with --load_and_train")
+    }
+    guard let inDir = inputs.inDir else {
+        throw UsageError(description: "missing required option --in_dir (or --load_and_train --model_dir RUN)")
+    }
     let config = try section(args, \.train)
     try TrainingPlan.checkOutputOutside(config, inDir: inDir)
     let label = try inputs.label ?? TrainingPlan.label(of: inDir)
@@ -80,7 +106,9 @@ struct LabelResult {
 }
 
 /// Plans, checks memory, loads the images and trains one label (new or resumed); prints as it goes.
-func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: ResumePlan?, options: CommonOptions) throws -> LabelResult {
+func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: ResumePlan?, options: CommonOptions) throws
+    -> LabelResult
+{
     let quiet = options.quiet
     let started = Date()
     let scan = try TrainingImages.scan(inDir)
@@ -94,8 +122,9 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
     let comm = Job.world
     _ = try TrainingRun.localBatch(config, ranks: comm.size)
     Interrupt.install()
-    let load = TrainingImages.load(scan.images, height: config.height, width: config.width,
-                                   progress: ProgressBar(title: "loading L\(label)", total: scan.images.count, enabled: !quiet))
+    let load = TrainingImages.load(
+        scan.images, height: config.height, width: config.width,
+        progress: ProgressBar(title: "loading L\(label)", total: scan.images.count, enabled: !quiet))
     for failure in load.failures { warn("\(failure.path): \(failure.reason); skipped") }
     try load.images.checkSame(over: comm)
     if Interrupt.requested {
@@ -105,33 +134,46 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
     let run: TrainingRun
     if let resume {
         run = try TrainingRun.resume(resume.directory, record: resume.record, data: load.images, comm: comm)
-        print("resuming \(resume.directory.path) after epoch \(run.progress.epoch)\(run.progress.epochStep > 0 ? ", step \(run.progress.epochStep)" : "") of \(config.numEpochs)")
+        print(
+            "resuming \(resume.directory.path) after epoch \(run.progress.epoch)\(run.progress.epochStep > 0 ? ", step \(run.progress.epochStep)" : "") of \(config.numEpochs)"
+        )
     } else {
         try TrainingRun.checkData(load.images, config, inDir: inDir)
         let directory = try RunDirectory.create(in: config.outDir, label: label, comm: comm)
-        run = try TrainingRun.start(in: directory, record: RunRecord(label: label, inDir: FileOps.canonicalPath(inDir), train: config),
-                                    data: load.images, comm: comm)
-        print("training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(run.trainer.batch) images of each batch per rank)" : "") on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)")
+        run = try TrainingRun.start(
+            in: directory, record: RunRecord(label: label, inDir: FileOps.canonicalPath(inDir), train: config),
+            data: load.images, comm: comm)
+        print(
+            "training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(run.trainer.batch) images of each batch per rank)" : "") on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)"
+        )
     }
     let outcome = try run.train(trainingEvents(run, quiet: quiet))
-    var result = LabelResult(label: label, run: run.directory.path, epochs: run.progress.epoch, bestNLoss: run.progress.bestNLoss,
-                             seconds: Date().timeIntervalSince(started), outcome: "", status: 0)
+    var result = LabelResult(
+        label: label, run: run.directory.path, epochs: run.progress.epoch, bestNLoss: run.progress.bestNLoss,
+        seconds: Date().timeIntervalSince(started), outcome: "", status: 0)
     switch outcome {
     case .interrupted(let epoch, let step):
-        print("interrupted \(step == 0 ? "after epoch \(epoch)" : "at epoch \(epoch + 1), step \(step)"): \(run.directory.lastCheckpoint) holds this state.")
-        print("resume with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)")
+        print(
+            "interrupted \(step == 0 ? "after epoch \(epoch)" : "at epoch \(epoch + 1), step \(step)"): \(run.directory.lastCheckpoint) holds this state."
+        )
+        print(
+            "resume with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)"
+        )
         result.outcome = "interrupted"; result.status = 130
         return result
     case .stoppedEarly(let epochs):
-        print("early stopping after epoch \(epochs): n_loss improved by less than \(String(format: "%g", config.learningRate / 10)) for \(run.progress.earlyStopping.patience) epochs")
+        print(
+            "early stopping after epoch \(epochs): n_loss improved by less than \(String(format: "%g", config.learningRate / 10)) for \(run.progress.earlyStopping.patience) epochs"
+        )
         result.outcome = "stopped early"
     case .finished:
         result.outcome = "finished"
     }
     if config.imagesToGenerate > 0 && comm.isRoot {
         let batch = try TrainingPlan.generationBatch(run.trainer.net, config).batch
-        let bar = ProgressBar(title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + batch - 1) / batch),
-                              unit: "step", enabled: !quiet)
+        let bar = ProgressBar(
+            title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + batch - 1) / batch),
+            unit: "step", enabled: !quiet)
         var events = TrainingEvents()
         events.generationStep = { bar.advance() }
         events.shouldStop = { Interrupt.requested }
@@ -139,12 +181,16 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
         bar.finish()
         print("\(written.count) images generated with the EMA weights into \(run.directory.generatedDir)")
         if written.count < config.imagesToGenerate {
-            print("interrupted: training is complete; \(written.count) of \(config.imagesToGenerate) images were generated.")
+            print(
+                "interrupted: training is complete; \(written.count) of \(config.imagesToGenerate) images were generated."
+            )
             result.outcome = "interrupted"; result.status = 130
             return result
         }
     }
-    print("run directory: \(run.directory.path) (best n_loss \(run.progress.bestNLoss.map { String(format: "%.5f", $0) } ?? "-"), peak memory \(mebibytes(ResourceUsage.peakResidentBytes())))")
+    print(
+        "run directory: \(run.directory.path) (best n_loss \(run.progress.bestNLoss.map { String(format: "%.5f", $0) } ?? "-"), peak memory \(mebibytes(ResourceUsage.peakResidentBytes())))"
+    )
     return result
 }
 
@@ -162,7 +208,8 @@ func trainingEvents(_ run: TrainingRun, quiet: Bool) -> TrainingEvents {
         stepsTimed += 1
         let perStep = Date().timeIntervalSince(runStart) / Double(stepsTimed)
         let remaining = Double((total - epoch - 1) * steps + (steps - done)) * perStep
-        bar?.advance(by: B, note: String(format: "n_loss %.4f  run ETA %@", metrics.nLoss, ProgressBar.clock(remaining)))
+        bar?.advance(
+            by: B, note: String(format: "n_loss %.4f  run ETA %@", metrics.nLoss, ProgressBar.clock(remaining)))
     }
     // A line per epoch, but at most one every 10 seconds between the first and the last (short
     // epochs would flood the screen); log.csv has every epoch.
@@ -192,19 +239,33 @@ func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
     print("configuration (resolved):")
     print(String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self))
     print("label: \(plan.label)")
-    print("images: \(plan.images) found below \(plan.inDir)\(plan.validationImages > 0 ? ", \(plan.validationImages) held out for validation" : "") (not decoded in a dry run)")
+    print(
+        "images: \(plan.images) found below \(plan.inDir)\(plan.validationImages > 0 ? ", \(plan.validationImages) held out for validation" : "") (not decoded in a dry run)"
+    )
     print("parameters: \(grouped(plan.parameters))")
-    print(String(format: "GFLOP per step: %.1f (batch %d of %dx%d)", plan.flopsPerStep / 1e9, c.batchSize, c.height, c.width))
+    print(
+        String(
+            format: "GFLOP per step: %.1f (batch %d of %dx%d)", plan.flopsPerStep / 1e9, c.batchSize, c.height, c.width)
+    )
     let available = ResourceUsage.availableBytes()
-    print("planned memory: \(mebibytes(plan.totalBytes)) (training \(mebibytes(plan.training.totalBytes)), images \(mebibytes(plan.dataBytes)), generation \(mebibytes(plan.generationBytes))); available: \(mebibytes(available))")
+    print(
+        "planned memory: \(mebibytes(plan.totalBytes)) (training \(mebibytes(plan.training.totalBytes)), images \(mebibytes(plan.dataBytes)), generation \(mebibytes(plan.generationBytes))); available: \(mebibytes(available))"
+    )
     if plan.stepsPerEpoch == 0 {
-        print("would not start: \(plan.images - plan.validationImages) training images are fewer than one batch of \(c.batchSize); lower --batch_size")
+        print(
+            "would not start: \(plan.images - plan.validationImages) training images are fewer than one batch of \(c.batchSize); lower --batch_size"
+        )
     } else if let refusal = plan.memoryRefusal(available: available) {
         print("would not start: \(refusal)")
     } else if let measured = try? plan.measureStep() {
         let steps = plan.stepsPerEpoch
-        print(String(format: "one step: %.3f s (measured on %d threads%@)", measured.seconds, Parallel.threadCount, measured.firstStepOnly ? ", the first step, which includes warm-up" : ""))
-        print("per epoch: \(steps) step\(steps == 1 ? "" : "s"), about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)")
+        print(
+            String(
+                format: "one step: %.3f s (measured on %d threads%@)", measured.seconds, Parallel.threadCount,
+                measured.firstStepOnly ? ", the first step, which includes warm-up" : ""))
+        print(
+            "per epoch: \(steps) step\(steps == 1 ? "" : "s"), about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)"
+        )
     }
     print("dry run: nothing was written\(resume.map { " (would resume \($0.path))" } ?? "").")
 }

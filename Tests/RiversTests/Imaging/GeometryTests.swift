@@ -18,9 +18,13 @@ final class GeometryTests: XCTestCase {
         let n = 5
         let image = noiseImage(width: n, height: n)
         let out = Geometry.rotateZoomCrop(image, degrees: 90, zoom: 1)
-        for y in 0..<n { for x in 0..<n { for c in 0..<3 {
-            XCTAssertEqual(out[x, y, c], image[n - 1 - y, x, c], "pixel (\(x), \(y))")
-        } } }
+        for y in 0..<n {
+            for x in 0..<n {
+                for c in 0..<3 {
+                    XCTAssertEqual(out[x, y, c], image[n - 1 - y, x, c], "pixel (\(x), \(y))")
+                }
+            }
+        }
         // The top-right corner's content moves to the top-left: counter-clockwise, as OpenCV.
         XCTAssertEqual(out[0, 0, 0], image[n - 1, 0, 0])
     }
@@ -61,8 +65,8 @@ final class GeometryTests: XCTestCase {
         var px = [UInt8](repeating: 0, count: 4 * 2 * 3)
         for (i, v) in [10, 20, 30, 50, 30, 40, 70, 90].enumerated() { px[3 * i] = UInt8(v) }
         let out = Geometry.resizeArea(Image(width: 4, height: 2, pixels: px), width: 2, height: 1)
-        XCTAssertEqual(out.pixels[0], 25) // (10 + 20 + 30 + 40) / 4
-        XCTAssertEqual(out.pixels[3], 60) // (30 + 50 + 70 + 90) / 4
+        XCTAssertEqual(out.pixels[0], 25)  // (10 + 20 + 30 + 40) / 4
+        XCTAssertEqual(out.pixels[3], 60)  // (30 + 50 + 70 + 90) / 4
     }
 
     func testCropToAspectRatioMatchesKeras() {

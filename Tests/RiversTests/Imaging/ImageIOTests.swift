@@ -26,7 +26,9 @@ final class ImageIOTests: XCTestCase {
     func testProgressiveGreyAndCMYKJPEGBecomeRGB() throws {
         let w = 16, h = 8
         let gray = (0..<(w * h)).map { UInt8($0 * 2) }
-        let g = try JPEG.decode(try JPEG.encode(samples: gray, width: w, height: h, components: 1, quality: 100, progressive: true), path: "g.jpg")
+        let g = try JPEG.decode(
+            try JPEG.encode(samples: gray, width: w, height: h, components: 1, quality: 100, progressive: true),
+            path: "g.jpg")
         // Quality 100 greyscale: DCT rounding only, within 2 levels.
         for i in 0..<(w * h) {
             XCTAssertEqual(g.pixels[3 * i], g.pixels[3 * i + 1])
@@ -35,7 +37,8 @@ final class ImageIOTests: XCTestCase {
         }
         // Adobe-inverted CMYK (255 = no ink): (255, 0, 255, 255) is magenta, R = C*K/255.
         let cmyk = [UInt8]((0..<(w * h)).flatMap { _ in [255, 0, 255, 255] as [UInt8] })
-        let c = try JPEG.decode(try JPEG.encode(samples: cmyk, width: w, height: h, components: 4, quality: 100), path: "c.jpg")
+        let c = try JPEG.decode(
+            try JPEG.encode(samples: cmyk, width: w, height: h, components: 4, quality: 100), path: "c.jpg")
         let center = (4 * w + 8) * 3
         XCTAssertGreaterThan(c.pixels[center], 250)
         XCTAssertLessThan(c.pixels[center + 1], 5)
@@ -44,20 +47,28 @@ final class ImageIOTests: XCTestCase {
 
     func testPNGColorTypesAndDepthsBecomeRGB() throws {
         // 8-bit gray
-        var img = try PNG.decode(HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 0, rows: [[10, 200]]), path: "g.png")
+        var img = try PNG.decode(
+            HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 0, rows: [[10, 200]]), path: "g.png")
         XCTAssertEqual(img.pixels, [10, 10, 10, 200, 200, 200])
         // gray + alpha: alpha dropped, not composited
-        img = try PNG.decode(HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 4, rows: [[10, 0, 200, 128]]), path: "ga.png")
+        img = try PNG.decode(
+            HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 4, rows: [[10, 0, 200, 128]]), path: "ga.png")
         XCTAssertEqual(img.pixels, [10, 10, 10, 200, 200, 200])
         // palette with transparency
-        img = try PNG.decode(HandPNG.make(width: 2, height: 1, bitDepth: 8, colorType: 3, rows: [[1, 0]],
-                                          palette: [1, 2, 3, 40, 50, 60], transparency: [255, 0]), path: "p.png")
+        img = try PNG.decode(
+            HandPNG.make(
+                width: 2, height: 1, bitDepth: 8, colorType: 3, rows: [[1, 0]],
+                palette: [1, 2, 3, 40, 50, 60], transparency: [255, 0]), path: "p.png")
         XCTAssertEqual(img.pixels, [40, 50, 60, 1, 2, 3])
         // RGBA
-        img = try PNG.decode(HandPNG.make(width: 1, height: 1, bitDepth: 8, colorType: 6, rows: [[7, 8, 9, 100]]), path: "a.png")
+        img = try PNG.decode(
+            HandPNG.make(width: 1, height: 1, bitDepth: 8, colorType: 6, rows: [[7, 8, 9, 100]]), path: "a.png")
         XCTAssertEqual(img.pixels, [7, 8, 9])
         // 16-bit RGB: the high byte is the 8-bit value (65535 -> 255, 0x8080 -> 128)
-        img = try PNG.decode(HandPNG.make(width: 2, height: 1, bitDepth: 16, colorType: 2, rows: [[255, 255, 0, 0, 0x80, 0x80, 0, 0, 255, 255, 0x80, 0x80]]), path: "16.png")
+        img = try PNG.decode(
+            HandPNG.make(
+                width: 2, height: 1, bitDepth: 16, colorType: 2,
+                rows: [[255, 255, 0, 0, 0x80, 0x80, 0, 0, 255, 255, 0x80, 0x80]]), path: "16.png")
         XCTAssertEqual(img.pixels, [255, 0, 128, 0, 255, 128])
     }
 

@@ -8,10 +8,15 @@ import RiversTestSupport
 final class SyntheticDataTests: XCTestCase {
     func testScenesAreDeterministicAndVary() {
         let a = SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 2, seed: 7)
-        XCTAssertEqual(a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 2, seed: 7), "same arguments, same pixels")
-        XCTAssertNotEqual(a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 2, seed: 8), "another photo of the site")
-        XCTAssertNotEqual(a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 5, seed: 7), "another site")
-        XCTAssertNotEqual(a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 4, site: 2, seed: 7), "another flow")
+        XCTAssertEqual(
+            a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 2, seed: 7),
+            "same arguments, same pixels")
+        XCTAssertNotEqual(
+            a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 2, seed: 8), "another photo of the site")
+        XCTAssertNotEqual(
+            a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 3, site: 5, seed: 7), "another site")
+        XCTAssertNotEqual(
+            a, SyntheticRiver.image(width: 60, height: 20, flowLabel: 4, site: 2, seed: 7), "another flow")
     }
 
     func testDatasetBytesAreFixedBySeed() throws {
@@ -21,7 +26,11 @@ final class SyntheticDataTests: XCTestCase {
         let files = listing(one).filter { $0.hasSuffix(".JPG") }
         XCTAssertEqual(files.count, 40)
         XCTAssertEqual(files, listing(two).filter { $0.hasSuffix(".JPG") })
-        for f in files { XCTAssertEqual(FileManager.default.contents(atPath: one + "/" + f), FileManager.default.contents(atPath: two + "/" + f), f) }
+        for f in files {
+            XCTAssertEqual(
+                FileManager.default.contents(atPath: one + "/" + f),
+                FileManager.default.contents(atPath: two + "/" + f), f)
+        }
     }
 
     /// Unequal counts across labels and sites, category 1 (labels 1-3) the smaller, and sites that
@@ -30,12 +39,15 @@ final class SyntheticDataTests: XCTestCase {
         let counts = (1...6).map { l in SampleDataset.layout[l]!.reduce(0) { $0 + $1.count } }
         XCTAssertLessThan(counts[0..<3].reduce(0, +), counts[3..<6].reduce(0, +))
         XCTAssertGreaterThan(Set(counts).count, 2, "labels differ in size")
-        for l in 1...6 { XCTAssertGreaterThan(Set(SampleDataset.layout[l]!.map(\.count)).count, 1, "label \(l) has unequal sites") }
+        for l in 1...6 {
+            XCTAssertGreaterThan(Set(SampleDataset.layout[l]!.map(\.count)).count, 1, "label \(l) has unequal sites")
+        }
         let sitesPerLabel = (1...6).map { Set(SampleDataset.layout[$0]!.map(\.site)) }
         XCTAssertTrue(sitesPerLabel[0].intersection(sitesPerLabel[3]).count > 0, "a site seen at low and high flow")
         let names = SampleDataset.names(label: 5)
         XCTAssertEqual(Set(names.map(\.name)).count, names.count, "names are unique")
-        XCTAssertEqual(names.map { Balance.siteID($0.name) }, names.map { "S\($0.site)" }, "the site id is the name's first part")
+        XCTAssertEqual(
+            names.map { Balance.siteID($0.name) }, names.map { "S\($0.site)" }, "the site id is the name's first part")
     }
 
     /// The measure counts exactly the pixels whose blue exceeds red by 12 or more.
@@ -54,7 +66,8 @@ final class SyntheticDataTests: XCTestCase {
             var sum = 0.0, n = 0
             for site in 1...6 {
                 for seed in 0..<3 {
-                    let image = SyntheticRiver.image(width: 192, height: 64, flowLabel: label, site: site, seed: UInt64(seed))
+                    let image = SyntheticRiver.image(
+                        width: 192, height: 64, flowLabel: label, site: site, seed: UInt64(seed))
                     sum += SyntheticRiver.waterFraction(Geometry.resizeBilinear(image, width: 96, height: 32))
                     n += 1
                 }

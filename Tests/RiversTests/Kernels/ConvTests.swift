@@ -41,7 +41,9 @@ final class ConvTests: XCTestCase {
 
     func testForwardMatchesNaive() {
         for (i, sh) in shapes.enumerated() {
-            let g = ConvGeometry(batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k, stride: sh.s)
+            let g = ConvGeometry(
+                batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
+                stride: sh.s)
             let x = randomArray(g.inputCount, seed: UInt64(i)), w = randomArray(g.weightCount, seed: 100 + UInt64(i))
             let b = randomArray(sh.cout, seed: 200)
             var fast = [Float](repeating: 0, count: g.outputCount), slow = fast
@@ -56,7 +58,9 @@ final class ConvTests: XCTestCase {
 
     func testBackwardInputMatchesNaive() {
         for (i, sh) in shapes.enumerated() {
-            let g = ConvGeometry(batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k, stride: sh.s)
+            let g = ConvGeometry(
+                batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
+                stride: sh.s)
             let dy = randomArray(g.outputCount, seed: UInt64(i)), w = randomArray(g.weightCount, seed: 100 + UInt64(i))
             var fast = [Float](repeating: 7, count: g.inputCount), slow = fast
             Conv2D.backwardInput(&fast, dy, w, g, scratch: ConvScratch())
@@ -68,7 +72,9 @@ final class ConvTests: XCTestCase {
 
     func testBackwardWeightsMatchesNaive() {
         for (i, sh) in shapes.enumerated() {
-            let g = ConvGeometry(batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k, stride: sh.s)
+            let g = ConvGeometry(
+                batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
+                stride: sh.s)
             let x = randomArray(g.inputCount, seed: UInt64(i)), dy = randomArray(g.outputCount, seed: 300 + UInt64(i))
             var fast = [Float](repeating: 7, count: g.weightCount), slow = fast
             var fastB = [Float](repeating: 7, count: sh.cout), slowB = fastB
@@ -129,7 +135,8 @@ final class ConvTests: XCTestCase {
         for (n, h, w, cin, cout) in [(1, 5, 7, 8, 16), (2, 6, 4, 24, 8), (1, 1, 1, 8, 8), (2, 82, 80, 8, 8)] {
             let g = ConvGeometry(batch: n, height: h, width: w, inChannels: cin, outChannels: cout, kernel: 3)
             XCTAssertTrue(Winograd.applies(g))
-            let x = randomArray(g.inputCount, seed: 1), wt = randomArray(g.weightCount, seed: 2), b = randomArray(cout, seed: 3)
+            let x = randomArray(g.inputCount, seed: 1), wt = randomArray(g.weightCount, seed: 2),
+                b = randomArray(cout, seed: 3)
             let dy = randomArray(g.outputCount, seed: 4)
             let label = g.label
             var y = [Float](repeating: 0.5, count: g.outputCount), ref = y
@@ -140,25 +147,32 @@ final class ConvTests: XCTestCase {
             Conv2D.forward(&y, x, wt, nil, g, scratch: ConvScratch(), accumulate: true)
             var refNoBias = ref
             Conv2D.forwardNaive(&refNoBias, x, wt, nil, g)
-            assertClose(y, zip(ref, refNoBias).map { $0 + $1 }, atol: 32 * sumTolerance(terms: 9 * cin + 1), "accumulate " + label)
+            assertClose(
+                y, zip(ref, refNoBias).map { $0 + $1 }, atol: 32 * sumTolerance(terms: 9 * cin + 1),
+                "accumulate " + label)
             var dx = [Float](repeating: 0.5, count: g.inputCount), refDx = dx
             Conv2D.backwardInput(&dx, dy, wt, g, scratch: ConvScratch())
             Conv2D.backwardInputNaive(&refDx, dy, wt, g)
-            assertClose(dx, refDx.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: 9 * cout) + 1e-6, "backward input " + label)
+            assertClose(
+                dx, refDx.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: 9 * cout) + 1e-6, "backward input " + label)
             // The weight gradient sums over every pixel: the same regrouping argument over
             // n h w terms per weight.
             var dw = [Float](repeating: 0.5, count: g.weightCount), db = [Float](repeating: 0.5, count: cout)
             var refDw = dw, refDb = db
             Conv2D.backwardWeights(&dw, &db, x, dy, g, scratch: ConvScratch())
             Conv2D.backwardWeightsNaive(&refDw, &refDb, x, dy, g)
-            assertClose(dw, refDw.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: n * h * w) + 1e-6, "backward weights " + label)
-            assertClose(db, refDb.map { $0 + 0.5 }, atol: sumTolerance(terms: n * h * w) + 1e-6, "backward bias " + label)
+            assertClose(
+                dw, refDw.map { $0 + 0.5 }, atol: 16 * sumTolerance(terms: n * h * w) + 1e-6,
+                "backward weights " + label)
+            assertClose(
+                db, refDb.map { $0 + 0.5 }, atol: sumTolerance(terms: n * h * w) + 1e-6, "backward bias " + label)
         }
     }
 
     func testDeterministicAcrossRuns() {
         let g = ConvGeometry(batch: 2, height: 9, width: 14, inChannels: 24, outChannels: 32, kernel: 3, stride: 1)
-        let x = randomArray(g.inputCount, seed: 1), w = randomArray(g.weightCount, seed: 2), dy = randomArray(g.outputCount, seed: 3)
+        let x = randomArray(g.inputCount, seed: 1), w = randomArray(g.weightCount, seed: 2),
+            dy = randomArray(g.outputCount, seed: 3)
         func run() -> [Float] {
             var y = [Float](repeating: 0, count: g.outputCount), dx = [Float](repeating: 0, count: g.inputCount)
             var dw = [Float](repeating: 0, count: g.weightCount), db = [Float](repeating: 0, count: 32)

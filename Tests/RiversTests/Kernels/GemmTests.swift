@@ -13,11 +13,16 @@ final class GemmTests: XCTestCase {
                     var fast = randomArray(M * N, seed: 4), slow = fast
                     let lda = ta ? M : K, ldb = tb ? K : N
                     for accumulate in [false, true] {
-                        Gemm.multiply(M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
-                                      c: &fast, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate, scratch: GemmScratch())
-                        Gemm.multiplyNaive(M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
-                                           c: &slow, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate)
-                        assertClose(fast, slow, atol: 2 * sumTolerance(terms: K + 1), "M \(M) N \(N) K \(K) ta \(ta) tb \(tb) acc \(accumulate)")
+                        Gemm.multiply(
+                            M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
+                            c: &fast, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate,
+                            scratch: GemmScratch())
+                        Gemm.multiplyNaive(
+                            M: M, N: N, K: K, a: a, lda: lda, transposeA: ta, b: b, ldb: ldb, transposeB: tb,
+                            c: &slow, ldc: N, bias: accumulate ? nil : bias, accumulate: accumulate)
+                        assertClose(
+                            fast, slow, atol: 2 * sumTolerance(terms: K + 1),
+                            "M \(M) N \(N) K \(K) ta \(ta) tb \(tb) acc \(accumulate)")
                     }
                 }
             }

@@ -16,10 +16,15 @@ final class ThreadCommunicator: Communicator, @unchecked Sendable {
         var dataSlots: [Data] = []
         var result: [Double] = []
         var resultData = Data()
-        init(size: Int) { self.size = size; slots = Array(repeating: [], count: size); dataSlots = Array(repeating: Data(), count: size) }
+        init(size: Int) {
+            self.size = size; slots = Array(repeating: [], count: size);
+            dataSlots = Array(repeating: Data(), count: size)
+        }
 
         /// Each rank deposits; the last to arrive combines; all leave with the result.
-        func exchange(rank: Int, values: [Double], data: Data, combine: ([[Double]], [Data]) -> ([Double], Data)) -> ([Double], Data) {
+        func exchange(rank: Int, values: [Double], data: Data, combine: ([[Double]], [Data]) -> ([Double], Data)) -> (
+            [Double], Data
+        ) {
             condition.lock()
             defer { condition.unlock() }
             let myGeneration = generation
@@ -47,16 +52,20 @@ final class ThreadCommunicator: Communicator, @unchecked Sendable {
         let mine = (0..<count).map { Double(values[$0]) }
         // Float sums in rank order, as MPI_SUM on floats does at rank 0.
         let (sum, _) = shared.exchange(rank: rank, values: mine, data: Data()) { slots, _ in
-            ((0..<count).map { i in Double(slots.dropFirst().reduce(Float(slots[0][i])) { $0 + Float($1[i]) }) }, Data())
+            (
+                (0..<count).map { i in Double(slots.dropFirst().reduce(Float(slots[0][i])) { $0 + Float($1[i]) }) },
+                Data()
+            )
         }
         for i in 0..<count { values[i] = Float(sum[i]) }
     }
 
     func allReduceSum(_ values: inout [Double]) {
         let n = values.count
-        values = shared.exchange(rank: rank, values: values, data: Data()) { slots, _ in
-            ((0..<n).map { i in slots.dropFirst().reduce(slots[0][i]) { $0 + $1[i] } }, Data())
-        }.0
+        values =
+            shared.exchange(rank: rank, values: values, data: Data()) { slots, _ in
+                ((0..<n).map { i in slots.dropFirst().reduce(slots[0][i]) { $0 + $1[i] } }, Data())
+            }.0
     }
 
     func broadcast(_ data: Data, root: Int) -> Data {
@@ -75,13 +84,17 @@ final class DataParallelTests: XCTestCase {
         let config = UNetConfig(widths: [8, 16], blockDepth: 1, embeddingDims: 8, attentionInBottleneck: true)
         let (H, W) = (8, 16), per = 8 * 16 * 3
         let whole = try DiffusionTrainer(config: config, batch: 4, height: H, width: W, learningRate: 1e-3, seed: 3)
-        let halves = try (0..<2).map { _ in try DiffusionTrainer(config: config, batch: 2, height: H, width: W, learningRate: 1e-3, seed: 3) }
+        let halves = try (0..<2).map { _ in
+            try DiffusionTrainer(config: config, batch: 2, height: H, width: W, learningRate: 1e-3, seed: 3)
+        }
         for step in 0..<3 {
             let images = randomArray(4 * per, seed: UInt64(10 + step)).map { ($0 + 1) / 2 }
             let wholeSums = images.withUnsafeBufferPointer { whole.computeGradients($0.baseAddress!, first: 0, of: 4) }
             var sums = (nSum: 0.0, iSum: 0.0)
             for (r, t) in halves.enumerated() {
-                let s = images.withUnsafeBufferPointer { t.computeGradients($0.baseAddress! + 2 * r * per, first: 2 * r, of: 4) }
+                let s = images.withUnsafeBufferPointer {
+                    t.computeGradients($0.baseAddress! + 2 * r * per, first: 2 * r, of: 4)
+                }
                 sums.nSum += s.nSum; sums.iSum += s.iSum
             }
             // The same draws per image; the network's float results for an image may differ in
@@ -98,13 +111,16 @@ final class DataParallelTests: XCTestCase {
             let scale = reference.map(abs).max()!
             XCTAssertGreaterThan(scale, 0)
             assertClose(summed, reference, atol: 1e-4 * scale)
-            for t in halves { summed.withUnsafeBufferPointer { t.slab.grads.pointer.update(from: $0.baseAddress!, count: n) } }
+            for t in halves {
+                summed.withUnsafeBufferPointer { t.slab.grads.pointer.update(from: $0.baseAddress!, count: n) }
+            }
             whole.applyGradients()
             halves.forEach { $0.applyGradients() }
         }
         // The two ranks applied the same update to the same weights: identical.
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: halves[0].slab.values.pointer, count: whole.slab.count)),
-                       Array(UnsafeBufferPointer(start: halves[1].slab.values.pointer, count: whole.slab.count)))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: halves[0].slab.values.pointer, count: whole.slab.count)),
+            Array(UnsafeBufferPointer(start: halves[1].slab.values.pointer, count: whole.slab.count)))
     }
 
     /// The training loop on two ranks (threads here) with the same global batch as one process:
@@ -138,7 +154,8 @@ final class DataParallelTests: XCTestCase {
                 let comm = ThreadCommunicator(shared, rank: rank)
                 let run = try! TrainingRun.start(in: pair, record: record, data: load.images, comm: comm)
                 let outcome = try! run.train()
-                results.lock.lock(); results.outcomes[rank] = outcome; results.shares[rank] = run.trainer.batch; results.lock.unlock()
+                results.lock.lock(); results.outcomes[rank] = outcome; results.shares[rank] = run.trainer.batch;
+                results.lock.unlock()
             }.start()
         }
         group.wait()

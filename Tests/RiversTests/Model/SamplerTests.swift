@@ -9,7 +9,9 @@ import RiversTestSupport
 final class OraclePredictor: NoisePredictor {
     let x0: [Float]
     let batch: Int, height: Int, width: Int
-    init(x0: [Float], batch: Int, height: Int, width: Int) { self.x0 = x0; self.batch = batch; self.height = height; self.width = width }
+    init(x0: [Float], batch: Int, height: Int, width: Int) {
+        self.x0 = x0; self.batch = batch; self.height = height; self.width = width
+    }
     func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float) {
         let n = variance.squareRoot(), s = (1 - variance).squareRoot()
         for i in 0..<x0.count { out[i] = (x[i] - s * x0[i]) / n }
@@ -98,7 +100,8 @@ final class SamplerTests: XCTestCase {
             let (n, s) = schedule.rates(t), (n2, s2) = schedule.rates(next)
             let x = FloatBuffer(count: count)
             for i in 0..<count { x.pointer[i] = Float(s) * x0[i] + Float(n) * eps[i] }
-            let loop = sampler.run(OraclePredictor(x0: x0, batch: 1, height: H, width: W), x: x.pointer, rngs: [SeededGenerator(seed: 9)])
+            let loop = sampler.run(
+                OraclePredictor(x0: x0, batch: 1, height: H, width: W), x: x.pointer, rngs: [SeededGenerator(seed: 9)])
             XCTAssertNotNil(loop.next())
             let values = (0..<count).map { Double(x.pointer[$0]) }
             let mean = values.reduce(0, +) / Double(count)
@@ -133,16 +136,23 @@ final class SamplerTests: XCTestCase {
         let normalizer = Normalizer(mean: [0.4, 0.5, 0.6], variance: [0.04, 0.05, 0.06])
         for eta in [0.0, 1.0] {
             let sampler = DDIMSampler(steps: 4, eta: eta)
-            let batched = Generation.images(indices: [0, 1, 2], predictor: try NetworkPredictor(net: net, weights: weights.pointer, batch: 3, height: 8, width: 16),
-                                            normalizer: normalizer, sampler: sampler, seed: 11)
+            let batched = Generation.images(
+                indices: [0, 1, 2],
+                predictor: try NetworkPredictor(net: net, weights: weights.pointer, batch: 3, height: 8, width: 16),
+                normalizer: normalizer, sampler: sampler, seed: 11)
             let single = try NetworkPredictor(net: net, weights: weights.pointer, batch: 1, height: 8, width: 16)
-            let oneByOne = (0..<3).flatMap { Generation.images(indices: [$0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 11) }
+            let oneByOne = (0..<3).flatMap {
+                Generation.images(indices: [$0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 11)
+            }
             XCTAssertEqual(batched, oneByOne, "eta \(eta)")
-            let again = Generation.images(indices: [0, 1, 2], predictor: try NetworkPredictor(net: net, weights: weights.pointer, batch: 3, height: 8, width: 16),
-                                          normalizer: normalizer, sampler: sampler, seed: 11)
+            let again = Generation.images(
+                indices: [0, 1, 2],
+                predictor: try NetworkPredictor(net: net, weights: weights.pointer, batch: 3, height: 8, width: 16),
+                normalizer: normalizer, sampler: sampler, seed: 11)
             XCTAssertEqual(batched, again, "eta \(eta): same seed, same images")
             XCTAssertNotEqual(batched[0], batched[1], "independent noise per image")
-            let other = Generation.images(indices: [0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 12)
+            let other = Generation.images(
+                indices: [0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 12)
             XCTAssertNotEqual(other[0], batched[0], "another seed, another image")
         }
     }
@@ -151,7 +161,10 @@ final class SamplerTests: XCTestCase {
     /// its forward pass must equal the training workspace's (which keeps them all), to the bit,
     /// with attention on both paths and a batch of 2.
     func testInferenceWorkspaceEqualsTheTrainingOne() throws {
-        let net = try UNet(UNetConfig(widths: [8, 16, 24], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true))
+        let net = try UNet(
+            UNetConfig(
+                widths: [8, 16, 24], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true,
+                attentionInUpDownSample: true))
         let weights = FloatBuffer(count: net.parameterCount)
         var rng = SeededGenerator(seed: 4)
         for i in 0..<net.parameterCount { weights.pointer[i] = 0.2 * rng.normal() }
@@ -159,15 +172,18 @@ final class SamplerTests: XCTestCase {
         var outputs: [[Float]] = []
         for training in [true, false] {
             let ws = try UNetWorkspace(net, batch: 2, height: 8, width: 12, mixedPrecision: false, training: training)
-            outputs.append(net.predictNoise(ws, LayerContext(weights: weights.pointer), images: images, variances: variances))
+            outputs.append(
+                net.predictNoise(ws, LayerContext(weights: weights.pointer), images: images, variances: variances))
         }
         XCTAssertEqual(outputs[0], outputs[1])
         XCTAssertTrue(outputs[0].contains { $0 != 0 })
         // Without attention a block keeps c1, c2 and its output for training, its output alone
         // for inference (plus two shared regions): well under half.
         let plain = try UNet(UNetConfig())
-        let trainingPlan = try UNetWorkspace.plannedMemory(plain, batch: 2, height: 200, width: 600, mixedPrecision: false, training: true)
-        let inferencePlan = try UNetWorkspace.plannedMemory(plain, batch: 2, height: 200, width: 600, mixedPrecision: false, training: false)
+        let trainingPlan = try UNetWorkspace.plannedMemory(
+            plain, batch: 2, height: 200, width: 600, mixedPrecision: false, training: true)
+        let inferencePlan = try UNetWorkspace.plannedMemory(
+            plain, batch: 2, height: 200, width: 600, mixedPrecision: false, training: false)
         XCTAssertLessThan(inferencePlan.savedBytes, trainingPlan.savedBytes / 2, "c1 and c2 are not kept for inference")
     }
 

@@ -58,22 +58,32 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(n.variance[1], 0, accuracy: 1e-7)
         var x: [Float] = [1, 1, 0.2]
         n.normalize(&x, pixels: 1)
-        XCTAssertEqual(x[0], 1, accuracy: 1e-6)       // (1 - 0.5) / 0.5
-        XCTAssertEqual(x[1], 0, accuracy: 1e-6)       // zero variance: divided by 1e-7, numerator 0
+        XCTAssertEqual(x[0], 1, accuracy: 1e-6)  // (1 - 0.5) / 0.5
+        XCTAssertEqual(x[1], 0, accuracy: 1e-6)  // zero variance: divided by 1e-7, numerator 0
         n.denormalize(&x, pixels: 1)
         XCTAssertEqual(x[0], 1, accuracy: 1e-6)
     }
 
     /// A tiny trainer and a few images with structure (a gradient and a stripe) to learn.
-    func tinyTrainer(seed: UInt64 = 42, learningRate: Float = 2e-3, mixed: Bool = false) throws -> (DiffusionTrainer, [Float]) {
+    func tinyTrainer(seed: UInt64 = 42, learningRate: Float = 2e-3, mixed: Bool = false) throws -> (
+        DiffusionTrainer, [Float]
+    ) {
         let config = UNetConfig(widths: [8, 16], blockDepth: 1, embeddingDims: 8)
         let (N, H, W) = (4, 8, 8)
-        let trainer = try DiffusionTrainer(config: config, batch: N, height: H, width: W, mixedPrecision: mixed,
-                                           learningRate: learningRate, seed: seed)
+        let trainer = try DiffusionTrainer(
+            config: config, batch: N, height: H, width: W, mixedPrecision: mixed,
+            learningRate: learningRate, seed: seed)
         var images = [Float](repeating: 0, count: N * H * W * 3)
-        for n in 0..<N { for y in 0..<H { for x in 0..<W { for c in 0..<3 {
-            images[((n * H + y) * W + x) * 3 + c] = c == 2 ? (y == 3 ? 0.9 : 0.2) : Float(x + n) / Float(W + N)
-        } } } }
+        for n in 0..<N {
+            for y in 0..<H {
+                for x in 0..<W {
+                    for c in 0..<3 {
+                        images[((n * H + y) * W + x) * 3 + c] =
+                            c == 2 ? (y == 3 ? 0.9 : 0.2) : Float(x + n) / Float(W + N)
+                    }
+                }
+            }
+        }
         var acc = Normalizer.Accumulator()
         let bytes = images.map { UInt8(($0 * 255).rounded()) }
         acc.add(bytes, pixels: N * H * W)
@@ -84,10 +94,12 @@ final class TrainingTests: XCTestCase {
     func testSameSeedGivesBitIdenticalWeights() throws {
         let (a, images) = try tinyTrainer(), (b, _) = try tinyTrainer()
         for _ in 0..<3 { a.step(images); b.step(images) }
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.slab.values.pointer, count: a.slab.count)),
-                       Array(UnsafeBufferPointer(start: b.slab.values.pointer, count: b.slab.count)))
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.slab.ema.pointer, count: a.slab.count)),
-                       Array(UnsafeBufferPointer(start: b.slab.ema.pointer, count: b.slab.count)))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: a.slab.values.pointer, count: a.slab.count)),
+            Array(UnsafeBufferPointer(start: b.slab.values.pointer, count: b.slab.count)))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: a.slab.ema.pointer, count: a.slab.count)),
+            Array(UnsafeBufferPointer(start: b.slab.ema.pointer, count: b.slab.count)))
         let (c, _) = try tinyTrainer(seed: 43)
         c.step(images)
         XCTAssertNotEqual(a.slab.values.pointer[0], c.slab.values.pointer[0])
@@ -118,26 +130,35 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(state.epoch, 2)
         XCTAssertEqual(state.step, 2)
         XCTAssertEqual(state.extra["label"], "3")
-        for (x, y) in [(a.slab.values, b.slab.values), (a.slab.ema, b.slab.ema), (a.slab.adamM, b.slab.adamM), (a.slab.adamV, b.slab.adamV)] {
-            XCTAssertEqual(Array(UnsafeBufferPointer(start: x.pointer, count: a.slab.count)), Array(UnsafeBufferPointer(start: y.pointer, count: b.slab.count)))
+        for (x, y) in [
+            (a.slab.values, b.slab.values), (a.slab.ema, b.slab.ema), (a.slab.adamM, b.slab.adamM),
+            (a.slab.adamV, b.slab.adamV),
+        ] {
+            XCTAssertEqual(
+                Array(UnsafeBufferPointer(start: x.pointer, count: a.slab.count)),
+                Array(UnsafeBufferPointer(start: y.pointer, count: b.slab.count)))
         }
         XCTAssertEqual(a.normalizer, b.normalizer)
         XCTAssertEqual(a.optimizer, b.optimizer)
         // The restored seed and step key the same draws: the next steps agree bit for bit.
         for _ in 0..<2 { XCTAssertEqual(a.step(images), b.step(images)) }
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.slab.values.pointer, count: a.slab.count)),
-                       Array(UnsafeBufferPointer(start: b.slab.values.pointer, count: b.slab.count)))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: a.slab.values.pointer, count: a.slab.count)),
+            Array(UnsafeBufferPointer(start: b.slab.values.pointer, count: b.slab.count)))
     }
 
     func testCheckpointErrorsNameTheFile() throws {
         let dir = try makeTempDir(self)
         let (trainer, _) = try tinyTrainer()
-        assertFileError(try Checkpoint.load(dir + "/missing.safetensors", into: trainer), path: dir + "/missing.safetensors", reason: "does not exist")
+        assertFileError(
+            try Checkpoint.load(dir + "/missing.safetensors", into: trainer), path: dir + "/missing.safetensors",
+            reason: "does not exist")
         let junk = dir + "/junk.safetensors"
         writeFile(junk, Data([1, 2, 3]))
         assertFileError(try Checkpoint.load(junk, into: trainer), path: junk, reason: "not a valid safetensors")
         // A checkpoint of another configuration is refused, not half-loaded.
-        let other = try DiffusionTrainer(config: UNetConfig(widths: [8, 24], blockDepth: 1, embeddingDims: 8), batch: 1, height: 8, width: 8)
+        let other = try DiffusionTrainer(
+            config: UNetConfig(widths: [8, 24], blockDepth: 1, embeddingDims: 8), batch: 1, height: 8, width: 8)
         let path = dir + "/other.safetensors"
         try Checkpoint.save(other, epoch: 0, to: path)
         let before = trainer.slab.values.pointer[0]
@@ -164,7 +185,9 @@ final class TrainingTests: XCTestCase {
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { bogus.append(contentsOf: $0) }
         bogus.append(header)
         bogus.append(Data(count: 16))
-        XCTAssertThrowsError(try SafeTensors.decode(bogus, path: "bogus")) { XCTAssertTrue("\($0)".contains("larger than the file"), "\($0)") }
+        XCTAssertThrowsError(try SafeTensors.decode(bogus, path: "bogus")) {
+            XCTAssertTrue("\($0)".contains("larger than the file"), "\($0)")
+        }
     }
 
     func testSafeTensorsLayoutIsReadableByOtherTools() throws {
@@ -187,7 +210,7 @@ final class TrainingTests: XCTestCase {
 
     func testGeneratorStateContinuesTheSequence() {
         var a = SeededGenerator(seed: 5)
-        _ = a.normal() // leaves a cached spare normal
+        _ = a.normal()  // leaves a cached spare normal
         var b = SeededGenerator(state: a.state)!
         XCTAssertEqual((0..<10).map { _ in a.normal() }, (0..<10).map { _ in b.normal() })
         XCTAssertNil(SeededGenerator(state: [0, 0, 0, 0, 0]))
@@ -211,7 +234,8 @@ final class TrainingTests: XCTestCase {
         let noisyImage = randomArray(32 * 96 * 3, seed: 2)
 
         let config = UNetConfig(widths: [32, 64], blockDepth: 2, embeddingDims: 32)
-        let trainer = try DiffusionTrainer(config: config, batch: 4, height: 32, width: 96, learningRate: 1e-4, seed: 42)
+        let trainer = try DiffusionTrainer(
+            config: config, batch: 4, height: 32, width: 96, learningRate: 1e-4, seed: 42)
         var statistics = Normalizer.Accumulator()
         statistics.add(rgbBytes, pixels: pixelCount)
         trainer.normalizer = statistics.finish()
@@ -231,11 +255,16 @@ final class TrainingTests: XCTestCase {
     func testBadTrainingValuesAreRefused() {
         let config = UNetConfig(widths: [8, 16], blockDepth: 1, embeddingDims: 8)
         for lr in [Float.nan, 0, -1, .infinity] {
-            XCTAssertThrowsError(try DiffusionTrainer(config: config, batch: 1, height: 8, width: 8, learningRate: lr)) { error in
+            XCTAssertThrowsError(try DiffusionTrainer(config: config, batch: 1, height: 8, width: 8, learningRate: lr))
+            { error in
                 XCTAssertTrue("\(error)".contains("learning_rate"), "\(error)")
             }
         }
-        XCTAssertThrowsError(try DiffusionTrainer(config: config, batch: 0, height: 8, width: 8)) { XCTAssertTrue("\($0)".contains("batch_size")) }
-        XCTAssertThrowsError(try DiffusionTrainer(config: config, batch: 1, height: 7, width: 8)) { XCTAssertTrue("\($0)".contains("7")) }
+        XCTAssertThrowsError(try DiffusionTrainer(config: config, batch: 0, height: 8, width: 8)) {
+            XCTAssertTrue("\($0)".contains("batch_size"))
+        }
+        XCTAssertThrowsError(try DiffusionTrainer(config: config, batch: 1, height: 7, width: 8)) {
+            XCTAssertTrue("\($0)".contains("7"))
+        }
     }
 }

@@ -12,7 +12,9 @@ struct TinyNet {
     let ws: UNetWorkspace
     let ctx: LayerContext
 
-    init(_ config: UNetConfig, batch: Int, height: Int, width: Int, mixedPrecision: Bool = false, seed: UInt64 = 1) throws {
+    init(_ config: UNetConfig, batch: Int, height: Int, width: Int, mixedPrecision: Bool = false, seed: UInt64 = 1)
+        throws
+    {
         net = try UNet(config)
         slab = ParameterSlab(layout: net.layout)
         var rng = SeededGenerator(seed: seed)
@@ -60,7 +62,9 @@ final class UNetTests: XCTestCase {
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }
         }
-        XCTAssertTrue(message { _ = try UNet(UNetConfig(widths: [64, 128, 256, 516], embeddingDims: 516)) }.contains("64 + 516 = 580"))
+        XCTAssertTrue(
+            message { _ = try UNet(UNetConfig(widths: [64, 128, 256, 516], embeddingDims: 516)) }.contains(
+                "64 + 516 = 580"))
         XCTAssertTrue(message { _ = try UNet(UNetConfig(widths: [64, 100])) }.contains("100"))
         XCTAssertTrue(message { _ = try UNet(UNetConfig(widths: [64, -8])) }.contains("-8"))
         XCTAssertTrue(message { _ = try UNet(UNetConfig(blockDepth: 0)) }.contains("block_depth"))
@@ -82,20 +86,27 @@ final class UNetTests: XCTestCase {
         let f16 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: true)
         XCTAssertGreaterThan(f32.totalBytes, 8 << 30)
         XCTAssertLessThan(f16.savedBytes, f32.savedBytes * 6 / 10)
-        let inference = try UNetWorkspace.plannedMemory(net, batch: 1, height: 200, width: 600, mixedPrecision: false, training: false)
+        let inference = try UNetWorkspace.plannedMemory(
+            net, batch: 1, height: 200, width: 600, mixedPrecision: false, training: false)
         XCTAssertLessThan(inference.totalBytes, f32.totalBytes / 4)
-        XCTAssertThrowsError(try UNetWorkspace.plannedMemory(net, batch: 1_000_000_000, height: 100_000_000, width: 80_000_000, mixedPrecision: false)) {
+        XCTAssertThrowsError(
+            try UNetWorkspace.plannedMemory(
+                net, batch: 1_000_000_000, height: 100_000_000, width: 80_000_000, mixedPrecision: false)
+        ) {
             XCTAssertTrue("\($0)".contains("far too large"))
         }
         let attention = try UNet(UNetConfig(attentionInUpDownSample: true))
-        XCTAssertThrowsError(try UNetWorkspace.plannedMemory(attention, batch: 1, height: 80_000, width: 80_000, mixedPrecision: false)) {
+        XCTAssertThrowsError(
+            try UNetWorkspace.plannedMemory(attention, batch: 1, height: 80_000, width: 80_000, mixedPrecision: false)
+        ) {
             XCTAssertTrue("\($0)".contains("attention"))
         }
     }
 
     func testForwardShapesOnTheOriginalsImageSizeArithmetic() throws {
         // 200 -> 100 -> 50 -> 25 and back up to exactly 200 (odd 25 at the bottom), on a narrow net.
-        let tiny = try TinyNet(UNetConfig(widths: [8, 8, 8, 8], blockDepth: 1, embeddingDims: 8), batch: 1, height: 200, width: 24)
+        let tiny = try TinyNet(
+            UNetConfig(widths: [8, 8, 8, 8], blockDepth: 1, embeddingDims: 8), batch: 1, height: 200, width: 24)
         XCTAssertEqual(tiny.ws.output.count, 200 * 24 * 3)
         let images = randomArray(200 * 24 * 3, seed: 1)
         let value = tiny.loss(images, [0.3], [Float](repeating: 1, count: images.count))
@@ -104,10 +115,13 @@ final class UNetTests: XCTestCase {
 
     func testWholeNetworkGradientMatchesFiniteDifferences() throws {
         // Both attention flags on, an odd bottleneck (6x10 -> 3x5), batch 2.
-        let config = UNetConfig(widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true)
+        let config = UNetConfig(
+            widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true
+        )
         let (N, H, W) = (2, 6, 10)
         let tiny = try TinyNet(config, batch: N, height: H, width: W)
-        let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8], r = randomArray(N * H * W * 3, seed: 3)
+        let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8],
+            r = randomArray(N * H * W * 3, seed: 3)
         let (grads, dImages) = tiny.gradients(images, variances, r)
         var rng = SeededGenerator(seed: 4)
         // The loss is a Float32 network summed in Double: central differences with eps = 1e-2
@@ -132,8 +146,10 @@ final class UNetTests: XCTestCase {
             }
         }
         // Every layer kind took part.
-        for kind in ["shortcut.weight", "norm0.gamma", "conv1.weight", "norm2.beta", "downsample.weight", "upsample.weight",
-                     "query.weight", "output.bias", "stem.weight", "head.bias"] {
+        for kind in [
+            "shortcut.weight", "norm0.gamma", "conv1.weight", "norm2.beta", "downsample.weight", "upsample.weight",
+            "query.weight", "output.bias", "stem.weight", "head.bias",
+        ] {
             XCTAssertTrue(kinds.contains(kind), kind)
         }
         var copy = images
@@ -169,27 +185,38 @@ final class UNetTests: XCTestCase {
             for c in 0..<C { full[p * (C + E) + c] = x[p * C + c] }
             for e in 0..<E { full[p * (C + E) + C + e] = emb[(p / (H * W)) * E + e] }
         }
-        func run(_ block: ResidualBlock, _ input: [Float], constants: [Float]?) -> (out: [Float], dx: [Float], grads: [Float]) {
+        func run(_ block: ResidualBlock, _ input: [Float], constants: [Float]?) -> (
+            out: [Float], dx: [Float], grads: [Float]
+        ) {
             let cin = block.inChannels
-            let c1 = FloatBuffer(count: P * width), c2 = FloatBuffer(count: P * width), out = FloatBuffer(count: P * width)
+            let c1 = FloatBuffer(count: P * width), c2 = FloatBuffer(count: P * width),
+                out = FloatBuffer(count: P * width)
             let stats = FloatBuffer(count: block.statsCount(batch: N) + block.sliceCount)
             let wide = FloatBuffer(count: P * cin), narrow = FloatBuffer(count: P * width)
-            let dx = FloatBuffer(count: P * cin), dc = FloatBuffer(count: P * width), dWide = FloatBuffer(count: P * cin)
+            let dx = FloatBuffer(count: P * cin), dc = FloatBuffer(count: P * width),
+                dWide = FloatBuffer(count: P * cin)
             let xs = FloatBuffer(count: input.count), cs = FloatBuffer(count: max(1, constants?.count ?? 0))
             xs.pointer.update(from: input, count: input.count)
             if let constants { cs.pointer.update(from: constants, count: constants.count) }
             let ctx = LayerContext(weights: slab.values.pointer, grads: slab.grads.pointer)
             slab.zeroGradients()
-            let b = ResidualBlock.Buffers(x: xs.pointer, constants: constants == nil ? nil : UnsafePointer(cs.pointer), c1: c1.pointer, c2: c2.pointer,
-                                          out: out.pointer, stats: stats.pointer, slice: stats.pointer + block.statsCount(batch: N),
-                                          wide: wide.pointer, narrow: narrow.pointer)
+            let b = ResidualBlock.Buffers(
+                x: xs.pointer, constants: constants == nil ? nil : UnsafePointer(cs.pointer), c1: c1.pointer,
+                c2: c2.pointer,
+                out: out.pointer, stats: stats.pointer, slice: stats.pointer + block.statsCount(batch: N),
+                wide: wide.pointer, narrow: narrow.pointer)
             block.forward(b, batch: N, height: H, width: W, ctx)
             dout.withUnsafeBufferPointer { d in
-                block.backward(b, ResidualBlock.Gradients(dout: d.baseAddress!, dx: dx.pointer, dc: dc.pointer, dWide: dWide.pointer),
-                               batch: N, height: H, width: W, ctx)
+                block.backward(
+                    b,
+                    ResidualBlock.Gradients(dout: d.baseAddress!, dx: dx.pointer, dc: dc.pointer, dWide: dWide.pointer),
+                    batch: N, height: H, width: W, ctx)
             }
-            return (Array(UnsafeBufferPointer(start: out.pointer, count: P * width)), Array(UnsafeBufferPointer(start: dx.pointer, count: P * cin)),
-                    Array(UnsafeBufferPointer(start: slab.grads.pointer, count: slab.count)))
+            return (
+                Array(UnsafeBufferPointer(start: out.pointer, count: P * width)),
+                Array(UnsafeBufferPointer(start: dx.pointer, count: P * cin)),
+                Array(UnsafeBufferPointer(start: slab.grads.pointer, count: slab.count))
+            )
         }
         let a = run(constant, x, constants: emb), b = run(twin, full, constants: nil)
         // The two compute the same sums in different orders (per-image vectors vs per-pixel
@@ -202,14 +229,17 @@ final class UNetTests: XCTestCase {
 
     func testFloat16StorageGradientsAreCloseToFloat32() throws {
         // Attention on: its input is read back through a Float32 stand-in in the backward pass.
-        let config = UNetConfig(widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true)
+        let config = UNetConfig(
+            widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true
+        )
         let (N, H, W) = (2, 8, 12)
         let f32 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: false)
         let f16 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: true)
         // Float16 slots take half; attention outputs stay Float32 (beside their caches), so the
         // whole is a little over half.
         XCTAssertLessThan(f16.ws.memory.savedBytes, f32.ws.memory.savedBytes * 2 / 3)
-        let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8], r = randomArray(N * H * W * 3, seed: 3)
+        let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8],
+            r = randomArray(N * H * W * 3, seed: 3)
         let a = f32.gradients(images, variances, r).params, b = f16.gradients(images, variances, r).params
         // Float16 keeps 11 significant bits: each saved activation is off by up to 2^-11
         // relative (4.9e-4). A gradient sums many such products, with errors of either sign,

@@ -11,14 +11,16 @@ final class AugmentTests: XCTestCase {
         var images: [Int: [String]] = [:]
         for (label, sites) in layout {
             for (site, count) in sites {
-                for k in 0..<count { images[label, default: []].append("/raw/\(label)/\(site)_D010125_010125_0_\(k)_X.JPG") }
+                for k in 0..<count {
+                    images[label, default: []].append("/raw/\(label)/\(site)_D010125_010125_0_\(k)_X.JPG")
+                }
             }
         }
         return images
     }
 
     func testWaterFillingRaisesTheSmallestFirst() {
-        XCTAssertEqual(Augment.waterFill([5, 2, 1], total: 5, order: [0, 1, 2]), [0, 2, 3]) // 1 -> 2, then both to 4
+        XCTAssertEqual(Augment.waterFill([5, 2, 1], total: 5, order: [0, 1, 2]), [0, 2, 3])  // 1 -> 2, then both to 4
         XCTAssertEqual(Augment.waterFill([5, 2, 1], total: 0, order: [0, 1, 2]), [0, 0, 0])
         // Ties go by the order given.
         XCTAssertEqual(Augment.waterFill([3, 3, 3], total: 2, order: [2, 0, 1]), [1, 0, 1])
@@ -28,8 +30,10 @@ final class AugmentTests: XCTestCase {
     }
 
     func testCategoriesEndEqualAndSitesAreBalanced() throws {
-        let images = raw([1: [("S1", 5), ("S2", 2), ("S3", 1)], 2: [("S1", 2)], 3: [("S4", 1)],
-                          4: [("S1", 10)], 5: [("S2", 6)], 6: [("S3", 4)]])
+        let images = raw([
+            1: [("S1", 5), ("S2", 2), ("S3", 1)], 2: [("S1", 2)], 3: [("S4", 1)],
+            4: [("S1", 10)], 5: [("S2", 6)], 6: [("S3", 4)],
+        ])
         let models = [1: "/runs/a", 2: "/runs/b", 3: "/runs/c"]
         let plan = try Augment.plan(images: images, models: models, options: AugmentConfig())
         XCTAssertEqual(plan.count(category: 1, after: false), 11)
@@ -60,7 +64,9 @@ final class AugmentTests: XCTestCase {
 
     func testVariationsGoToTheLeastRepresentedSites() throws {
         let images = raw([1: [("S1", 5), ("S2", 2), ("S3", 1)], 4: [("S1", 30)]])
-        let plan = try Augment.plan(images: images, models: [1: "/r/1", 2: "/r/2", 3: "/r/3"], options: AugmentConfig(strengths: [0.5], probs: [1]))
+        let plan = try Augment.plan(
+            images: images, models: [1: "/r/1", 2: "/r/2", 3: "/r/3"],
+            options: AugmentConfig(strengths: [0.5], probs: [1]))
         // Category 1 has 8, category 2 has 30: labels 2 and 3 (0 images) are raised to 8 first,
         // then all three to 10.
         XCTAssertEqual(plan.labels.map(\.items.count), [2, 10, 10, 0, 0, 0])
@@ -76,11 +82,17 @@ final class AugmentTests: XCTestCase {
     func testPureGenerationOnlyAndMissingModels() throws {
         // Category 2 (3 + 1 + 0) is one short of category 1 (6): label 6, with none, gets it.
         let images = raw([1: [("S1", 2)], 2: [("S1", 2)], 3: [("S1", 2)], 4: [("S1", 3)], 5: [("S2", 1)]])
-        let plan = try Augment.plan(images: images, models: [4: "/r/4", 5: "/r/5", 6: "/r/6"], options: AugmentConfig(strengths: [1], probs: [1]))
+        let plan = try Augment.plan(
+            images: images, models: [4: "/r/4", 5: "/r/5", 6: "/r/6"],
+            options: AugmentConfig(strengths: [1], probs: [1]))
         XCTAssertTrue(plan.items.allSatisfy { !$0.isVariation && $0.strength == 1 })
         XCTAssertEqual(plan.count(category: 1, after: true), plan.count(category: 2, after: true))
-        XCTAssertThrowsError(try Augment.plan(images: images, models: [4: "/r/4", 5: "/r/5"], options: AugmentConfig())) { error in
-            XCTAssertTrue("\(error)".contains("label 6 needs 1 generated images and no --weight_paths run was trained on label 6"), "\(error)")
+        XCTAssertThrowsError(
+            try Augment.plan(images: images, models: [4: "/r/4", 5: "/r/5"], options: AugmentConfig())
+        ) { error in
+            XCTAssertTrue(
+                "\(error)".contains(
+                    "label 6 needs 1 generated images and no --weight_paths run was trained on label 6"), "\(error)")
         }
         XCTAssertThrowsError(try AugmentConfig(strengths: [1, 0.6], probs: [0.5, 0.6]).validate())
         XCTAssertThrowsError(try AugmentConfig(strengths: [1.5], probs: [1]).validate())

@@ -17,7 +17,9 @@ final class BalanceTests: XCTestCase {
         let ladder = Rung.ladder(theta: 5, fact: 1.3, multiplier: 3)
         XCTAssertEqual(ladder.map(\.angle), [5, 5, 10, 10, 15, 15])
         XCTAssertEqual(ladder.map(\.flipped), [false, true, false, true, false, true])
-        for (got, want) in zip(ladder.map(\.zoom), [1.3, 1.3, 1.6, 1.6, 1.9, 1.9]) { XCTAssertEqual(got, want, accuracy: 1e-12) }
+        for (got, want) in zip(ladder.map(\.zoom), [1.3, 1.3, 1.6, 1.6, 1.9, 1.9]) {
+            XCTAssertEqual(got, want, accuracy: 1e-12)
+        }
         XCTAssertEqual(ladder[0].outputName(forSource: "S1_a.JPG"), "S1_a_5_-1.JPG")
         XCTAssertEqual(ladder[1].outputName(forSource: "S1_a.png"), "S1_a_5_1.JPG")
         XCTAssertEqual(Rung(angle: 7.5, zoom: 1, flipped: false).outputName(forSource: "x.jpg"), "x_7.5_-1.JPG")
@@ -33,12 +35,14 @@ final class BalanceTests: XCTestCase {
         // B needs 13: four full rungs of 3 (5 -1, 5 1, 10 -1, 10 1), then one image at 15 -1.
         let b = plan.copies.filter { $0.source.hasPrefix("B") }
         XCTAssertEqual(b.count, 13)
-        XCTAssertEqual(b.map { $0.output.split(separator: "_").suffix(2).joined(separator: "_") },
-                       Array(repeating: "5_-1.JPG", count: 3) + Array(repeating: "5_1.JPG", count: 3) +
-                       Array(repeating: "10_-1.JPG", count: 3) + Array(repeating: "10_1.JPG", count: 3) + ["15_-1.JPG"])
+        XCTAssertEqual(
+            b.map { $0.output.split(separator: "_").suffix(2).joined(separator: "_") },
+            Array(repeating: "5_-1.JPG", count: 3) + Array(repeating: "5_1.JPG", count: 3)
+                + Array(repeating: "10_-1.JPG", count: 3) + Array(repeating: "10_1.JPG", count: 3) + ["15_-1.JPG"])
         // C (one image) takes every rung once: count * 2 * multiplier = 12 new images.
-        XCTAssertEqual(plan.copies.filter { $0.source.hasPrefix("C") }.map(\.output),
-                       (1...6).flatMap { k in ["C_x_1_\(5 * k)_-1.JPG", "C_x_1_\(5 * k)_1.JPG"] })
+        XCTAssertEqual(
+            plan.copies.filter { $0.source.hasPrefix("C") }.map(\.output),
+            (1...6).flatMap { k in ["C_x_1_\(5 * k)_-1.JPG", "C_x_1_\(5 * k)_1.JPG"] })
         XCTAssertEqual(Set(plan.copies.map(\.output)).count, plan.copies.count, "output names are unique")
     }
 
@@ -48,10 +52,13 @@ final class BalanceTests: XCTestCase {
         let b = Balance.planLabel(label: 1, images: fixtureNames.reversed(), options: options)
         XCTAssertEqual(a, b)
         // Over many seeds the partial rung of site B picks different images.
-        let picks = Set((0..<20).map { seed -> String in
-            var o = options; o.config.seed = UInt64(seed)
-            return Balance.planLabel(label: 1, images: fixtureNames, options: o).copies.first { $0.output.hasSuffix("_15_-1.JPG") && $0.source.hasPrefix("B") }!.source
-        })
+        let picks = Set(
+            (0..<20).map { seed -> String in
+                var o = options; o.config.seed = UInt64(seed)
+                return Balance.planLabel(label: 1, images: fixtureNames, options: o).copies.first {
+                    $0.output.hasSuffix("_15_-1.JPG") && $0.source.hasPrefix("B")
+                }!.source
+            })
         XCTAssertGreaterThan(picks.count, 1)
     }
 
@@ -125,7 +132,8 @@ final class BalanceTests: XCTestCase {
         try FileManager.default.removeItem(atPath: raw + "/2/S2_a.jpg")
         writeFile(raw + "/2/readme.txt", Data("x".utf8))
         assertFileError(try Balance.scan(inDir: raw, labels: 3), path: raw + "/2", reason: "label folder has no images")
-        assertFileError(try Balance.scan(inDir: raw + "/nope", labels: 3), path: raw + "/nope", reason: "does not exist")
+        assertFileError(
+            try Balance.scan(inDir: raw + "/nope", labels: 3), path: raw + "/nope", reason: "does not exist")
     }
 
     func testOutputInsideInputIsRefusedBeforeAnyWork() throws {

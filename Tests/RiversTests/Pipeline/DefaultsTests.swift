@@ -7,7 +7,8 @@ import RiversTestSupport
 
 final class DefaultsTests: XCTestCase {
     var shippedPath: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("config.default.json").path
     }
 
@@ -19,11 +20,13 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(try RiversConfig.load(shippedPath), RiversConfig())
         // The original's defaults (PIPELINE.md sections 1-2).
         let t = TrainConfig()
-        XCTAssertEqual([t.numEpochs, t.batchSize, t.embeddingDims, t.blockDepth, t.imagesToGenerate, t.generateDiffusionSteps],
-                       [300, 8, 256, 3, 5, 30])
+        XCTAssertEqual(
+            [t.numEpochs, t.batchSize, t.embeddingDims, t.blockDepth, t.imagesToGenerate, t.generateDiffusionSteps],
+            [300, 8, 256, 3, 5, 30])
         XCTAssertEqual(t.imageSize, [200, 600])
         XCTAssertEqual(t.widths, [64, 96, 128, 256])
-        XCTAssertEqual([t.learningRate, t.ema, t.minSignalRate, t.maxSignalRate, t.validationSplit], [1e-5, 0.999, 0.01, 0.95, 0])
+        XCTAssertEqual(
+            [t.learningRate, t.ema, t.minSignalRate, t.maxSignalRate, t.validationSplit], [1e-5, 0.999, 0.01, 0.95, 0])
         let b = BalanceConfig()
         XCTAssertEqual([Double(b.labels), b.theta, b.fact, Double(b.multiplier), Double(b.seed)], [3, 5, 1.3, 6, 42])
         XCTAssertEqual(AugmentConfig().generation.steps, 50)
@@ -42,10 +45,14 @@ final class DefaultsTests: XCTestCase {
         try check(c.balance); try check(c.train); try check(c.generate); try check(c.augment)
         try check(c.inpaint); try check(c.report); try check(c.demo); try check(c.synthesize)
         // The shipped file has every section, each with every key.
-        let shipped = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: shippedPath))) as! [String: [String: Any]]
+        let shipped =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: shippedPath)))
+            as! [String: [String: Any]]
         XCTAssertEqual(shipped.keys.sorted(), RiversConfig.sectionNames.sorted())
         let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as! [String: [String: Any]]
-        for name in RiversConfig.sectionNames { XCTAssertEqual(shipped[name]!.keys.sorted(), encoded[name]!.keys.sorted(), name) }
+        for name in RiversConfig.sectionNames {
+            XCTAssertEqual(shipped[name]!.keys.sorted(), encoded[name]!.keys.sorted(), name)
+        }
     }
 
     func testConfigFileOverlaysAndRefusesUnknownKeys() throws {
@@ -57,11 +64,14 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(c.train.widths, [32, 64])
         XCTAssertEqual(c.balance, BalanceConfig())
         writeFile(path, Data(#"{"train": {"num_epochz": 7}}"#.utf8))
-        assertSettingError(try RiversConfig.load(path), key: "train.num_epochz", path: path, reason: "did you mean 'num_epochs'")
+        assertSettingError(
+            try RiversConfig.load(path), key: "train.num_epochz", path: path, reason: "did you mean 'num_epochs'")
         writeFile(path, Data(#"{"trian": {}}"#.utf8))
         assertFileError(try RiversConfig.load(path), path: path, reason: "unknown section 'trian'")
         writeFile(path, Data(#"{"train": {"batch_size": "eight"}}"#.utf8))
-        assertSettingError(try RiversConfig.load(path), key: "train.batch_size", path: path, reason: "must be a whole number (1 to 1024), got \"eight\"")
+        assertSettingError(
+            try RiversConfig.load(path), key: "train.batch_size", path: path,
+            reason: "must be a whole number (1 to 1024), got \"eight\"")
         writeFile(path, Data(#"{"generate": {"eta": 2}, "augment": {"probs": [0.5, 0.6]}}"#.utf8))
         assertSettingError(try RiversConfig.load(path), key: "augment.probs", path: path, reason: "must add up to 1")
         writeFile(path, Data("not json".utf8))
@@ -80,14 +90,17 @@ final class DefaultsTests: XCTestCase {
 
     func testRangeChecksNameTheOption() throws {
         let cases: [(WritableKeyPath<TrainConfig, Double>, Double, String)] = [
-            (\.learningRate, 0, "--learning_rate"), (\.learningRate, -1, "--learning_rate"), (\.learningRate, .nan, "--learning_rate"),
-            (\.eta, 1.5, "--eta"), (\.eta, .nan, "--eta"), (\.validationSplit, 1, "--validation_split"), (\.ema, .infinity, "--ema"),
+            (\.learningRate, 0, "--learning_rate"), (\.learningRate, -1, "--learning_rate"),
+            (\.learningRate, .nan, "--learning_rate"),
+            (\.eta, 1.5, "--eta"), (\.eta, .nan, "--eta"), (\.validationSplit, 1, "--validation_split"),
+            (\.ema, .infinity, "--ema"),
             (\.minSignalRate, 0.99, "--min_signal_rate"),
         ]
         for (path, value, name) in cases { assertRefused(path, value, name) }
         let intCases: [(WritableKeyPath<TrainConfig, Int>, Int, String)] = [
             (\.numEpochs, 0, "--num_epochs"), (\.batchSize, -1, "--batch_size"), (\.blockDepth, 0, "--block_depth"),
-            (\.generateDiffusionSteps, 0, "--generate_diffusion_steps"), (\.imagesToGenerate, -1, "--images_to_generate"),
+            (\.generateDiffusionSteps, 0, "--generate_diffusion_steps"),
+            (\.imagesToGenerate, -1, "--images_to_generate"),
             (\.embeddingDims, 516, "64 + 516 = 580"), (\.generateOnEpoch, -2, "--generate_on_epoch"),
         ]
         for (path, value, name) in intCases { assertRefused(path, value, name) }

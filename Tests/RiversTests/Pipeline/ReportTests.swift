@@ -7,7 +7,8 @@ import RiversTestSupport
 
 final class ReportTests: XCTestCase {
     func jpeg(_ path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try ImageFile.write(patternImage(width: 12, height: 4), to: path)
     }
 
@@ -15,9 +16,13 @@ final class ReportTests: XCTestCase {
     /// diffusion_data/L*/ at any depth, balanced_data/; hidden and non-image files left out.
     func testDatasetCountsPerStage() throws {
         let root = try makeTempDir(self)
-        for name in ["S1_a.JPG", "S1_b.JPG", "S2_a.JPG", ".hidden.JPG", "notes.txt"] { try jpeg(root + "/raw/1/" + name) }
+        for name in ["S1_a.JPG", "S1_b.JPG", "S2_a.JPG", ".hidden.JPG", "notes.txt"] {
+            try jpeg(root + "/raw/1/" + name)
+        }
         try jpeg(root + "/raw/4/S10_a.JPG")
-        for name in ["S1_a.JPG", "S1_b.JPG", "S2_a.JPG", "S2_a_5_-1.JPG"] { try jpeg(root + "/diffusion_data/L1/1/" + name) }
+        for name in ["S1_a.JPG", "S1_b.JPG", "S2_a.JPG", "S2_a_5_-1.JPG"] {
+            try jpeg(root + "/diffusion_data/L1/1/" + name)
+        }
         for name in ["S1_a.JPG", "S0_D010125_010125_0_0_DM_AUG_L1.JPG"] { try jpeg(root + "/balanced_data/1/" + name) }
         let counts = try DatasetCounts.read(root)
         XCTAssertEqual(counts.stages.map(\.name), ["before balance", "after balance", "after augment"])
@@ -35,10 +40,17 @@ final class ReportTests: XCTestCase {
     }
 
     func testBarChartDrawsEverySegmentAndEscapes() {
-        let groups = [BarChart.Group(title: "L<1>", bars: [BarChart.Bar(caption: "b", segments: [("S1", 2), ("S2", 3)]),
-                                                          BarChart.Bar(caption: "aug", segments: [("S1", 4), ("S2", 0)])])]
+        let groups = [
+            BarChart.Group(
+                title: "L<1>",
+                bars: [
+                    BarChart.Bar(caption: "b", segments: [("S1", 2), ("S2", 3)]),
+                    BarChart.Bar(caption: "aug", segments: [("S1", 4), ("S2", 0)]),
+                ])
+        ]
         let svg = BarChart.svg(groups, names: ["S1", "S2"], yTitle: "images")
-        XCTAssertEqual(svg.components(separatedBy: "<rect x=").count - 1, 3 + 2, "three non-zero segments and two legend keys")
+        XCTAssertEqual(
+            svg.components(separatedBy: "<rect x=").count - 1, 3 + 2, "three non-zero segments and two legend keys")
         XCTAssertTrue(svg.contains("L&lt;1&gt;"))
         XCTAssertFalse(svg.contains("L<1>"))
         XCTAssertTrue(svg.contains(">5<") && svg.contains(">4<"), "bar totals are labeled")
@@ -58,7 +70,9 @@ final class ReportTests: XCTestCase {
             if w.hasPrefix("--") {
                 if let k = key { try parsed.set(k, words: values) }
                 key = String(w.dropFirst(2)); values = []
-            } else { values.append(w) }
+            } else {
+                values.append(w)
+            }
         }
         XCTAssertEqual(parsed, config)
         XCTAssertEqual(TrainConfig().arguments(), [])
@@ -77,7 +91,9 @@ final class ReportTests: XCTestCase {
                 XCTAssertNoThrow(try c.validate())
             }
         }
-        XCTAssertEqual(DemoPlan.shellLine(["report", "--title", "rivers demo", "--out", "a'b"]), #"rivers report --title 'rivers demo' --out 'a'\''b'"#)
+        XCTAssertEqual(
+            DemoPlan.shellLine(["report", "--title", "rivers demo", "--out", "a'b"]),
+            #"rivers report --title 'rivers demo' --out 'a'\''b'"#)
     }
 
 }

@@ -19,7 +19,9 @@ final class TrainingRunTests: XCTestCase {
     }
 
     func losses(_ dir: RunDirectory) throws -> [[Double]] {
-        try dir.readLog().map { [Double($0.epoch), $0.nLoss, $0.iLoss, $0.validation?.nLoss ?? -1, $0.validation?.iLoss ?? -1] }
+        try dir.readLog().map {
+            [Double($0.epoch), $0.nLoss, $0.iLoss, $0.validation?.nLoss ?? -1, $0.validation?.iLoss ?? -1]
+        }
     }
 
     /// Stopped at an epoch boundary or in the middle of an epoch and resumed, a run gives the same
@@ -28,18 +30,18 @@ final class TrainingRunTests: XCTestCase {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/data/2", count: 7)
         var c = tinyTrainConfig()
-        c.validationSplit = 0.3 // 2 images for validation, one padded batch
+        c.validationSplit = 0.3  // 2 images for validation, one padded batch
         let data = try loadImages(root + "/data", c)
         let straight = try newRun(root, data, c, name: "straight")
         XCTAssertEqual(straight.split.validation.count, 2)
-        XCTAssertEqual(straight.stepsPerEpoch, 2) // 5 training images, batch 2: the partial batch is dropped
+        XCTAssertEqual(straight.stepsPerEpoch, 2)  // 5 training images, batch 2: the partial batch is dropped
         XCTAssertEqual(try straight.train(), .finished)
         let reference = try losses(straight.directory)
         XCTAssertEqual(reference.count, 3)
         XCTAssertTrue(reference.allSatisfy { $0[3] > 0 }, "validation losses are logged")
         let referenceWeights = try SafeTensors.read(straight.directory.lastCheckpoint)
 
-        for stopAfter in [2, 3, 5] { // an epoch boundary, mid-epoch, the last epoch's middle
+        for stopAfter in [2, 3, 5] {  // an epoch boundary, mid-epoch, the last epoch's middle
             let run = try newRun(root, data, c, name: "stopped\(stopAfter)")
             var events = TrainingEvents()
             var steps = 0
@@ -54,7 +56,8 @@ final class TrainingRunTests: XCTestCase {
             XCTAssertEqual(try losses(run.directory), reference, "stopped after step \(stopAfter)")
             let weights = try SafeTensors.read(run.directory.lastCheckpoint)
             for (name, tensor) in referenceWeights.tensors {
-                XCTAssertEqual(weights.tensors[name]?.values, tensor.values, "\(name) after stopping at step \(stopAfter)")
+                XCTAssertEqual(
+                    weights.tensors[name]?.values, tensor.values, "\(name) after stopping at step \(stopAfter)")
             }
         }
     }
@@ -91,13 +94,21 @@ final class TrainingRunTests: XCTestCase {
         let run = try newRun(root, data, c, name: "run")
         XCTAssertEqual(try run.train(), .finished)
         let written = try run.writeGeneratedImages(date: Date(timeIntervalSince1970: 0))
-        XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, ["S0_D010170_010170_0_0_DM_AUG_L2.JPG", "S0_D010170_010170_0_1_DM_AUG_L2.JPG"])
+        XCTAssertEqual(
+            written.map { ($0 as NSString).lastPathComponent },
+            ["S0_D010170_010170_0_0_DM_AUG_L2.JPG", "S0_D010170_010170_0_1_DM_AUG_L2.JPG"])
         // A second generation adds files with the next free indices; nothing is overwritten.
         let again = try run.writeGeneratedImages(date: Date(timeIntervalSince1970: 0))
-        XCTAssertEqual(again.map { ($0 as NSString).lastPathComponent }, ["S0_D010170_010170_0_2_DM_AUG_L2.JPG", "S0_D010170_010170_0_3_DM_AUG_L2.JPG"])
+        XCTAssertEqual(
+            again.map { ($0 as NSString).lastPathComponent },
+            ["S0_D010170_010170_0_2_DM_AUG_L2.JPG", "S0_D010170_010170_0_3_DM_AUG_L2.JPG"])
         let dir = run.directory
-        XCTAssertEqual(listing(dir.path).filter { !$0.contains("/") }.sorted(),
-                       [".lock", "best.safetensors", "config.json", "generated_images", "last.safetensors", "log.csv", "loss.svg", "samples"])
+        XCTAssertEqual(
+            listing(dir.path).filter { !$0.contains("/") }.sorted(),
+            [
+                ".lock", "best.safetensors", "config.json", "generated_images", "last.safetensors", "log.csv",
+                "loss.svg", "samples",
+            ])
         XCTAssertEqual(listing(dir.samplesDir), ["epoch_0002.png"])
         let grid = try ImageFile.read(dir.samplesDir + "/epoch_0002.png")
         XCTAssertEqual([grid.width, grid.height], [16, 8 * 2 + 2], "two 8x16 images in a column with a 2-pixel gap")
@@ -127,7 +138,9 @@ final class TrainingRunTests: XCTestCase {
         c.numEpochs = 1
         let data = try loadImages(root + "/data", c)
         let run = try newRun(root, data, c, name: "run")
-        assertFileError(try TrainingRun.resume(run.directory, record: run.record, data: data), path: run.directory.path, reason: "another rivers process")
+        assertFileError(
+            try TrainingRun.resume(run.directory, record: run.record, data: data), path: run.directory.path,
+            reason: "another rivers process")
         XCTAssertEqual(try run.train(), .finished)
         var more = run.record
         more.train.numEpochs = 2
@@ -181,7 +194,9 @@ final class TrainingRunTests: XCTestCase {
         writeFile(root + "/a/.DS_Store", Data("x".utf8))
         writeFile(root + "/a/broken.jpg", Data([0xFF, 0xD8, 0xFF, 0x00]))
         let scan = try TrainingImages.scan(root + "/a")
-        XCTAssertEqual(scan.images.map { ($0 as NSString).lastPathComponent }, ["S1_img0.png", "S1_img1.png", "broken.jpg", "S1_img0.png"])
+        XCTAssertEqual(
+            scan.images.map { ($0 as NSString).lastPathComponent },
+            ["S1_img0.png", "S1_img1.png", "broken.jpg", "S1_img0.png"])
         XCTAssertEqual(scan.ignored.map(\.path), [root + "/a/notes.txt"])
         let load = TrainingImages.load(scan.images, height: 8, width: 16)
         XCTAssertEqual(load.failures.map(\.path), [root + "/a/broken.jpg"])
@@ -189,17 +204,21 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(load.images.pixels.count, 3 * 8 * 16 * 3)
         // The 40x10 image is cropped to its center 20x10 (2:1), then resized to 16x8.
         let source = try ImageFile.read(root + "/a/S1_img0.png")
-        let expected = Geometry.resizeBilinear(Geometry.crop(source, x: 10, y: 0, width: 20, height: 10), width: 16, height: 8)
+        let expected = Geometry.resizeBilinear(
+            Geometry.crop(source, x: 10, y: 0, width: 20, height: 10), width: 16, height: 8)
         XCTAssertEqual(Array(load.images.pixels[0..<(8 * 16 * 3)]), expected.pixels)
         // Links to folders are followed (the top folder too), and a link loop ends.
         try FileManager.default.createSymbolicLink(atPath: root + "/a/deeper/up", withDestinationPath: "..")
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/a")
-        XCTAssertEqual(try TrainingImages.scan(root + "/link").images.map { String($0.dropFirst(root.count)) },
-                       ["/link/S1_img0.png", "/link/S1_img1.png", "/link/broken.jpg", "/link/deeper/S1_img0.png"])
+        XCTAssertEqual(
+            try TrainingImages.scan(root + "/link").images.map { String($0.dropFirst(root.count)) },
+            ["/link/S1_img0.png", "/link/S1_img1.png", "/link/broken.jpg", "/link/deeper/S1_img0.png"])
         assertFileError(try TrainingImages.scan(root + "/missing"), path: root + "/missing", reason: "does not exist")
         try FileManager.default.createDirectory(atPath: root + "/empty/sub", withIntermediateDirectories: true)
-        assertFileError(try TrainingImages.scan(root + "/empty"), path: root + "/empty", reason: "no .jpg, .jpeg or .png images")
-        assertFileError(try TrainingImages.scan(root + "/a/notes.txt"), path: root + "/a/notes.txt", reason: "not a folder")
+        assertFileError(
+            try TrainingImages.scan(root + "/empty"), path: root + "/empty", reason: "no .jpg, .jpeg or .png images")
+        assertFileError(
+            try TrainingImages.scan(root + "/a/notes.txt"), path: root + "/a/notes.txt", reason: "not a folder")
     }
 
     func testTooFewImagesForOneBatchIsAnError() throws {
@@ -208,9 +227,13 @@ final class TrainingRunTests: XCTestCase {
         var c = tinyTrainConfig()
         c.batchSize = 4
         let data = try loadImages(root + "/data", c)
-        assertFileError(try TrainingRun.checkData(data, c, inDir: root + "/data"), path: root + "/data", reason: "fewer than one batch of 4")
-        c.batchSize = 2; c.validationSplit = 0.7 // 2 of 3 held out
-        assertFileError(try TrainingRun.checkData(data, c, inDir: root + "/data"), path: root + "/data", reason: "held out by --validation_split")
+        assertFileError(
+            try TrainingRun.checkData(data, c, inDir: root + "/data"), path: root + "/data",
+            reason: "fewer than one batch of 4")
+        c.batchSize = 2; c.validationSplit = 0.7  // 2 of 3 held out
+        assertFileError(
+            try TrainingRun.checkData(data, c, inDir: root + "/data"), path: root + "/data",
+            reason: "held out by --validation_split")
     }
 
     func testLabelFromFolderName() {
@@ -233,7 +256,9 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(plan.stepsPerEpoch, 12)
         XCTAssertEqual(plan.dataBytes, 100 * 200 * 600 * 3)
         let net = try UNet(TrainConfig().network)
-        XCTAssertEqual(plan.training, try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: false))
+        XCTAssertEqual(
+            plan.training,
+            try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: false))
         XCTAssertEqual(plan.flopsPerStep, 3 * net.forwardFlops(batch: 8, height: 200, width: 600))
         XCTAssertNil(plan.memoryRefusal(available: plan.totalBytes))
         let refusal = try XCTUnwrap(plan.memoryRefusal(available: 1 << 30))
