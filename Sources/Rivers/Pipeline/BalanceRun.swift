@@ -156,7 +156,7 @@ extension Balance {
             return
         }
         guard write else { return }
-        try FileOps.makeDirectory((path as NSString).deletingLastPathComponent)
+        try FileOps.makeDirectory(FileOps.parent(path))
         try FileOps.replaceAtomically(try JSONEncoder().encode(mine), at: path)
     }
 

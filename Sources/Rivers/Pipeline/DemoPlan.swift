@@ -99,7 +99,7 @@ public struct DemoPlan: Sendable {
     /// The demo writes only into a folder that is new or empty, so it never mixes with or replaces anything.
     public static func checkFolder(_ out: String) throws {
         guard FileManager.default.fileExists(atPath: out) else {
-            let parent = (out as NSString).deletingLastPathComponent
+            let parent = FileOps.parent(out)
             if !parent.isEmpty, FileManager.default.fileExists(atPath: parent), !FileOps.isDirectory(parent) {
                 throw RiversError.file(path: parent, reason: "is not a folder; choose another --out_dir")
             }

@@ -115,8 +115,8 @@ public enum FileOps {
             throw RiversError.file(path: path, reason: "exists and is not a folder")
         }
         // mkdir -p by hand, so that the failing part and the system's reason can be named.
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty && parent != path && !FileOps.isDirectory(parent) { try makeDirectory(parent) }
+        let up = parent(path)
+        if !up.isEmpty && up != path && !FileOps.isDirectory(up) { try makeDirectory(up) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw RiversError.file(path: path, reason: "cannot create folder: \(String(cString: strerror(errno)))")
         }
@@ -137,6 +137,18 @@ public enum FileOps {
         return code == ENOENT ? "does not exist" : String(cString: strerror(code))
     }
 
+    /// The folder part of `path`: "" for a bare name, "/" for a name at the root; as NSString's
+    /// deletingLastPathComponent, which traps on a one-character name in this Foundation.
+    public static func parent(_ path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "" }
+        if slash == p.startIndex { return "/" }
+        var head = p[..<slash]
+        while head.count > 1 && head.hasSuffix("/") { head = head.dropLast() }
+        return String(head)
+    }
+
     /// True when `path` is a folder.
     public static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
@@ -151,7 +163,7 @@ public enum FileOps {
         var rest: [String] = []
         while !FileManager.default.fileExists(atPath: existing) && existing != "/" {
             rest.insert((existing as NSString).lastPathComponent, at: 0)
-            existing = (existing as NSString).deletingLastPathComponent
+            existing = parent(existing)
         }
         var resolved = URL(fileURLWithPath: existing).resolvingSymlinksInPath().path
         for part in rest { resolved = (resolved as NSString).appendingPathComponent(part) }

@@ -76,7 +76,7 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
 /// The report may replace a page that rivers wrote (it carries the generator tag), never another file.
 func checkReportTarget(_ out: String) throws {
     guard FileManager.default.fileExists(atPath: out) else {
-        let parent = (out as NSString).deletingLastPathComponent
+        let parent = FileOps.parent(out)
         if !parent.isEmpty, let problem = FileOps.folderProblem(parent) {
             throw RiversError.file(path: parent, reason: problem)
         }
