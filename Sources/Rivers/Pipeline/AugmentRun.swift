@@ -50,6 +50,14 @@ public enum AugmentRun {
         return (images, ignored)
     }
 
+    /// Refuses an output folder that contains the raw dataset, lies inside it, or has a label
+    /// folder that leads into it.
+    public static func checkOutside(outDir: String, inDir: String) throws {
+        try FileOps.checkOutside(
+            outDir, "--out_dir", parts: (1...6).map { (outDir as NSString).appendingPathComponent(String($0)) },
+            input: inDir, "--in_dir", mutual: true)
+    }
+
     /// The label of each run (from its config.json): label -> run path. Two runs of one label,
     /// or a path that is not a run, are errors naming them.
     public static func models(_ runs: [String]) throws -> [Int: String] {

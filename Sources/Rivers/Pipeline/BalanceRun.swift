@@ -107,20 +107,12 @@ extension Balance {
         if let problem = FileOps.folderProblem(options.inDir) {
             throw RiversError.file(path: options.inDir, reason: "input folder \(problem)")
         }
-        if FileOps.isSameOrInside(options.outDir, options.inDir) {
-            throw RiversError.usage(
-                "--out_dir \(options.outDir) is inside --in_dir \(options.inDir): the output would mix with the input")
-        }
         let data = (options.outDir as NSString).appendingPathComponent("diffusion_data")
         var parts = [data]
         for label in 1...options.labels {
             parts += [(data as NSString).appendingPathComponent("L\(label)"), outputDir(options.outDir, label: label)]
         }
-        for part in parts where FileOps.isSameOrInside(part, options.inDir) {
-            throw RiversError.file(
-                path: part,
-                reason: "leads into --in_dir \(options.inDir) (a symbolic link?): the input is never written")
-        }
+        try FileOps.checkOutside(options.outDir, "--out_dir", parts: parts, input: options.inDir, "--in_dir")
     }
 
     /// The ladder an output folder was made with: `diffusion_data/.balance.json`.

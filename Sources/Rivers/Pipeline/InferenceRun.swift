@@ -42,10 +42,7 @@ public enum InferenceRun {
     public static func plan(_ model: TrainedModel, _ settings: GenerateConfig, outDir: String, available: Int) throws
         -> InferencePlan
     {
-        if FileOps.isSameOrInside(outDir, model.record.inDir) {
-            throw RiversError.usage(
-                "--out_dir \(outDir) is inside the run's training images \(model.record.inDir); choose another folder")
-        }
+        try FileOps.checkOutside(outDir, "--out_dir", input: model.record.inDir, "the run's training images")
         let count = settings.imagesToGenerate
         let g = settings.generation
         let batch = min(

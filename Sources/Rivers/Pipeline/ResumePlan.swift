@@ -44,6 +44,11 @@ public struct ResumePlan: Sendable {
             )
             record.inDir = FileOps.canonicalPath(inDir)
         }
+        // The run's folders must not lead into its training images (the images it generates would
+        // be trained on).
+        try FileOps.checkOutside(
+            directory.path, "the run", parts: [directory.generatedDir, directory.samplesDir], input: record.inDir,
+            "its training images")
         if let recorded = record.threads, recorded != threads {
             notes.append(
                 "the run used \(recorded) threads and this one \(threads): losses stay close but not bit-identical to an uninterrupted run (use --threads \(recorded))"

@@ -92,11 +92,7 @@ public struct TrainingPlan: Sendable {
 
     /// Refuses an output folder inside the training images: its generated images would be trained on.
     public static func checkOutputOutside(_ config: TrainConfig, inDir: String) throws {
-        if FileOps.isSameOrInside(config.outDir, inDir) {
-            throw RiversError.usage(
-                "--out_dir \(config.outDir) is inside --in_dir \(inDir): the run's generated images would become training images; choose an --out_dir outside it"
-            )
-        }
+        try FileOps.checkOutside(config.outDir, "--out_dir", input: inDir, "--in_dir")
     }
 
     /// Why the run cannot start with `available` bytes of memory, with the figures and what to

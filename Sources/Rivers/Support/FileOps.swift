@@ -170,6 +170,31 @@ public enum FileOps {
         return resolved
     }
 
+    /// Refuses, before any work, an output any part of which leads into an input: `output`
+    /// itself (inside the input, through a link, `..` or otherwise), or any of `parts` below it
+    /// that the command writes, as they resolve (links followed). With `mutual`, an input inside
+    /// the output is refused too. `outputName` and `inputName` say what the folders are
+    /// ("--out_dir", "the run's training images"). Every command that writes checks with this.
+    public static func checkOutside(
+        _ output: String, _ outputName: String, parts: [String] = [], input: String, _ inputName: String,
+        mutual: Bool = false
+    ) throws {
+        if isSameOrInside(output, input) {
+            throw RiversError.usage(
+                "\(outputName) \(output) is inside \(inputName) \(input): the input is never written; choose another folder"
+            )
+        }
+        if mutual && isSameOrInside(input, output) {
+            throw RiversError.usage(
+                "\(inputName) \(input) is inside \(outputName) \(output): the input is never written; choose another folder"
+            )
+        }
+        for part in parts where isSameOrInside(part, input) {
+            throw RiversError.file(
+                path: part, reason: "leads into \(inputName) \(input) (a symbolic link?): the input is never written")
+        }
+    }
+
     /// True when `inner` is `outer` or lies below it (after canonicalization).
     public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
         let a = canonicalPath(inner), b = canonicalPath(outer)

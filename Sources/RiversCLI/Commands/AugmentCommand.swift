@@ -50,10 +50,7 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     }
     let settings = try args.resolve(base)
     let inDir = inputs.inDir, outDir = settings.outDir
-    if FileOps.isSameOrInside(outDir, inDir) || FileOps.isSameOrInside(inDir, outDir) {
-        throw RiversError.usage(
-            "--out_dir \(outDir) and --in_dir \(inDir) must not contain each other: the input is never modified")
-    }
+    try AugmentRun.checkOutside(outDir: outDir, inDir: inDir)
     let scan = try AugmentRun.scan(inDir: inDir)
     for skipped in scan.ignored { warn("\(skipped)") }
     let models = try AugmentRun.models(inputs.weightPaths)
