@@ -160,11 +160,11 @@ public enum Generation {
     public static func images(
         indices: [Int], predictor: NoisePredictor, normalizer: Normalizer,
         sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
-        onStep: (SamplingStep) -> Void = { _ in }
-    ) -> [Image] {
-        sample(
+        onStep: (SamplingStep) -> Void = { _ in }, shouldStop: () -> Bool = { false }
+    ) throws -> [Image] {
+        try sample(
             indices: indices, predictor: predictor, normalizer: normalizer, sampler: sampler, seed: seed,
-            stream: stream, onStep: onStep
+            stream: stream, onStep: onStep, shouldStop: shouldStop
         ) { _, x, count, rng in
             for j in 0..<count { x[j] = rng.normal() }
         }
@@ -177,13 +177,13 @@ public enum Generation {
     public static func variations(
         of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
         normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
-        onStep: (SamplingStep) -> Void = { _ in }
-    ) -> [Image] {
+        onStep: (SamplingStep) -> Void = { _ in }, shouldStop: () -> Bool = { false }
+    ) throws -> [Image] {
         precondition(sources.count == indices.count, "one index per source image")
         let steps = max(1, Int((strength * Double(sampler.steps)).rounded(.up)))
         let variation = DDIMSampler(schedule: sampler.schedule, steps: steps, eta: sampler.eta, start: strength)
         let (n0, s0) = sampler.schedule.rates(strength)
-        return sample(
+        return try sample(
             indices: indices, predictor: predictor, normalizer: normalizer, sampler: variation, seed: seed,
             stream: stream,
             onStep: onStep
@@ -201,13 +201,17 @@ public enum Generation {
 
     /// Runs `sampler` over batches of the images `indices`; `prepare(k, x, count, rng)` writes the
     /// starting state of the k-th image (`count` values) with its generator; the results are
-    /// denormalized into images.
+    /// denormalized into images. `shouldStop` is asked between steps: when it says stop, the
+    /// batch in progress is abandoned and the images of the finished batches are returned (fewer
+    /// than `indices`). A network whose output is not finite is an error (`.diverged`): NaN or
+    /// infinity has no pixel value.
     static func sample(
         indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64,
         stream: String,
         onStep: (SamplingStep) -> Void,
+        shouldStop: () -> Bool = { false },
         prepare: (Int, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void
-    ) -> [Image] {
+    ) throws -> [Image] {
         let N = predictor.batch, H = predictor.height, W = predictor.width, perImage = H * W * 3
         let x = FloatBuffer(count: N * perImage), out = FloatBuffer(count: N * perImage)
         var result: [Image] = []
@@ -221,8 +225,16 @@ public enum Generation {
             }
             x.pointer.update(repeating: 0, count: N * perImage)
             for b in 0..<real { prepare(batchStart + b, x.pointer + b * perImage, perImage, &rngs[b]) }
+            if shouldStop() { break }
             let loop = sampler.run(predictor, x: x.pointer, rngs: rngs)
-            loop.finish(onStep: onStep)
+            while let step = loop.next() {
+                onStep(step)
+                if step.index + 1 < sampler.steps && shouldStop() { return result }
+            }
+            for j in 0..<(real * perImage) where !loop.predictedImages[j].isFinite {
+                throw RiversError.diverged(
+                    "the network's output is not finite (NaN or infinity) at step \(sampler.steps)")
+            }
             out.pointer.update(from: loop.predictedImages, count: N * perImage)
             normalizer.denormalize(out.pointer, pixels: N * H * W)
             for b in 0..<real { result.append(image(out.pointer + b * perImage, width: W, height: H)) }
@@ -234,6 +246,10 @@ public enum Generation {
     public static func image(_ values: UnsafePointer<Float>, width: Int, height: Int) -> Image {
         Image(
             width: width, height: height,
-            pixels: (0..<(width * height * 3)).map { UInt8((min(max(values[$0], 0), 1) * 255).rounded()) })
+            pixels: (0..<(width * height * 3)).map { k in
+                // NaN has no pixel value: black, so that a conversion never traps.
+                let v = values[k]
+                return v.isNaN ? 0 : UInt8((min(max(v, 0), 1) * 255).rounded())
+            })
     }
 }

@@ -125,14 +125,24 @@ public enum Checkpoint {
 
     /// Checks that `file` holds every `<prefix>/<param>` tensor of `layout` with its shape, and
     /// the normalizer's statistics, throwing an error naming `path` otherwise; returns the normalizer.
+    /// Every value must be finite, and weights (current and EMA) at most `largestWeight` in
+    /// magnitude; the normalizer's means finite and its variances finite and not negative.
     static func checkTensors(_ file: SafeTensors.File, path: String, prefixes: [String], layout: ParameterLayout) throws
         -> Normalizer
     {
         for prefix in prefixes {
+            let bound = prefix == "weights" || prefix == "ema" ? largestWeight : Float.greatestFiniteMagnitude
             for p in layout.params {
                 guard let t = file.tensors["\(prefix)/\(p.name)"], t.shape == p.shape else {
                     throw RiversError.file(
                         path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
+                }
+                if let bad = t.values.first(where: { !($0.magnitude <= bound) }) {
+                    throw RiversError.file(
+                        path: path,
+                        reason:
+                            "tensor \(prefix)/\(p.name) holds \(bad)\(bad.isFinite ? ", beyond any trained weight (at most \(bound))" : ""): the checkpoint cannot be used"
+                    )
                 }
             }
         }
@@ -141,6 +151,19 @@ public enum Checkpoint {
         else {
             throw RiversError.file(path: path, reason: "normalizer statistics are missing")
         }
+        guard mean.values.allSatisfy(\.isFinite), variance.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw RiversError.file(
+                path: path,
+                reason:
+                    "normalizer statistics are not a mean and a variance (mean \(mean.values), variance \(variance.values))"
+            )
+        }
         return Normalizer(mean: mean.values, variance: variance.values)
     }
+
+    /// The largest weight magnitude a checkpoint may hold. Trained weights of this network stay
+    /// within a few units (GroupNorm keeps activations of order 1, AdamW's steps are at most the
+    /// learning rate, at most 1); 10^6 is far beyond that and far below where a forward pass
+    /// overflows Float32 (products of weights and activations summed over at most 2^23 terms).
+    public static let largestWeight: Float = 1e6
 }

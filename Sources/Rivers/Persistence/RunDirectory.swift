@@ -96,12 +96,23 @@ public struct RunDirectory: Sendable {
                     ? "is a file, not a run directory" : "does not exist")
         }
         guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw RiversError.file(path: configPath, reason: "missing: \(path) is not a run directory of rivers train")
+            throw RiversError.file(
+                path: configPath,
+                reason: FileManager.default.fileExists(atPath: configPath)
+                    ? "cannot be read (\(access(configPath, R_OK) == 0 ? "not a regular file" : "permission denied"))"
+                    : "missing: \(path) is not a run directory of rivers train")
         }
         do {
             // The train section is read through its settings' rows: a value out of range names
             // this file and the key.
-            return try JSONDecoder().decode(RunRecord.self, from: data)
+            let record = try JSONDecoder().decode(RunRecord.self, from: data)
+            guard (1...6).contains(record.label) else {
+                throw RiversError.file(path: configPath, reason: "label must be 1 to 6, got \(record.label)")
+            }
+            guard record.threads.map({ (1...256).contains($0) }) ?? true else {
+                throw RiversError.file(path: configPath, reason: "threads must be 1 to 256, got \(record.threads!)")
+            }
+            return record
         } catch let error as RiversError {
             throw error.from(file: configPath)
         } catch {
@@ -191,5 +202,45 @@ public struct RunDirectory: Sendable {
     }
 
     /// Removes temporary files that a killed writer left behind (`.<name>.<pid>.<n>.tmp`).
-    public func removeStaleTemporaries() { FileOps.removeStaleTemporaries(in: path) }
+    /// In the run folder, `samples/` and `generated_images/` (with the index claims of a killed
+    /// `infer` writing there).
+    public func removeStaleTemporaries() {
+        for dir in [path, samplesDir, generatedDir] { FileOps.removeStaleTemporaries(in: dir) }
+        IndexClaims.removeStale(in: generatedDir)
+    }
+
+    /// How far the run's final generation has come: images made (image k draws from the
+    /// generation stream's k) and the file index after the last one written. Kept in
+    /// `final_images.json`, replaced after every image, so a resume makes exactly the missing ones.
+    public struct FinalImages: Codable, Equatable, Sendable {
+        /// The epoch whose EMA weights make them (a run trained further makes new ones).
+        public var epoch = 0
+        public var made = 0
+        public var nextIndex = 0
+        public init(epoch: Int = 0, made: Int = 0, nextIndex: Int = 0) {
+            self.epoch = epoch; self.made = made; self.nextIndex = nextIndex
+        }
+        enum CodingKeys: String, CodingKey { case epoch, made, nextIndex = "next_index" }
+    }
+
+    public var finalImagesPath: String { file("final_images.json") }
+
+    /// The final generation's progress at `epoch` (none made when the record is missing,
+    /// unreadable or of another epoch; file indices go on after the recorded ones).
+    public func finalImages(epoch: Int) -> FinalImages {
+        let f = finalImages()
+        return f.epoch == epoch ? f : FinalImages(epoch: epoch, made: 0, nextIndex: f.nextIndex)
+    }
+
+    /// The final generation's progress as recorded (none made when missing or unreadable).
+    public func finalImages() -> FinalImages {
+        guard let data = FileManager.default.contents(atPath: finalImagesPath),
+            let f = try? JSONDecoder().decode(FinalImages.self, from: data), f.made >= 0, f.nextIndex >= 0, f.epoch >= 0
+        else { return FinalImages() }
+        return f
+    }
+
+    public func write(_ f: FinalImages) throws {
+        try FileOps.replaceAtomically(try JSONEncoder().encode(f), at: finalImagesPath)
+    }
 }

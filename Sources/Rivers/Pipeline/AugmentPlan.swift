@@ -6,6 +6,13 @@ import Foundation
 /// Category 1 is labels 1-3, category 2 labels 4-6 (PIPELINE.md).
 public func category(ofLabel label: Int) -> Int { label <= 3 ? 1 : 2 }
 
+extension AugmentPlan {
+    /// The models the plan uses, by label (labels that get no generated image need none).
+    public var models: [Int: String] {
+        Dictionary(uniqueKeysWithValues: labels.compactMap { l in l.model.map { (l.label, $0) } })
+    }
+}
+
 /// The labels of category 1 or 2.
 public func labels(ofCategory category: Int) -> ClosedRange<Int> { category == 1 ? 1...3 : 4...6 }
 
@@ -144,17 +151,30 @@ public enum Augment {
         }
         var items: [AugmentItem] = []
         var index = 0, nextSource = 0
+        // An original whose name is a generated image's (copied from another run's output) keeps
+        // its identity: no item takes the same site, index and kind, so the original is never
+        // counted as a generated item.
+        let taken = Set(originals.compactMap { GeneratedNames.identity(of: ($0 as NSString).lastPathComponent) })
+        func free(site: String, kind: String) -> Int {
+            while taken.contains(GeneratedNames.Identity(site: site, index: index, kind: kind, label: label)) {
+                index += 1
+            }
+            return index
+        }
         for (strength, count) in zip(options.strengths, parts) {
             for _ in 0..<count {
                 if strength < 1 && !sites.isEmpty {
                     let source = sources[nextSource]
                     nextSource += 1
+                    let site = Balance.siteID((source as NSString).lastPathComponent)
                     items.append(
                         AugmentItem(
-                            label: label, index: index, strength: strength, source: source,
-                            site: Balance.siteID((source as NSString).lastPathComponent)))
+                            label: label, index: free(site: site, kind: "VAR"), strength: strength, source: source,
+                            site: site))
                 } else {
-                    items.append(AugmentItem(label: label, index: index, strength: 1, source: nil, site: "S0"))
+                    items.append(
+                        AugmentItem(
+                            label: label, index: free(site: "S0", kind: "AUG"), strength: 1, source: nil, site: "S0"))
                 }
                 index += 1
             }

@@ -58,6 +58,68 @@ public enum AugmentRun {
             input: inDir, "--in_dir", mutual: true)
     }
 
+    /// What shaped an augmented folder: the plan's settings and the model of each label. A rerun
+    /// with others would add items of another plan, and the categories would drift apart.
+    public struct Record: Codable, Equatable, Sendable {
+        public var seed: UInt64
+        public var strengths: [Double], probs: [Double]
+        public var steps: Int, eta: Double, checkpoint: String
+        /// Label -> the run directory (as given, made absolute) that generates it.
+        public var models: [String: String]
+
+        public init(_ settings: AugmentConfig, models: [Int: String]) {
+            seed = settings.seed; strengths = settings.strengths; probs = settings.probs
+            steps = settings.generation.steps; eta = settings.generation.eta;
+            checkpoint = settings.generation.checkpoint
+            self.models = Dictionary(
+                uniqueKeysWithValues: models.map { (String($0.key), FileOps.canonicalPath($0.value)) })
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case seed, strengths = "strength", probs, steps = "generate_diffusion_steps", eta, checkpoint, models
+        }
+    }
+
+    static func recordPath(_ outDir: String) -> String { (outDir as NSString).appendingPathComponent(".augment.json") }
+
+    /// Refuses to add to a folder augmented with another plan (naming the recorded values);
+    /// with `write`, records this one when none is recorded.
+    public static func checkRecord(_ settings: AugmentConfig, models: [Int: String], outDir: String, write: Bool) throws
+    {
+        try PlanRecord.check(Record(settings, models: models), at: recordPath(outDir), output: outDir, write: write) {
+            theirs, mine in
+            var d: [String] = []
+            if theirs.seed != mine.seed { d.append("--seed \(theirs.seed)") }
+            if theirs.strengths != mine.strengths {
+                d.append("--strength " + theirs.strengths.map(formatNumber).joined(separator: " "))
+            }
+            if theirs.probs != mine.probs {
+                d.append("--probs " + theirs.probs.map(formatNumber).joined(separator: " "))
+            }
+            if theirs.steps != mine.steps { d.append("--generate_diffusion_steps \(theirs.steps)") }
+            if theirs.eta != mine.eta { d.append("--eta \(formatNumber(theirs.eta))") }
+            if theirs.checkpoint != mine.checkpoint { d.append("--checkpoint \(theirs.checkpoint)") }
+            for label in Set(theirs.models.keys).union(mine.models.keys).sorted()
+            where theirs.models[label] != mine.models[label] {
+                d.append("label \(label)'s model \(theirs.models[label] ?? "none")")
+            }
+            return d
+        }
+    }
+
+    /// Loads every model the plan needs (checking its weights) before any file is written.
+    public static func checkModels(_ plan: AugmentPlan, checkpoint: String) throws {
+        for label in plan.labels where !label.items.isEmpty {
+            guard let run = label.model else { continue }
+            let model = try TrainedModel(run: run, checkpoint: checkpoint)
+            guard model.record.label == label.label else {
+                throw RiversError.file(
+                    path: model.directory.configPath,
+                    reason: "was trained on label \(model.record.label), not \(label.label)")
+            }
+        }
+    }
+
     /// The label of each run (from its config.json): label -> run path. Two runs of one label,
     /// or a path that is not a run, are errors naming them.
     public static func models(_ runs: [String]) throws -> [Int: String] {
@@ -121,6 +183,7 @@ public enum AugmentRun {
             if shouldStop() { report.interrupted = true; break }
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
             // The identities of the files already there, once: a rerun matches items by set lookup.
+            // (The plan gives no item an original's identity.)
             let existing = Set(
                 ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap(
                     GeneratedNames.identity(of:)))
@@ -170,9 +233,11 @@ public enum AugmentRun {
                         made = Array(
                             zip(
                                 items,
-                                Generation.images(
-                                    indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
-                                    sampler: sampler, seed: generation.seed, stream: stream)))
+                                try model.generating {
+                                    try Generation.images(
+                                        indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
+                                        sampler: sampler, seed: generation.seed, stream: stream, shouldStop: shouldStop)
+                                }))
                     } else {
                         var usable: [(AugmentItem, Image)] = []
                         for item in items {
@@ -192,10 +257,12 @@ public enum AugmentRun {
                                 progress?.advance()
                             }
                         }
-                        let images = Generation.variations(
-                            of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
-                            predictor: predictor, normalizer: model.normalizer, sampler: sampler, seed: generation.seed,
-                            stream: stream)
+                        let images = try model.generating {
+                            try Generation.variations(
+                                of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
+                                predictor: predictor, normalizer: model.normalizer, sampler: sampler,
+                                seed: generation.seed, stream: stream, shouldStop: shouldStop)
+                        }
                         made = Array(zip(usable.map(\.0), images))
                     }
                     for (item, image) in made {

@@ -128,28 +128,17 @@ extension Balance {
     /// Refuses to add to an output made with another ladder or seed (the two would mix and the
     /// counts would be wrong); with `write`, records this run's ladder when none is recorded.
     public static func checkLadder(_ options: BalanceJob, write: Bool) throws {
-        let path = ladderRecordPath(options.outDir)
-        let mine = LadderRecord(options)
-        if let data = FileManager.default.contents(atPath: path) {
-            guard let theirs = try? JSONDecoder().decode(LadderRecord.self, from: data) else {
-                throw RiversError.file(
-                    path: path, reason: "is not a ladder record; remove it if the folder holds nothing of value")
-            }
-            if theirs != mine {
-                var differences: [String] = []
-                if theirs.theta != mine.theta { differences.append("--theta \(formatNumber(theirs.theta))") }
-                if theirs.fact != mine.fact { differences.append("--fact \(formatNumber(theirs.fact))") }
-                if theirs.multiplier != mine.multiplier { differences.append("--multiplier \(theirs.multiplier)") }
-                if theirs.seed != mine.seed { differences.append("--seed \(theirs.seed)") }
-                throw RiversError.usage(
-                    "\((options.outDir as NSString).appendingPathComponent("diffusion_data")) was made with \(differences.joined(separator: " ")); run again with those values to complete it, or choose another --out_dir"
-                )
-            }
-            return
+        try PlanRecord.check(
+            LadderRecord(options), at: ladderRecordPath(options.outDir),
+            output: (options.outDir as NSString).appendingPathComponent("diffusion_data"), write: write
+        ) { theirs, mine in
+            var differences: [String] = []
+            if theirs.theta != mine.theta { differences.append("--theta \(formatNumber(theirs.theta))") }
+            if theirs.fact != mine.fact { differences.append("--fact \(formatNumber(theirs.fact))") }
+            if theirs.multiplier != mine.multiplier { differences.append("--multiplier \(theirs.multiplier)") }
+            if theirs.seed != mine.seed { differences.append("--seed \(theirs.seed)") }
+            return differences
         }
-        guard write else { return }
-        try FileOps.makeDirectory(FileOps.parent(path))
-        try FileOps.replaceAtomically(try JSONEncoder().encode(mine), at: path)
     }
 
     /// The plan for every label of a scan.

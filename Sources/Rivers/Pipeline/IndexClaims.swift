@@ -45,6 +45,14 @@ public final class IndexClaims {
         }
     }
 
+    /// Removes every claim in `dir` whose process no longer runs (a killed writer's).
+    public static func removeStale(in dir: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".claim_L") {
+            let path = (dir as NSString).appendingPathComponent(name)
+            if isStale(path) { unlink(path) }
+        }
+    }
+
     /// A claim whose process (the pid it holds) no longer runs.
     static func isStale(_ path: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: path),

@@ -64,47 +64,54 @@ public enum InferenceRun {
         if comm.isRoot {
             try FileOps.makeDirectory(outDir)
             FileOps.removeStaleTemporaries(in: outDir)
+            IndexClaims.removeStale(in: outDir)
         }
         let predictor = try model.predictor(batch: plan.batch)
-        var started = Date()
-        let claims =
-            comm.isRoot
-            ? try IndexClaims(dir: outDir, label: plan.label, count: count) {
-                GeneratedNames.pure(label: plan.label, index: $0, date: started)
-            } : nil
-        defer { claims?.releaseAll() }
-        let shared = try JSONDecoder().decode(
-            [Double].self,
-            from: comm.broadcast(
-                try JSONEncoder().encode([started.timeIntervalSince1970] + (claims?.indices ?? []).map(Double.init)),
-                root: 0))
-        started = Date(timeIntervalSince1970: shared[0])
-        let indices = shared.dropFirst().map { Int($0) }
+        // Rank 0 dates the names; every rank uses its date.
+        let started = Date(
+            timeIntervalSince1970: try JSONDecoder().decode(
+                Double.self, from: comm.broadcast(try JSONEncoder().encode(Date().timeIntervalSince1970), root: 0)))
         let name = { (n: Int) in GeneratedNames.pure(label: plan.label, index: n, date: started) }
         var report = InferenceReport()
-        var done = 0, stepsDone = 0
-        for start in comm.share(of: (count + plan.batch - 1) / plan.batch).map({ $0 * plan.batch })
-        where !events.shouldStop() {
-            let n = min(plan.batch, count - start)
-            let batchIndices = Array(indices[start..<(start + n)])
-            let images = Generation.images(
-                indices: batchIndices, predictor: predictor, normalizer: model.normalizer,
-                sampler: plan.sampler, seed: plan.seed, stream: "infer"
-            ) { _ in
-                stepsDone += 1
-                let rate =
-                    Double(done) + Double(stepsDone % steps == 0 ? steps : stepsDone % steps) / Double(steps)
-                    * Double(n)
-                events.step(rate / max(Date().timeIntervalSince(started), 1e-9))
+        var made = 0, done = 0, stepsDone = 0
+        var stopped = false
+        // Round by round, one batch per rank: rank 0 claims the round's indices (claims are taken
+        // as images are made, so a killed run leaves at most one round of them), batch j of the
+        // round goes to rank j, and each image is the one a single process makes (image n draws
+        // from (seed, n)). Whether to go on is decided by all ranks together.
+        while made < count && !stopped {
+            let roundCount = min(plan.batch * comm.size, count - made)
+            let claims =
+                comm.isRoot
+                ? try IndexClaims(dir: outDir, label: plan.label, count: roundCount) { name($0) } : nil
+            defer { claims?.releaseAll() }
+            let indices = try JSONDecoder().decode(
+                [Int].self, from: comm.broadcast(try JSONEncoder().encode(claims?.indices ?? []), root: 0))
+            let mine = Array(indices.dropFirst(comm.rank * plan.batch).prefix(plan.batch))
+            if !mine.isEmpty {
+                let images = try model.generating {
+                    try Generation.images(
+                        indices: mine, predictor: predictor, normalizer: model.normalizer, sampler: plan.sampler,
+                        seed: plan.seed, stream: "infer",
+                        onStep: { _ in
+                            stepsDone += 1
+                            let rate =
+                                Double(done) + Double(stepsDone % steps == 0 ? steps : stepsDone % steps)
+                                / Double(steps) * Double(mine.count)
+                            events.step(rate / max(Date().timeIntervalSince(started), 1e-9))
+                        }, shouldStop: events.shouldStop)
+                }
+                for (k, image) in zip(mine, images) {
+                    let (path, _) = try GeneratedNames.writeAtNextFreeIndex(image, in: outDir, from: k, name: name)
+                    claims?.release(k)
+                    report.written.append((path, image))
+                }
+                done += images.count
             }
-            for (k, image) in zip(batchIndices, images) {
-                let (path, _) = try GeneratedNames.writeAtNextFreeIndex(image, in: outDir, from: k, name: name)
-                claims?.release(k)
-                report.written.append((path, image))
-            }
-            done += n
+            made += roundCount
+            comm.barrier()  // the round's images are written before its claims go
+            stopped = comm.allGather(Data([events.shouldStop() ? 1 : 0])).contains { $0.first == 1 }
         }
-        report.interrupted = events.shouldStop()
         if comm.size > 1 {
             // Rank 0 reports on every rank's images: their paths come over, the pixels from the files.
             let paths = try comm.allGather(JSONEncoder().encode(report.written.map(\.path))).flatMap {
@@ -117,8 +124,13 @@ public enum InferenceRun {
                     GeneratedNames.index(of: $1.path) ?? Int.max, $1.path
                 )
             }
-            if !comm.isRoot { return report }
+            if !comm.isRoot {
+                report.interrupted = stopped
+                return report
+            }
         }
+        // Interrupted when some image was not made: status 0 when nothing was left to do.
+        report.interrupted = report.written.count < count
         report.seconds = Date().timeIntervalSince(started)
         guard let first = report.written.first, let last = report.written.last else { return report }
         let tag = "\(GeneratedNames.indexTag(of: first.path))-\(GeneratedNames.indexTag(of: last.path))"

@@ -10,6 +10,8 @@ public struct ResumePlan: Sendable {
     public var notes: [String]
     /// Why nothing is left to train, when the run is complete.
     public var complete: String?
+    /// Final images the run has not made yet (a resume makes them after training).
+    public var finalImagesMissing = 0
 
     /// Settings that a resumed run may change: the epoch total and what is generated.
     public static let resumableSettings: Set<String> = [
@@ -55,7 +57,11 @@ public struct ResumePlan: Sendable {
             )
         }
         let saved = try TrainingRun.savedProgress(directory)
-        if saved.epoch >= record.train.numEpochs || (saved.stoppedEarly && record.train.earlyStopping) {
+        let made = directory.finalImages(epoch: saved.epoch).made
+        finalImagesMissing = max(record.train.imagesToGenerate - made, 0)
+        if saved.epoch >= record.train.numEpochs || (saved.stoppedEarly && record.train.earlyStopping),
+            finalImagesMissing == 0
+        {
             complete =
                 saved.stoppedEarly && saved.epoch < record.train.numEpochs
                 ? "stopped early after epoch \(saved.epoch) (pass --early_stopping false to train on)"

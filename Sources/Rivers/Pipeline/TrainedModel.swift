@@ -38,6 +38,16 @@ public final class TrainedModel {
         epoch = loaded.state.epoch
     }
 
+    /// Runs `body`, a generation with this model; an output that is not finite becomes an error
+    /// naming the checkpoint (its weights cannot generate).
+    public func generating<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch RiversError.diverged(let why) {
+            throw RiversError.file(path: checkpointPath, reason: "its weights do not generate: \(why)")
+        }
+    }
+
     public var height: Int { record.train.height }
     public var width: Int { record.train.width }
 

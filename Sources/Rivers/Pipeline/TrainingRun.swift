@@ -208,6 +208,13 @@ public final class TrainingRun {
         defer { releaseLock() }
         let B = config.batchSize, share = trainer.batch, root = comm.isRoot
         var lastSave = Date()
+        // A sample grid of the checkpoint's epoch that a kill kept from being drawn.
+        if root && progress.epoch > 0 && progress.epochStep == 0 && config.generateOnEpoch > 0
+            && progress.epoch % config.generateOnEpoch == 0 && config.imagesToGenerate > 0
+            && !FileManager.default.fileExists(atPath: sampleGridPath)
+        {
+            try writeSampleGrid(events)
+        }
         while progress.epoch < config.numEpochs && !progress.stoppedEarly {
             let epoch = progress.epoch, steps = stepsPerEpoch
             let order = TrainingImages.epochOrder(split.train, epoch: epoch, seed: config.seed)
@@ -312,8 +319,8 @@ public final class TrainingRun {
     /// A generator of images from the EMA weights: `count` images from `first` of `stream`, in
     /// batches that keep inference memory bounded (`TrainingPlan.generationBatch`). Image k
     /// draws its noise from (seed, stream, k): every sample grid of a run starts from the same noise.
-    func generator(onStep: @escaping () -> Void) throws -> (
-        batch: Int, generate: (_ count: Int, _ first: Int, _ stream: String) -> [Image]
+    func generator(onStep: @escaping () -> Void, shouldStop: @escaping () -> Bool = { false }) throws -> (
+        batch: Int, generate: (_ count: Int, _ first: Int, _ stream: String) throws -> [Image]
     ) {
         let predictor = try NetworkPredictor(
             net: trainer.net, weights: trainer.slab.ema.pointer,
@@ -323,10 +330,14 @@ public final class TrainingRun {
         return (
             predictor.batch,
             { count, first, stream in
-                Generation.images(
-                    indices: Array(first..<(first + count)), predictor: predictor, normalizer: self.trainer.normalizer,
-                    sampler: sampler, seed: self.config.seed, stream: stream
-                ) { _ in onStep() }
+                do {
+                    return try Generation.images(
+                        indices: Array(first..<(first + count)), predictor: predictor,
+                        normalizer: self.trainer.normalizer, sampler: sampler, seed: self.config.seed, stream: stream,
+                        onStep: { _ in onStep() }, shouldStop: shouldStop)
+                } catch RiversError.diverged(let why) {
+                    throw RiversError.diverged("the EMA weights do not generate: \(why)")
+                }
             }
         )
     }
@@ -334,11 +345,16 @@ public final class TrainingRun {
     /// `samples/epoch_NNNN.png`: the configured number of images from the same noise each time.
     func writeSampleGrid(_ events: TrainingEvents) throws {
         let images = try generator(onStep: events.generationStep).generate(config.imagesToGenerate, 0, "samples")
+        guard images.count == config.imagesToGenerate else { return }
         guard let grid = Image.grid(images, columns: config.width >= 2 * config.height ? 1 : 4) else { return }
         try FileOps.makeDirectory(directory.samplesDir)
-        let path = (directory.samplesDir as NSString).appendingPathComponent(
-            String(format: "epoch_%04d.png", progress.epoch))
+        let path = sampleGridPath
         try FileOps.replaceAtomically(try ImageFile.encode(grid, path: path), at: path)
+    }
+
+    /// The sample grid of the current epoch.
+    var sampleGridPath: String {
+        (directory.samplesDir as NSString).appendingPathComponent(String(format: "epoch_%04d.png", progress.epoch))
     }
 
     /// The final images into `generated_images/`, batch by batch, named as `rivers infer` names
@@ -348,22 +364,26 @@ public final class TrainingRun {
         -> [String]
     {
         let count = config.imagesToGenerate
-        guard count > 0 else { return [] }
-        let generator = try generator(onStep: events.generationStep)
+        var progress = directory.finalImages(epoch: self.progress.epoch)
+        guard count > progress.made else { return [] }
+        let generator = try generator(onStep: events.generationStep, shouldStop: events.shouldStop)
         try FileOps.makeDirectory(directory.generatedDir)
         var written: [String] = []
-        var index = 0, first = 0
-        while first < count && !events.shouldStop() {
-            let images = generator.generate(min(generator.batch, count - first), first, "generation")
+        // Image k of the generation stream, from the first one not yet made: a resumed run makes
+        // the images an uninterrupted one would have made.
+        while progress.made < count && !events.shouldStop() {
+            let images = try generator.generate(
+                min(generator.batch, count - progress.made), progress.made, "generation")
             for image in images {
                 let path: String
-                (path, index) = try GeneratedNames.writeAtNextFreeIndex(image, in: directory.generatedDir, from: index)
-                {
-                    GeneratedNames.pure(label: self.record.label, index: $0, date: date)
-                }
+                (path, progress.nextIndex) = try GeneratedNames.writeAtNextFreeIndex(
+                    image, in: directory.generatedDir, from: progress.nextIndex
+                ) { GeneratedNames.pure(label: self.record.label, index: $0, date: date) }
+                progress.made += 1
+                try directory.write(progress)
                 written.append(path)
             }
-            first += images.count
+            if images.isEmpty { break }
         }
         return written
     }

@@ -55,6 +55,10 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     for skipped in scan.ignored { warn("\(skipped)") }
     let models = try AugmentRun.models(inputs.weightPaths)
     let plan = try Augment.plan(images: scan.images, models: models, options: settings)
+    // Before any work, and under --dry_run too: the models' weights, and a folder augmented with
+    // another plan.
+    try AugmentRun.checkModels(plan, checkpoint: settings.generation.checkpoint)
+    try AugmentRun.checkRecord(settings, models: plan.models, outDir: outDir, write: !options.dryRun)
     if options.dryRun { print(augmentTable(plan)) }
     for label in plan.labels where label.model != nil {
         print("label \(label.label): \(counted(label.items.count, "image")) from \(label.model!)")
@@ -90,7 +94,7 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     for f in report.failures { print("  failed: \(f)") }
     if report.interrupted {
         print("interrupted: every file written is complete; run the same command again to generate the rest.")
-        return 130
+        return Interrupt.status
     }
     return report.failures.isEmpty ? 0 : 1
 }

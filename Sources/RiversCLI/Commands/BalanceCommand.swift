@@ -61,7 +61,7 @@ func runBalance(_ args: ParsedArguments) throws -> Int32 {
     }
     if report.interrupted {
         print("interrupted: every file written is complete; run the same command again to write the rest.")
-        return 130
+        return Interrupt.status
     }
     return failures.isEmpty ? 0 : 1
 }

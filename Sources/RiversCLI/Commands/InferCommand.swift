@@ -75,7 +75,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     events.trainingImageRead = { reading?.advance() }
     let report = try InferenceRun.execute(
         plan, model: model, memorizationCheck: !inputs.noMemorizationCheck, events: events)
-    if !Job.world.isRoot { return report.interrupted ? 130 : 0 }
+    if !Job.world.isRoot { return report.interrupted ? Interrupt.status : 0 }
     bar.finish()
     reading?.finish()
     let n = report.written.count
@@ -89,7 +89,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         print(
             "interrupted: \(n) of \(plan.count) images were written; run again for more (new files take the next indices)."
         )
-        return 130
+        return Interrupt.status
     }
     return 0
 }

@@ -129,7 +129,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
     try load.images.checkSame(over: comm)
     if Interrupt.requested {
         print("interrupted before training started; nothing was written.")
-        return LabelResult(label: label, outcome: "interrupted", status: 130)
+        return LabelResult(label: label, outcome: "interrupted", status: Interrupt.status)
     }
     let run: TrainingRun
     if let resume {
@@ -159,7 +159,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
         print(
             "resume with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)"
         )
-        result.outcome = "interrupted"; result.status = 130
+        result.outcome = "interrupted"; result.status = Interrupt.status
         return result
     case .stoppedEarly(let epochs):
         print(
@@ -169,22 +169,25 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
     case .finished:
         result.outcome = "finished"
     }
-    if config.imagesToGenerate > 0 && comm.isRoot {
+    let missing = config.imagesToGenerate - run.directory.finalImages(epoch: run.progress.epoch).made
+    if missing > 0 && comm.isRoot {
         let batch = try TrainingPlan.generationBatch(run.trainer.net, config).batch
         let bar = ProgressBar(
-            title: "generating", total: config.generateDiffusionSteps * ((config.imagesToGenerate + batch - 1) / batch),
+            title: "generating", total: config.generateDiffusionSteps * ((missing + batch - 1) / batch),
             unit: "step", enabled: !quiet)
         var events = TrainingEvents()
         events.generationStep = { bar.advance() }
         events.shouldStop = { Interrupt.requested }
         let written = try run.writeGeneratedImages(events)
         bar.finish()
-        print("\(written.count) images generated with the EMA weights into \(run.directory.generatedDir)")
-        if written.count < config.imagesToGenerate {
+        print("\(counted(written.count, "image")) generated with the EMA weights into \(run.directory.generatedDir)")
+        let made = run.directory.finalImages(epoch: run.progress.epoch).made
+        if made < config.imagesToGenerate {
+            print("interrupted: training is complete; \(made) of \(config.imagesToGenerate) images were generated.")
             print(
-                "interrupted: training is complete; \(written.count) of \(config.imagesToGenerate) images were generated."
+                "finish with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)"
             )
-            result.outcome = "interrupted"; result.status = 130
+            result.outcome = "interrupted"; result.status = Interrupt.status
             return result
         }
     }

@@ -136,22 +136,23 @@ final class SamplerTests: XCTestCase {
         let normalizer = Normalizer(mean: [0.4, 0.5, 0.6], variance: [0.04, 0.05, 0.06])
         for eta in [0.0, 1.0] {
             let sampler = DDIMSampler(steps: 4, eta: eta)
-            let batched = Generation.images(
+            let batched = try Generation.images(
                 indices: [0, 1, 2],
                 predictor: try NetworkPredictor(net: net, weights: weights.pointer, batch: 3, height: 8, width: 16),
                 normalizer: normalizer, sampler: sampler, seed: 11)
             let single = try NetworkPredictor(net: net, weights: weights.pointer, batch: 1, height: 8, width: 16)
-            let oneByOne = (0..<3).flatMap {
-                Generation.images(indices: [$0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 11)
+            let oneByOne = try (0..<3).flatMap {
+                try Generation.images(
+                    indices: [$0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 11)
             }
             XCTAssertEqual(batched, oneByOne, "eta \(eta)")
-            let again = Generation.images(
+            let again = try Generation.images(
                 indices: [0, 1, 2],
                 predictor: try NetworkPredictor(net: net, weights: weights.pointer, batch: 3, height: 8, width: 16),
                 normalizer: normalizer, sampler: sampler, seed: 11)
             XCTAssertEqual(batched, again, "eta \(eta): same seed, same images")
             XCTAssertNotEqual(batched[0], batched[1], "independent noise per image")
-            let other = Generation.images(
+            let other = try Generation.images(
                 indices: [0], predictor: single, normalizer: normalizer, sampler: sampler, seed: 12)
             XCTAssertNotEqual(other[0], batched[0], "another seed, another image")
         }

@@ -97,16 +97,15 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(
             written.map { ($0 as NSString).lastPathComponent },
             ["S0_D010170_010170_0_0_DM_AUG_L2.JPG", "S0_D010170_010170_0_1_DM_AUG_L2.JPG"])
-        // A second generation adds files with the next free indices; nothing is overwritten.
-        let again = try run.writeGeneratedImages(date: Date(timeIntervalSince1970: 0))
-        XCTAssertEqual(
-            again.map { ($0 as NSString).lastPathComponent },
-            ["S0_D010170_010170_0_2_DM_AUG_L2.JPG", "S0_D010170_010170_0_3_DM_AUG_L2.JPG"])
+        // The final generation is made once per epoch: a second call (a rerun) has nothing left.
+        XCTAssertEqual(try run.writeGeneratedImages(date: Date(timeIntervalSince1970: 0)), [])
+        XCTAssertEqual(run.directory.finalImages(), RunDirectory.FinalImages(epoch: 2, made: 2, nextIndex: 2))
         let dir = run.directory
         XCTAssertEqual(
             listing(dir.path).filter { !$0.contains("/") }.sorted(),
             [
-                ".lock", "best.safetensors", "config.json", "generated_images", "last.safetensors", "log.csv",
+                ".lock", "best.safetensors", "config.json", "final_images.json", "generated_images", "last.safetensors",
+                "log.csv",
                 "loss.svg", "samples",
             ])
         XCTAssertEqual(listing(dir.samplesDir), ["epoch_0002.png"])
