@@ -98,6 +98,10 @@ public final class TrainingRun {
 
     /// The images a configuration can train on: at least one batch after the validation split.
     public static func checkData(_ data: TrainingImages, _ config: TrainConfig, inDir: String) throws {
+        // No batch size helps a folder of which no image decoded.
+        if data.count == 0 {
+            throw RiversError.file(path: inDir, reason: "no image could be decoded (each was reported above)")
+        }
         let held = Int(config.validationSplit * Double(data.count))
         if data.count - held < config.batchSize {
             let detail =

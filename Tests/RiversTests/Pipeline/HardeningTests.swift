@@ -227,4 +227,11 @@ final class HardeningTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("label 2's model"), "\($0)")
         }
     }
+
+    func testAFolderOfWhichNoImageDecodedSaysSoInsteadOfAskingForASmallerBatch() {
+        let none = TrainingImages.load([], height: 8, width: 16).images
+        XCTAssertThrowsError(try TrainingRun.checkData(none, tinyTrainConfig(), inDir: "bad")) {
+            XCTAssertEqual("\($0)", "bad: no image could be decoded (each was reported above)")
+        }
+    }
 }
