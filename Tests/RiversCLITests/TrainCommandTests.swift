@@ -129,6 +129,10 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(few.status, 1)
         XCTAssertTrue(few.err.contains("fewer than one batch of 2"), few.err)
         XCTAssertEqual(runs(root + "/models"), [], "no run directory")
+        // The dry run fails as the run would, with the same error.
+        let dry = try runRivers(["train", "--in_dir", root + "/L2", "--out_dir", root + "/models", "--dry_run"] + tiny)
+        XCTAssertEqual(dry.status, 1)
+        XCTAssertTrue(dry.err.contains("fewer than one batch of 2"), dry.err)
         try writeTrainingImages(root + "/L4", count: 2)
         writeFile(root + "/L4/S1_bad.jpg", Data("not a jpeg".utf8))
         let corrupt = try runRivers(

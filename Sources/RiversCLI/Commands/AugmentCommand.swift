@@ -30,7 +30,8 @@ let augmentCommand = Command(
     options: AugmentInputs.options(required: ["in_dir"]) + commonOptions(["config"]) + AugmentConfig.options()
         + commonOptions(
             ["threads", "dry_run", "quiet"],
-            dryRun: "print the plan (per category, label and site) and the models; write nothing"),
+            dryRun:
+                "print the plan (per category, label and site) and the models; write nothing; fails as the run would"),
     rankAware: true,
     run: runAugment
 )

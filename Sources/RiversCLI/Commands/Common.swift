@@ -14,7 +14,10 @@ struct CommonOptions: SettingGroup {
     static let settings: [Setting<CommonOptions>] = [
         Setting("threads", "worker threads", \.threads, range: .within(1...256)),
         Setting("quiet", "no progress bars", \.quiet, flag: true),
-        Setting("dry_run", "print the plan and write nothing", \.dryRun, flag: true),
+        Setting(
+            "dry_run", "print the plan and write nothing; fails as the run would when the run would be refused",
+            \.dryRun,
+            flag: true),
         Setting(
             "config", "a JSON file of settings laid over the built-in defaults (sections as config.default.json)",
             \.config,

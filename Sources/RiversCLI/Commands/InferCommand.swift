@@ -34,7 +34,7 @@ let inferCommand = Command(
         + InferInputs.options(["out_dir", "no_memorization_check"])
         + commonOptions(
             ["threads", "dry_run", "quiet"],
-            dryRun: "print what would be generated and the memory it takes; write nothing"),
+            dryRun: "print what would be generated and the memory it takes; write nothing; fails as the run would"),
     rankAware: true,
     run: runInfer
 )

@@ -31,7 +31,9 @@ let sharedTrainOptions: [Option] =
     commonOptions(["config"]) + TrainConfig.options() + TrainInputs.options(["gpu_index"])
     + commonOptions(
         ["threads", "dry_run", "quiet"],
-        dryRun: "print the configuration, parameters, GFLOP, memory and the time of one measured step; write nothing")
+        dryRun:
+            "print the configuration, parameters, GFLOP, memory and the time of one measured step; write nothing; fails as the run would"
+    )
 
 let trainCommand = Command(
     name: "train",
@@ -116,6 +118,17 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
     let plan = try TrainingPlan(config: config, label: label, inDir: inDir, images: scan.images.count)
     if options.dryRun {
         printDryRun(plan, resume: resume?.directory)
+        // A run that would be refused: the dry run fails with the same error.
+        if plan.stepsPerEpoch == 0 {
+            throw RiversError.file(
+                path: inDir,
+                reason:
+                    "has \(plan.images - plan.validationImages) training images, fewer than one batch of \(config.batchSize); lower --batch_size"
+            )
+        }
+        if let refusal = plan.memoryRefusal(available: ResourceUsage.availableBytes()) {
+            throw RiversError.usage(refusal)
+        }
         return LabelResult(label: label, outcome: "dry run", status: 0)
     }
     if let refusal = plan.memoryRefusal(available: ResourceUsage.availableBytes()) { throw RiversError.usage(refusal) }
