@@ -65,6 +65,81 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/x.html"))
     }
 
+    /// Everything that can be known is checked before anything is written: an overview that cannot
+    /// be made, its missing folder, or the page's own name refuse the command with no file written;
+    /// a hostile log.csv gives a page and a warning naming its lines; a rerun removes the
+    /// temporaries a killed report left.
+    func testReportRefusesUpFrontAndSurvivesBadLogs() throws {
+        let root = try makeTempDir(self)
+        try SampleDataset.write(to: root + "/raw", labels: 1, width: 24, height: 8)
+        let train = try runRivers([
+            "train", "--in_dir", root + "/raw/1", "--out_dir", root + "/models", "--image_size", "8", "24",
+            "--widths", "8", "16", "--block_depth", "1", "--embedding_dims", "8", "--batch_size", "2",
+            "--num_epochs", "2", "--images_to_generate", "2", "--generate_diffusion_steps", "2", "--quiet",
+        ])
+        XCTAssertEqual(train.status, 0, train.err)
+        let run = try XCTUnwrap(try RunSummary.expand([root + "/models"]).first)
+        let d = root + "/D"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        func report(_ extra: [String], model: String = run) throws -> (status: Int32, out: String, err: String) {
+            try runRivers(["report", "--model_dir", model, "--quiet"] + extra)
+        }
+        // 54: a missing folder for the overview; 55: the overview is the page.
+        for (args, status, message) in [
+            (["--out", d + "/d.html", "--overview", d + "/nodir/ov.png"], Int32(1), "\(d)/nodir: does not exist"),
+            (["--out", d + "/g.html", "--overview", d + "/g.html"], 2, "--overview and --out name the same file"),
+            (["--out", d + "/g.html", "--overview", d + "/./g.html"], 2, "--overview and --out name the same file"),
+            (["--out", d + "/g.html", "--overview", d + "/o.html"], 2, "--overview must name a .png or .jpg file"),
+        ] {
+            let r = try report(args)
+            XCTAssertEqual(r.status, status, "\(args): \(r.err)")
+            XCTAssertTrue(r.err.contains(message), r.err)
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, "one line: \(r.err)")
+            XCTAssertEqual(listing(d), [], "\(args): nothing written")
+        }
+        // 53: a run whose training images are gone has no overview: refused before the page is written.
+        let moved = root + "/moved"
+        try FileManager.default.copyItem(atPath: run, toPath: moved)
+        let config = moved + "/config.json"
+        var json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: try XCTUnwrap(FileManager.default.contents(atPath: config)))
+                as? [String: Any])
+        json["in_dir"] = root + "/nowhere"
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: config))
+        let noOverview = try report(["--out", d + "/d.html", "--overview", d + "/ov.png"], model: moved)
+        XCTAssertEqual(noOverview.status, 1, noOverview.err)
+        XCTAssertTrue(noOverview.err.contains("no run has both training images and generated images"), noOverview.err)
+        XCTAssertEqual(listing(d), [])
+        // 38: a killed report's temporary (of a process that has ended) goes; a running one's stays.
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let stale = d + "/.st.html.\(ended.processIdentifier).7.tmp", live = d + "/.st.html.\(getpid()).7.tmp"
+        writeFile(stale, Data("half".utf8))
+        writeFile(live, Data("half".utf8))
+        let rerun = try report(["--out", d + "/st.html", "--overview", d + "/ov.png"])
+        XCTAssertEqual(rerun.status, 0, rerun.err)
+        XCTAssertEqual(listing(d), [".st.html.\(getpid()).7.tmp", "ov.png", "st.html"])
+        // 12, 59: hostile logs: the page is written and names the lines, and so does a warning.
+        let header = "epoch,n_loss,i_loss,seconds,learning_rate\n"
+        for (log, message) in [
+            (
+                header + "1,nan,inf,0.1,1e-3\n2,-inf,nan,0.1,1e-3\n3,1e308,1e308,1e308,1\n",
+                "3 line(s) left out: line 2 "
+            ),
+            (header + "9223372036854775807,0.5,0.5,0.1,1e-3\n-5,0.4,0.4,0.1,1e-3\n", "2 line(s) left out: line 2 "),
+            ("epoch,n_loss\n1,abc\n", "unreadable: line 1 is not a training log header"),
+        ] {
+            writeFile(moved + "/log.csv", Data(log.utf8))
+            let r = try report(["--out", d + "/x.html", "--label_measure"], model: moved)
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertTrue(r.err.contains("warning: \(moved)/log.csv: \(message)"), r.err)
+            let html = try String(contentsOfFile: d + "/x.html", encoding: .utf8)
+            XCTAssertTrue(html.contains(escapeHTML("\(moved)/log.csv: \(message)")), message)
+        }
+    }
+
     /// The whole demo on its quick configuration: every step's output exists, the report lists
     /// every label, and a second demo into the same folder is refused without touching it.
     func testQuickDemoEndToEnd() throws {

@@ -150,33 +150,186 @@ public struct RunDirectory: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The rows of `log.csv` (none when it does not exist yet).
+    /// One row of `log.csv` that was left out, or a header that is not a log's: the line
+    /// (1-based; 0 for the file as a whole) and why.
+    public struct LogProblem: Equatable, Sendable, CustomStringConvertible {
+        public let line: Int
+        public let reason: String
+        public init(line: Int, reason: String) { self.line = line; self.reason = reason }
+        public var description: String { line == 0 ? reason : "line \(line) \(reason)" }
+    }
+
+    /// What `log.csv` holds: the rows that can be used and what was left out.
+    public struct LogContents: Sendable {
+        /// The good rows, epochs increasing.
+        public var rows: [EpochLog] = []
+        /// The lines left out, in file order; when `readable` is false, why nothing could be used.
+        public var problems: [LogProblem] = []
+        /// False when the file exists but cannot be used at all (unreadable, or line 1 is not a
+        /// log header): `rows` is empty and `problems` says why.
+        public var readable = true
+        public init() {}
+
+        /// One line naming `path` and the problems (nil without any): at most `shown` lines cited,
+        /// then how many more.
+        public func summary(_ path: String, shown: Int = 5) -> String? {
+            guard !problems.isEmpty else { return nil }
+            if !readable { return "\(path): unreadable: \(problems[0])" }
+            // Five reasons fit one readable line; a log of many bad rows is summarized by the count.
+            let cited = problems.prefix(shown).map(\.description).joined(separator: "; ")
+            let more = problems.count > shown ? "; and \(problems.count - shown) more line(s)" : ""
+            return "\(path): \(problems.count) line(s) left out: \(cited)\(more)"
+        }
+    }
+
+    /// Epochs are 1 ... this. Ten times num_epochs' largest value (1,000,000), so a log written
+    /// under a later, larger bound still reads; small enough that sums and differences of
+    /// epochs never overflow an Int, and a loss plot's x positions stay exact in a Double.
+    public static let maxLoggedEpoch = 10_000_000
+    /// Losses are 0 ... this: they are means of Float32 values, and a run stops on a non-finite
+    /// loss, so a larger value cannot come from training.
+    public static let maxLoggedLoss = Double(Float.greatestFiniteMagnitude)
+    /// An epoch's seconds are 0 ... this (about 31 years): no epoch takes longer, and the sum of
+    /// a log's seconds stays far inside what the report's clock shows.
+    public static let maxLoggedSeconds = 1e9
+
+    /// The rows of `log.csv` (none when it does not exist yet), or an error naming the first
+    /// line that is not a good row: for callers that need the whole log. The report and a resume
+    /// use `readLogContents()`, which keeps the good rows.
     public func readLog() throws -> [EpochLog] {
-        guard let data = FileManager.default.contents(atPath: logPath) else { return [] }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard let header = lines.first else { return [] }
-        let columns = header.split(separator: ",").map(String.init)
+        let contents = readLogContents()
+        if let problem = contents.problems.first { throw RiversError.file(path: logPath, reason: problem.description) }
+        return contents.rows
+    }
+
+    /// The good rows of `log.csv` and the lines left out, never an error: a row is left out when
+    /// a cell is missing or not a number, a loss is not finite or out of range (0 to
+    /// `maxLoggedLoss`), seconds are outside 0 to `maxLoggedSeconds`, the learning rate is not
+    /// finite or negative, or its epoch is not a whole number from 1 to `maxLoggedEpoch` greater
+    /// than the previous good row's. Blank lines are skipped. A missing file is an empty log.
+    public func readLogContents() -> LogContents {
+        var out = LogContents()
+        guard let data = FileManager.default.contents(atPath: logPath) else {
+            if FileManager.default.fileExists(atPath: logPath) {
+                out.readable = false
+                out.problems = [
+                    LogProblem(
+                        line: 0, reason: FileOps.isDirectory(logPath) ? "is a folder, not a log" : "cannot be read")
+                ]
+            }
+            return out
+        }
+        // Lines split at each "\n" byte (a "\r" before it is dropped), numbered from 1 including
+        // blank ones as an editor shows them; each decoded alone, so bad bytes stay in their line.
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+            String(decoding: $0.last == UInt8(ascii: "\r") ? $0.dropLast() : $0, as: UTF8.self)
+        }
+        guard let header = lines.first, !(lines.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            return out
+        }
+        let columns = header.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         func column(_ name: String) -> Int? { columns.firstIndex(of: name) }
-        guard let e = column("epoch"), let n = column("n_loss"), let i = column("i_loss"), let s = column("seconds"),
-            let lr = column("learning_rate")
-        else {
-            throw RiversError.file(path: logPath, reason: "not a training log (header '\(header)')")
+        let required = ["epoch", "n_loss", "i_loss", "seconds", "learning_rate"]
+        let missing = required.filter { column($0) == nil }
+        guard missing.isEmpty, Set(columns).count == columns.count else {
+            out.readable = false
+            out.problems = [
+                LogProblem(
+                    line: 1,
+                    reason: missing.isEmpty
+                        ? "is not a training log header: a column is named twice"
+                        : "is not a training log header (no \(missing.joined(separator: ", ")) column)")
+            ]
+            return out
         }
+        let (e, n, i, s, lr) = (
+            column("epoch")!, column("n_loss")!, column("i_loss")!, column("seconds")!, column("learning_rate")!
+        )
         let vn = column("val_n_loss"), vi = column("val_i_loss")
-        return try lines.dropFirst().enumerated().map { k, line in
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard cells.count == columns.count, let epoch = Int(cells[e]), let nl = Double(cells[n]),
-                let il = Double(cells[i]),
-                let sec = Double(cells[s]), let rate = Double(cells[lr])
-            else {
-                throw RiversError.file(path: logPath, reason: "line \(k + 2) is not a log row: '\(line)'")
+        for (k, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
             }
-            let validation = vn.flatMap { a in
-                vi.flatMap { b in Double(cells[a]).flatMap { x in Double(cells[b]).map { (x, $0) } } }
+            do throws(RowProblem) {
+                let row = try Self.logRow(cells, columns: columns.count, e, n, i, s, lr, vn, vi)
+                if let previous = out.rows.last, row.epoch <= previous.epoch {
+                    throw RowProblem(reason: "has epoch \(row.epoch), not after epoch \(previous.epoch) above it")
+                }
+                out.rows.append(row)
+            } catch {
+                out.problems.append(LogProblem(line: k + 1, reason: error.reason))
             }
-            return EpochLog(
-                epoch: epoch, nLoss: nl, iLoss: il, validation: validation, seconds: sec, learningRate: rate)
         }
+        return out
+    }
+
+    struct RowProblem: Error { let reason: String }
+
+    /// One row from its cells, or why it cannot be used.
+    static func logRow(
+        _ cells: [String], columns: Int, _ e: Int, _ n: Int, _ i: Int, _ s: Int, _ lr: Int, _ vn: Int?, _ vi: Int?
+    ) throws(RowProblem) -> EpochLog {
+        guard cells.count == columns else {
+            throw RowProblem(reason: "has \(cells.count) cells, the header \(columns)")
+        }
+        guard let epoch = Int(cells[e]), (1...maxLoggedEpoch).contains(epoch) else {
+            throw RowProblem(reason: "has epoch '\(excerpt(cells[e]))', not a whole number from 1 to \(maxLoggedEpoch)")
+        }
+        func number(_ index: Int, _ name: String, _ range: ClosedRange<Double>) throws(RowProblem) -> Double {
+            guard let v = Double(cells[index]) else {
+                throw RowProblem(reason: "has \(name) '\(excerpt(cells[index]))', not a number")
+            }
+            guard range.contains(v) else {
+                throw RowProblem(
+                    reason:
+                        "has \(name) \(excerpt(cells[index])), not \(v.isFinite ? "within \(formatRange(range))" : "finite")"
+                )
+            }
+            return v
+        }
+        let nLoss = try number(n, "n_loss", 0...maxLoggedLoss), iLoss = try number(i, "i_loss", 0...maxLoggedLoss)
+        let seconds = try number(s, "seconds", 0...maxLoggedSeconds)
+        // The learning rate is only shown; any finite value that is not negative will do.
+        let rate = try number(lr, "learning_rate", 0...Double.greatestFiniteMagnitude)
+        var validation: (nLoss: Double, iLoss: Double)?
+        // The writer marks a row without validation with "nan" in both cells.
+        if let vn, let vi, !(cells[vn].lowercased() == "nan" && cells[vi].lowercased() == "nan") {
+            validation = (
+                try number(vn, "val_n_loss", 0...maxLoggedLoss), try number(vi, "val_i_loss", 0...maxLoggedLoss)
+            )
+        }
+        return EpochLog(
+            epoch: epoch, nLoss: nLoss, iLoss: iLoss, validation: validation, seconds: seconds, learningRate: rate)
+    }
+
+    /// A cell as a message may quote it: printable ASCII only (others as '?'), at most 24 characters.
+    static func excerpt(_ cell: String) -> String {
+        // 24 characters show any number the log writes ("%.9g" needs at most 15) and keep the line short.
+        let printable = String(
+            cell.unicodeScalars.prefix(25).map { (0x20..<0x7F).contains($0.value) ? Character($0) : "?" })
+        return printable.count > 24 ? String(printable.prefix(23)) + "…" : printable
+    }
+
+    static func formatRange(_ r: ClosedRange<Double>) -> String {
+        "\(String(format: "%g", r.lowerBound)) to \(String(format: "%g", r.upperBound))"
+    }
+
+    /// The log a resume continues: the good rows up to `epoch` (the checkpoint's), with a
+    /// warning line (naming log.csv and the lines) for the rows left out as unusable; later rows
+    /// are what the checkpoint did not reach and are cut without a word. A log.csv that cannot be
+    /// used at all is an error naming it: the resume would replace it with a new log.
+    public func logForResume(through epoch: Int) throws -> (rows: [EpochLog], warning: String?) {
+        let contents = readLogContents()
+        guard contents.readable else {
+            throw RiversError.file(
+                path: logPath,
+                reason:
+                    "\(contents.problems.first?.description ?? "cannot be used"); move it away to resume with a new log"
+            )
+        }
+        return (contents.rows.filter { $0.epoch <= epoch }, contents.summary(logPath))
     }
 
     /// Rewrites `log.csv` and `loss.svg` from `rows`, each atomically.

@@ -169,7 +169,11 @@ public final class TrainingRun {
         let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
         progress.earlyStopping.startEpoch = early.startEpoch
         progress.earlyStopping.patience = early.patience
-        let log = try directory.readLog().filter { $0.epoch <= progress.epoch }
+        // Bad rows are dropped with a warning; an unusable log.csv is an error before anything is written.
+        let (log, logWarning) = try directory.logForResume(through: progress.epoch)
+        if comm.isRoot, let logWarning {
+            FileHandle.standardError.write(Data("warning: \(logWarning); the resumed log drops them\n".utf8))
+        }
         let run = TrainingRun(
             directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log, comm: comm
         )

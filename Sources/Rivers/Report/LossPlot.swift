@@ -3,8 +3,12 @@ import Foundation
 
 public enum LossPlot {
     /// n_loss and i_loss (and their val_ twins when present) against the epoch, on one linear
-    /// axis from 0 to the largest value, with gridlines and a legend.
+    /// axis from 0 to the largest value, with gridlines and a legend. Any rows will do: they are
+    /// drawn in epoch order, rows whose epoch is outside 1 ... `RunDirectory.maxLoggedEpoch` and
+    /// values that are not finite are left out (`readLogContents` reports such rows).
     public static func svg(_ rows: [EpochLog]) -> String {
+        // Within the bound, sums and differences of epochs cannot overflow.
+        let rows = rows.filter { (1...RunDirectory.maxLoggedEpoch).contains($0.epoch) }.sorted { $0.epoch < $1.epoch }
         let (W, H) = (640.0, 360.0), (left, right, top, bottom) = (56.0, 150.0, 20.0, 40.0)
         let series: [(String, String, Bool, (EpochLog) -> Double?)] = [
             ("n_loss", "#1f77b4", false, { $0.nLoss }), ("i_loss", "#d62728", false, { $0.iLoss }),

@@ -163,7 +163,7 @@ public struct ReportPage {
             "block depth \(c.blockDepth)", "batch \(c.batchSize)", "learning rate \(formatNumber(c.learningRate))",
             "\(run.log.last?.epoch ?? 0) of \(c.numEpochs) epochs logged",
         ]
-        if let bestRow { facts.append(String(format: "best n_loss %.4f (epoch %d)", bestRow.nLoss, bestRow.epoch)) }
+        if let bestRow { facts.append(String(format: "best n_loss %.4f", bestRow.nLoss) + " (epoch \(bestRow.epoch))") }
         let totalSeconds = run.log.reduce(0) { $0 + $1.seconds }
         if totalSeconds > 0 { facts.append("training time \(ProgressBar.clock(totalSeconds))") }
         var parts = [
@@ -175,11 +175,21 @@ public struct ReportPage {
             """
         ]
         parts.append("<h3>Loss</h3>")
-        parts.append(
-            run.log.isEmpty
-                ? "<p>No epoch has finished yet (log.csv is empty or missing).</p>"
-                : "<figure>\(LossPlot.svg(run.log))<figcaption>n_loss (noise) and i_loss (image) per epoch, from log.csv.</figcaption></figure>"
-        )
+        // A log with bad lines says which were left out, before the curves of the good ones.
+        if let problem = run.logProblem {
+            parts.append("<p class=\"problem\">\(escapeHTML(problem))</p>")
+        }
+        if run.log.isEmpty {
+            parts.append(
+                run.logContents.problems.isEmpty
+                    ? "<p>No epoch has finished yet (log.csv is empty or missing).</p>"
+                    : "<p>No loss curves: log.csv \(run.logContents.readable ? "has no usable row" : "is unreadable").</p>"
+            )
+        } else {
+            parts.append(
+                "<figure>\(LossPlot.svg(run.log))<figcaption>n_loss (noise) and i_loss (image) per epoch, from log.csv.</figcaption></figure>"
+            )
+        }
 
         parts.append("<h3>Samples over the epochs</h3>")
         if run.sampleGrids.isEmpty {
@@ -324,6 +334,7 @@ public struct ReportPage {
         h4 { margin: 6px 0; font-size: 14px; font-weight: 600; }
         code { font-size: 13px; background: #eef0f2; padding: 1px 4px; border-radius: 3px; word-break: break-all; }
         .meta { color: #555; margin: 2px 0; }
+        .problem { color: #a61b1b; overflow-wrap: anywhere; }
         nav ol { columns: 2; margin: 8px 0 0; padding-left: 22px; }
         figure { margin: 8px 0; }
         figcaption { font-size: 13px; color: #555; }

@@ -6,7 +6,12 @@ import Foundation
 public struct RunSummary: Sendable {
     public let directory: RunDirectory
     public let record: RunRecord
-    public let log: [EpochLog]
+    /// The good rows of log.csv and the lines left out (`readLogContents`).
+    public let logContents: RunDirectory.LogContents
+    /// The good rows of log.csv, epochs increasing.
+    public var log: [EpochLog] { logContents.rows }
+    /// One line naming log.csv and the lines left out, or that it is unreadable; nil when all is well.
+    public var logProblem: String? { logContents.summary(directory.logPath) }
     /// `samples/epoch_NNNN.png`, by epoch.
     public let sampleGrids: [(epoch: Int, path: String)]
     /// The run's generated images (`generated_images/`, by index), at the model's size.
@@ -22,11 +27,12 @@ public struct RunSummary: Sendable {
     public var width: Int { record.train.width }
 
     /// Reads a run directory. A folder without config.json is an error naming it; missing parts
-    /// (no log yet, no generated images, training images moved) give empty parts.
+    /// (no log yet, no generated images, training images moved) give empty parts, and a log.csv
+    /// with bad rows gives its good rows (the others are named in `logContents`).
     public static func load(_ path: String, maxGenerated: Int = 24, maxReal: Int = 400) throws -> RunSummary {
         let directory = RunDirectory(path)
         let record = try directory.record()
-        let log = (try? directory.readLog()) ?? []
+        let log = directory.readLogContents()
         let H = record.train.height, W = record.train.width
         func atModelSize(_ image: Image) -> Image {
             image.width == W && image.height == H
@@ -65,7 +71,7 @@ public struct RunSummary: Sendable {
                 generated.map { Memorization.thumbnail($0.1, height: H, width: W) },
                 among: real.map { Memorization.thumbnail($0.1, height: H, width: W) })
         return RunSummary(
-            directory: directory, record: record, log: log, sampleGrids: grids, generated: generated,
+            directory: directory, record: record, logContents: log, sampleGrids: grids, generated: generated,
             real: real, realProblem: problem, matches: matches)
     }
 

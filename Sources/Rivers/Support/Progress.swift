@@ -64,9 +64,15 @@ public final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(text.data(using: .utf8)!)
     }
 
-    /// Seconds as h:mm:ss or m:ss.
+    /// Seconds as h:mm:ss or m:ss; "-" for a value that is not a duration (NaN, infinite,
+    /// negative), ">999h" from 1000 hours on. Never traps.
     public static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        // Half a second below zero still rounds to 0:00.
+        guard seconds.isFinite, seconds > -0.5 else { return "-" }
+        // 1000 hours (six weeks) is beyond any duration worth reading to the second; the bound also
+        // keeps the conversion to Int far from overflow.
+        guard seconds < 1000 * 3600 - 0.5 else { return ">999h" }
+        let s = max(Int(seconds.rounded()), 0)
         return s >= 3600
             ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }

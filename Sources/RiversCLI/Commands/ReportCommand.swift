@@ -44,33 +44,72 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     let settings = try section(args, \.report)
     let paths = try RunSummary.expand(inputs.modelDirs)
     let out = settings.out
+    // Everything that can be known is checked before anything is written: a refusal leaves no file.
     try checkReportTarget(out)
-    if let overview = inputs.overview,
-        FileManager.default.fileExists(atPath: overview)
-            || (try? FileManager.default.destinationOfSymbolicLink(atPath: overview)) != nil
-    {
-        throw RiversError.file(path: overview, reason: "already exists; --overview writes a new file")
-    }
+    if let overview = inputs.overview { try checkOverviewTarget(overview, page: out) }
     let dataset = try inputs.dataset.map { try DatasetCounts.read($0) }
     let bar = ProgressBar(title: "reading runs", total: paths.count, unit: "run", enabled: !options.quiet)
     let runs = try RunSummary.loadAll(paths) { bar.advance() }
     bar.finish()
+    for run in runs { if let problem = run.logProblem { warn(problem) } }
     let measure = settings.labelMeasure ? LabelMeasure(runs) : nil
     var page = ReportPage(runs: runs, dataset: dataset, labelMeasure: measure)
     page.title = settings.title
     let html = try page.html()
-    try FileOps.replaceAtomically(Data(html.utf8), at: out)
-    if let overview = inputs.overview {
-        guard let picture = ReportPage.overview(runs) else {
+    let picture: Data? = try inputs.overview.map { overview in
+        guard let image = ReportPage.overview(runs) else {
             throw RiversError.file(
-                path: overview, reason: "not written: no run has both training images and generated images")
+                path: overview,
+                reason: "cannot be made: no run has both training images and generated images; nothing was written")
         }
-        try FileOps.writeNew(try ImageFile.encode(picture, path: overview), to: overview)
+        return try ImageFile.encode(image, path: overview)
+    }
+    // What a killed report left in the folders it writes (hidden temporaries of dead processes).
+    for folder in Set(([out] + (inputs.overview.map { [$0] } ?? [])).map { folderOf($0) }) {
+        FileOps.removeStaleTemporaries(in: folder)
+    }
+    // The overview first: it is a new file, so if the page cannot be written it is removed again
+    // and the command fails with nothing written.
+    if let overview = inputs.overview, let picture {
+        try FileOps.writeNew(picture, to: overview)
+        do {
+            try FileOps.replaceAtomically(Data(html.utf8), at: out)
+        } catch {
+            unlink(overview)
+            throw error
+        }
         print("overview: \(overview) (training images left, generated right, one row per run)")
+    } else {
+        try FileOps.replaceAtomically(Data(html.utf8), at: out)
     }
     if let measure { printLabelMeasure(measure) }
     print("report: \(out) (\(counted(runs.count, "run")), \(grouped(html.utf8.count / 1024)) KiB)")
     return 0
+}
+
+/// The folder a file is written into ("." for a bare name).
+func folderOf(_ path: String) -> String {
+    let parent = FileOps.parent(path)
+    return parent.isEmpty ? "." : parent
+}
+
+/// --overview writes a new PNG or JPEG file into an existing folder, and never the page itself.
+func checkOverviewTarget(_ overview: String, page out: String) throws {
+    if FileOps.canonicalPath(overview) == FileOps.canonicalPath(out) {
+        throw RiversError.usage("--overview and --out name the same file (\(overview)); give the picture its own name")
+    }
+    guard ImageFormat(pathExtension: (overview as NSString).pathExtension) != nil else {
+        throw RiversError.usage("--overview must name a .png or .jpg file, got \(overview)")
+    }
+    if FileManager.default.fileExists(atPath: overview)
+        || (try? FileManager.default.destinationOfSymbolicLink(atPath: overview)) != nil
+    {
+        throw RiversError.file(path: overview, reason: "already exists; --overview writes a new file")
+    }
+    let parent = FileOps.parent(overview)
+    if !parent.isEmpty, let problem = FileOps.folderProblem(parent) {
+        throw RiversError.file(path: parent, reason: "\(problem) (the folder of --overview)")
+    }
 }
 
 /// The report may replace a page that rivers wrote (it carries the generator tag), never another file.
