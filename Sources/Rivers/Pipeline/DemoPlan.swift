@@ -16,13 +16,15 @@ public struct DemoPlan: Sendable {
     public let inferImages: Int, inferSteps: Int, augmentSteps: Int
 
     /// `steps`: optimizer steps per label instead of the configuration's own (900, or 24 quick).
+    /// A relative `outDir` that starts with a dash (`--weird`) is taken as `./--weird`, so that
+    /// every step's paths reach it as values, never as options, and the printed commands work too.
     public init(outDir: String, seed: UInt64, quick: Bool, threads: Int, steps: Int? = nil) {
-        self.outDir = outDir
+        self.outDir = outDir.hasPrefix("-") ? "./" + outDir : outDir
         self.seed = seed
         self.quick = quick
         self.threads = threads
         var c = TrainConfig()
-        c.outDir = (outDir as NSString).appendingPathComponent("models")
+        c.outDir = (self.outDir as NSString).appendingPathComponent("models")
         c.seed = seed
         c.batchSize = 4
         c.learningRate = 2e-3

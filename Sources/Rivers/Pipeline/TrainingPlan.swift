@@ -69,25 +69,33 @@ public struct TrainingPlan: Sendable {
         return n
     }
 
-    /// The L<n> folders of `dir`, by label.
+    /// The L<n> folders of `dir`, by label. Two folders of one label (L1 and L01) are refused,
+    /// naming both, rather than both trained as that label.
     public static func labelFolders(_ dir: String) throws -> [(label: Int, path: String)] {
         guard FileOps.isDirectory(dir) else {
             throw RiversError.file(
                 path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        let folders = names.compactMap { name -> (Int, String)? in
-            let path = (dir as NSString).appendingPathComponent(name)
-            guard name.hasPrefix("L"), FileOps.isDirectory(path), let label = label(fromFolder: name) else {
-                return nil
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        var byLabel: [Int: String] = [:]
+        for name in names {
+            guard name.hasPrefix("L"), FileOps.isDirectory((dir as NSString).appendingPathComponent(name)),
+                let label = label(fromFolder: name)
+            else { continue }
+            if let other = byLabel[label] {
+                throw RiversError.file(
+                    path: dir,
+                    reason:
+                        "holds two folders of label \(label) (\(other) and \(name)): one folder per label; merge them or move one away"
+                )
             }
-            return (label, path)
-        }.sorted { $0.0 < $1.0 }
-        if folders.isEmpty {
+            byLabel[label] = name
+        }
+        if byLabel.isEmpty {
             throw RiversError.file(
                 path: dir, reason: "has no label folders L1 .. L6 (rivers balance writes them under diffusion_data/)")
         }
-        return folders
+        return byLabel.keys.sorted().map { ($0, (dir as NSString).appendingPathComponent(byLabel[$0]!)) }
     }
 
     /// Refuses an output folder inside the training images: its generated images would be trained on.

@@ -24,7 +24,9 @@ let inpaintCommand = Command(
         step the kept region is the real image noised to the current time and the rest comes from the
         sampler, with jumps back in time so the fill agrees with its surroundings. Each mask in --masks has
         its image's file name (any image extension). Results are <stem>_INPAINT.JPG in --out_dir, at the
-        image's size; existing files are kept.
+        image's size; existing files are kept. Refused before any work: an --out_dir in --images or --masks,
+        two images of one name (A.jpg and A.png), two masks for one image. Ctrl-C drops the image being filled
+        (status 130); the same command again fills the rest.
         """,
     options: InpaintInputs.options(required: ["model_dir", "images", "masks"]) + commonOptions(["config"])
         + InpaintConfig.options()
@@ -36,9 +38,11 @@ func runInpaint(_ args: ParsedArguments) throws -> Int32 {
     let options = try common(args)
     let inputs = try args.resolve(InpaintInputs())
     let settings = try section(args, \.inpaint)
+    // Ctrl-C from here on is a request: what is read or being filled is dropped, nothing half-written.
+    Interrupt.install()
+    try InpaintRun.checkOutside(outDir: settings.outDir, images: inputs.images, masks: inputs.masks)
     let jobs = try InpaintRun.jobs(images: inputs.images, masks: inputs.masks)
     let model = try TrainedModel(run: inputs.modelDir, checkpoint: settings.generation.checkpoint)
-    Interrupt.install()
     let bar = ProgressBar(
         title: "inpaint", total: InpaintRun.stepsPerImage(settings) * jobs.count, unit: "step", enabled: !options.quiet)
     let report = try InpaintRun.execute(

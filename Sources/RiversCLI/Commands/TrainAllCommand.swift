@@ -7,7 +7,8 @@ let trainAllCommand = Command(
     abstract: "Train one model per label folder L1 .. L6, in turn.",
     summary: """
         Trains one model per label folder (L1 to L6) of --in_dir (the diffusion_data/ that balance writes), in
-        label order, with the same settings; a label that fails is reported and the others still train.
+        label order, with the same settings; a label that fails is reported and the others still train. Two
+        folders of one label (L1 and L01) are refused before any work.
         Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C.
         """,
     options: TrainInputs.options(["in_dir"], required: ["in_dir"]).map {
@@ -45,15 +46,18 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
         if results.last?.status == 130 { break }
     }
     if options.dryRun { return results.contains { $0.status != 0 } ? 1 : 0 }
-    var rows = [["label", "run directory", "epochs", "best n_loss", "time", "result"]]
+    // Each row names the folder it trained (the labels' folders are distinct: labelFolders refuses two of one).
+    let folderOf = Dictionary(uniqueKeysWithValues: folders.map { ($0.label, $0.path) })
+    var rows = [["label", "folder", "run directory", "epochs", "best n_loss", "time", "result"]]
     for r in results {
         rows.append([
-            "L\(r.label)", r.run ?? "-", String(r.epochs), r.bestNLoss.map { String(format: "%.5f", $0) } ?? "-",
+            "L\(r.label)", folderOf[r.label] ?? "-", r.run ?? "-", String(r.epochs),
+            r.bestNLoss.map { String(format: "%.5f", $0) } ?? "-",
             ProgressBar.clock(r.seconds), r.outcome,
         ])
     }
     let untrained = folders.map(\.label).filter { l in !results.contains { $0.label == l } }
-    for l in untrained { rows.append(["L\(l)", "-", "0", "-", "-", "not started"]) }
+    for l in untrained { rows.append(["L\(l)", folderOf[l] ?? "-", "-", "0", "-", "-", "not started"]) }
     print(textTable(rows))
     if results.contains(where: { $0.status == 130 }) {
         if !untrained.isEmpty {

@@ -1,0 +1,31 @@
+// The demo's command lines for a folder whose name looks like an option.
+import Foundation
+import XCTest
+import Rivers
+import RiversTestSupport
+
+final class DemoPlanTests: XCTestCase {
+    /// A relative --out_dir starting with a dash reaches every step as ./NAME, so no path the demo
+    /// passes can be taken for an option (a word starting with --); other folders are kept as given.
+    func testAFolderNamedLikeAnOptionReachesEveryStepAsAPath() {
+        let plan = DemoPlan(outDir: "--weird", seed: 1, quick: true, threads: 1)
+        XCTAssertEqual(plan.outDir, "./--weird")
+        XCTAssertEqual(plan.modelsDir, "./--weird/models")
+        XCTAssertEqual(Array(plan.synthesizeArguments.prefix(3)), ["synthesize", "--out_dir", "./--weird/raw"])
+        let lists = [
+            plan.synthesizeArguments, plan.balanceArguments,
+            plan.trainArguments(folder: plan.diffusionDir + "/L1", images: 8),
+            plan.inferArguments(run: plan.modelsDir + "/L1_x"), plan.augmentArguments(runs: [plan.modelsDir + "/L1_x"]),
+            plan.reportArguments,
+        ]
+        for words in lists {
+            for word in words where word.contains("weird") {
+                XCTAssertTrue(word.hasPrefix("./--weird"), "\(word) in \(words)")
+            }
+        }
+        XCTAssertEqual(DemoPlan(outDir: "-x", seed: 1, quick: true, threads: 1).rawDir, "./-x/raw")
+        for kept in ["demo", "a/--b", "/tmp/--c", "./--d"] {
+            XCTAssertEqual(DemoPlan(outDir: kept, seed: 1, quick: true, threads: 1).outDir, kept)
+        }
+    }
+}
