@@ -38,8 +38,8 @@ public struct RePaint: Sendable {
     /// `onStep` follows every step (down or back up).
     public func inpaint(
         _ predictor: NoisePredictor, x0: UnsafePointer<Float>, mask: UnsafePointer<Float>,
-        rngs: inout [SeededGenerator], onStep: () -> Void = {}
-    ) -> [Float] {
+        rngs: inout [SeededGenerator], onStep: () -> Void = {}, shouldStop: () -> Bool = { false }
+    ) -> [Float]? {
         let N = predictor.batch, pixels = predictor.height * predictor.width, count = N * pixels * 3
         let T = sampler.steps, schedule = sampler.schedule
         func time(_ k: Int) -> Double { Double(k + 1) / Double(T) }
@@ -48,6 +48,8 @@ public struct RePaint: Sendable {
         var result = [Float](repeating: 0, count: count)
         let visited = RePaint.schedule(steps: T, jumpLength: jumpLength, jumpSamples: jumpSamples)
         for (a, b) in zip(visited, visited.dropFirst()) {
+            // A stop between network evaluations: no image.
+            if shouldStop() { return nil }
             let (na, sa) = schedule.rates(time(a)), (nb, sb) = schedule.rates(time(b))
             if b < a {
                 // Down one step: a DDIM step of the whole image (eq. 12) ...

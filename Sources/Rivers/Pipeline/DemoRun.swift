@@ -111,11 +111,11 @@ public struct DemoRun {
             estimatedDone += remaining.removeFirst()
             actualDone += Date().timeIntervalSince(commandStarted)
         }
-        return Interrupt.requested && status == 0 ? 130 : status
+        return Interrupt.requested && status == 0 ? Interrupt.status : status
     }
 
     func stop(_ status: Int32, _ stage: String) -> Int32 {
-        if status == 130 {
+        if Interrupt.isInterruption(status) {
             say(
                 "demo interrupted during \(stage); what was made so far is in \(plan.outDir) (a new demo needs a new or empty folder)"
             )

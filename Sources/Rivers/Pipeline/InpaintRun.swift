@@ -102,14 +102,14 @@ public enum InpaintRun {
         try FileOps.makeDirectory(outDir)
         FileOps.removeStaleTemporaries(in: outDir)
         let H = model.height, W = model.width, g = settings.generation
-        let predictor = StoppablePredictor(try model.predictor(batch: 1))
+        let predictor = try model.predictor(batch: 1)
         let repaint = RePaint(
             sampler: g.sampler(model.record.train.schedule), jumpLength: settings.jumpLength,
             jumpSamples: settings.jumpSamples)
         let perImage = stepsPerImage(settings)
         var report = InpaintReport()
         for job in jobs {
-            if predictor.stopped || shouldStop() { report.interrupted = true; break }
+            if shouldStop() { report.interrupted = true; break }
             let out = output(job, outDir: outDir)
             if FileManager.default.fileExists(atPath: out) { report.kept += 1; step(perImage); continue }
             // The image and its mask, center-cropped to the model's aspect; the mask at the image's size.
@@ -122,14 +122,13 @@ public enum InpaintRun {
             x0.withUnsafeMutableBufferPointer { model.normalizer.normalize($0.baseAddress!, pixels: H * W) }
             let keep = (0..<(H * W)).map { p -> Float in keeps(smallMask, p) ? 1 : 0 }
             var rngs = [SeededGenerator(seed: g.seed, stream: ["inpaint", job.name])]
-            var filled = withoutActuallyEscaping(shouldStop) { stop in
-                predictor.shouldStop = stop
-                defer { predictor.shouldStop = { false } }
-                return repaint.inpaint(predictor, x0: x0, mask: keep, rngs: &rngs) {
-                    if !predictor.stopped { step(1) }
-                }
+            guard
+                var filled = repaint.inpaint(
+                    predictor, x0: x0, mask: keep, rngs: &rngs, onStep: { step(1) }, shouldStop: shouldStop)
+            else {
+                report.interrupted = true  // the unfinished image is not written
+                break
             }
-            if predictor.stopped { report.interrupted = true; break }
             filled.withUnsafeMutableBufferPointer { model.normalizer.denormalize($0.baseAddress!, pixels: H * W) }
             let result = filled.withUnsafeBufferPointer { Generation.image($0.baseAddress!, width: W, height: H) }
             // Back at the image's size: the kept pixels are the original's, the filled ones the model's.
@@ -145,28 +144,6 @@ public enum InpaintRun {
             }
         }
         return report
-    }
-
-    /// The network, until `shouldStop` says otherwise: from then on it evaluates nothing (zeros),
-    /// so RePaint's loop, which has no stop of its own, runs out at once and its image is dropped.
-    final class StoppablePredictor: NoisePredictor {
-        let inner: NoisePredictor
-        var shouldStop: () -> Bool = { false }
-        private(set) var stopped = false
-        var batch: Int { inner.batch }
-        var height: Int { inner.height }
-        var width: Int { inner.width }
-
-        init(_ inner: NoisePredictor) { self.inner = inner }
-
-        func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float) {
-            if !stopped && shouldStop() { stopped = true }
-            if stopped {
-                out.update(repeating: 0, count: batch * height * width * 3)
-            } else {
-                inner.predictNoise(out, x, variance: variance)
-            }
-        }
     }
 
     /// A mask pixel keeps the image when its mean channel is at least half white.

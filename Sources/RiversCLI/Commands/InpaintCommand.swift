@@ -26,7 +26,7 @@ let inpaintCommand = Command(
         its image's file name (any image extension). Results are <stem>_INPAINT.JPG in --out_dir, at the
         image's size; existing files are kept. Refused before any work: an --out_dir in --images or --masks,
         two images of one name (A.jpg and A.png), two masks for one image. Ctrl-C drops the image being filled
-        (status 130); the same command again fills the rest.
+        (status 130, 143 after SIGTERM); the same command again fills the rest.
         """,
     options: InpaintInputs.options(required: ["model_dir", "images", "masks"]) + commonOptions(["config"])
         + InpaintConfig.options()
@@ -54,7 +54,7 @@ func runInpaint(_ args: ParsedArguments) throws -> Int32 {
     )
     if report.interrupted {
         print("interrupted: run the same command again to fill the rest.")
-        return 130
+        return Interrupt.status
     }
     return 0
 }

@@ -9,7 +9,7 @@ let trainAllCommand = Command(
         Trains one model per label folder (L1 to L6) of --in_dir (the diffusion_data/ that balance writes), in
         label order, with the same settings; a label that fails is reported and the others still train. Two
         folders of one label (L1 and L01) are refused before any work.
-        Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C.
+        Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C (143 after SIGTERM).
         """,
     options: TrainInputs.options(["in_dir"], required: ["in_dir"]).map {
         $0.help("folder of label folders L1, L2, ...")
@@ -43,7 +43,7 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
                 LabelResult(
                     label: label, seconds: Date().timeIntervalSince(started), outcome: "failed: \(message)", status: 1))
         }
-        if results.last?.status == 130 { break }
+        if let last = results.last, Interrupt.isInterruption(last.status) { break }
     }
     if options.dryRun { return results.contains { $0.status != 0 } ? 1 : 0 }
     // Each row names the folder it trained (the labels' folders are distinct: labelFolders refuses two of one).
@@ -59,13 +59,13 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
     let untrained = folders.map(\.label).filter { l in !results.contains { $0.label == l } }
     for l in untrained { rows.append(["L\(l)", folderOf[l] ?? "-", "-", "0", "-", "-", "not started"]) }
     print(textTable(rows))
-    if results.contains(where: { $0.status == 130 }) {
+    if let stop = results.first(where: { Interrupt.isInterruption($0.status) }) {
         if !untrained.isEmpty {
             print(
                 "labels not started: \(untrained.map { "L\($0)" }.joined(separator: " ")); train them with rivers train --in_dir <their folder>"
             )
         }
-        return 130
+        return stop.status
     }
     return results.contains { $0.status != 0 } ? 1 : 0
 }

@@ -38,6 +38,12 @@ final class InpaintTests: XCTestCase {
         XCTAssertEqual(out, x0)
         XCTAssertEqual(steps, 13, "14 indices, 13 moves")
         XCTAssertEqual(predictor.calls, 9, "one prediction per step down")
+        // A stop between evaluations gives no image, and no evaluation after it.
+        var moves = 0
+        let stopped = RePaint(sampler: DDIMSampler(steps: 5, eta: 1), jumpLength: 2, jumpSamples: 2).inpaint(
+            predictor, x0: x0, mask: mask, rngs: &rngs, onStep: { moves += 1 }, shouldStop: { moves >= 4 })
+        XCTAssertNil(stopped)
+        XCTAssertEqual(moves, 4)
     }
 
     /// Images and masks on disk: `images` and `masks` are file names, each a small PNG.
