@@ -29,7 +29,7 @@ public enum AugmentRun {
                 path: inDir,
                 reason: FileManager.default.fileExists(atPath: inDir) ? "is not a folder" : "does not exist")
         }
-        var images: [Int: [String]] = [:], ignored: [SkippedFile] = []
+        var images: [Int: [String]] = [:], ignored = try RawDataset.otherEntries(inDir)
         for label in 1...6 {
             let dir = (inDir as NSString).appendingPathComponent(String(label))
             guard FileOps.isDirectory(dir) else { continue }

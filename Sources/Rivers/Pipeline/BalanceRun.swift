@@ -37,6 +37,7 @@ extension Balance {
             throw RiversError.file(path: inDir, reason: "input folder \(problem)")
         }
         var scan = DatasetScan()
+        scan.ignored = try RawDataset.otherEntries(inDir)
         var candidates: [(label: Int, name: String)] = []
         for label in 1...labels {
             let dir = (inDir as NSString).appendingPathComponent(String(label))

@@ -234,4 +234,25 @@ final class HardeningTests: XCTestCase {
             XCTAssertEqual("\($0)", "bad: no image could be decoded (each was reported above)")
         }
     }
+
+    /// Label folders `1` and `01` would map to one label: refused naming both. Other entries of
+    /// a raw dataset are reported as skipped, never silently passed over.
+    func testFoldersNamedLikeALabelAreRefusedOrReported() throws {
+        let root = try makeTempDir(self)
+        for name in ["1", "01", "L2", "7"] {
+            try FileManager.default.createDirectory(atPath: root + "/raw/" + name, withIntermediateDirectories: true)
+        }
+        writeFile(root + "/raw/notes.txt", Data("x".utf8))
+        writeFile(root + "/raw/1/S1_a.png", try ImageFile.encode(patternImage(width: 8, height: 4), path: "a.png"))
+        let skipped = try RawDataset.otherEntries(root + "/raw").map { ($0.path as NSString).lastPathComponent }
+        XCTAssertEqual(skipped, ["01", "7", "L2", "notes.txt"], "an empty 01 is skipped and said")
+        writeFile(root + "/raw/01/S1_b.png", try ImageFile.encode(patternImage(width: 8, height: 4), path: "b.png"))
+        assertFileError(
+            try RawDataset.otherEntries(root + "/raw"), path: root + "/raw", reason: "two folders of label 1 (1 and 01)"
+        )
+        assertFileError(
+            try AugmentRun.scan(inDir: root + "/raw"), path: root + "/raw", reason: "two folders of label 1")
+        assertFileError(
+            try Balance.scan(inDir: root + "/raw", labels: 3), path: root + "/raw", reason: "two folders of label 1")
+    }
 }
