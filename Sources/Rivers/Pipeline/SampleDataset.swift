@@ -27,16 +27,21 @@ public enum SampleDataset {
         return out
     }
 
-    /// Writes labels 1...labels under `dir`; existing files are kept. Returns the count written.
+    /// Writes labels 1...labels under `dir`; existing files are kept (a rerun completes a set a
+    /// stop or a kill left unfinished, and removes a killed writer's temporaries). `shouldStop` is
+    /// asked between images. Returns the count written.
     @discardableResult
     public static func write(
-        to dir: String, labels: Int = 6, width: Int = 600, height: Int = 200, seed: UInt64 = 42, quality: Int = 90
+        to dir: String, labels: Int = 6, width: Int = 600, height: Int = 200, seed: UInt64 = 42, quality: Int = 90,
+        shouldStop: () -> Bool = { false }
     ) throws -> Int {
         var written = 0
         for label in 1...labels {
             let folder = (dir as NSString).appendingPathComponent(String(label))
             try FileOps.makeDirectory(folder)
+            FileOps.removeStaleTemporaries(in: folder)
             for (i, (name, site)) in names(label: label).enumerated() {
+                if shouldStop() { return written }
                 let image = SyntheticRiver.image(
                     width: width, height: height, flowLabel: label, site: site, seed: seed &+ UInt64(i))
                 do {

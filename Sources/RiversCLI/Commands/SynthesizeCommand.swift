@@ -23,9 +23,16 @@ let synthesizeCommand = Command(
     run: { args in
         let out = try args.resolve(SynthesizeInputs()).outDir
         let settings = try section(args, \.synthesize)
+        Interrupt.install()
         let n = try SampleDataset.write(
             to: out, labels: settings.labels, width: settings.imageSize[1], height: settings.imageSize[0],
-            seed: settings.seed)
+            seed: settings.seed, shouldStop: { Interrupt.requested })
+        if Interrupt.requested {
+            print(
+                "\(counted(n, "image")) written under \(out); interrupted: run the same command again to write the rest."
+            )
+            return Interrupt.status
+        }
         print("\(counted(n, "image")) written under \(out)")
         return 0
     }
