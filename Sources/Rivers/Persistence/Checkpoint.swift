@@ -137,7 +137,9 @@ public enum Checkpoint {
                     throw RiversError.file(
                         path: path, reason: "tensor \(prefix)/\(p.name) is missing or has another shape")
                 }
-                if let bad = t.values.first(where: { !($0.magnitude <= bound) }) {
+                // AdamW's second moments are averages of squares: never negative.
+                let valid: (Float) -> Bool = prefix == "adam_v" ? { $0 >= 0 && $0 <= bound } : { $0.magnitude <= bound }
+                if let bad = t.values.first(where: { !valid($0) }) {
                     throw RiversError.file(
                         path: path,
                         reason:
@@ -151,7 +153,10 @@ public enum Checkpoint {
         else {
             throw RiversError.file(path: path, reason: "normalizer statistics are missing")
         }
-        guard mean.values.allSatisfy(\.isFinite), variance.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+        // Pixels are scaled to 0...1: a mean lies in 0...1 and a variance in 0...1/4 (its largest,
+        // half the pixels at 0 and half at 1).
+        guard mean.values.allSatisfy({ $0 >= 0 && $0 <= 1 }), variance.values.allSatisfy({ $0 >= 0 && $0 <= 0.25 })
+        else {
             throw RiversError.file(
                 path: path,
                 reason:

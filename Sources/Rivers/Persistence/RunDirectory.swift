@@ -106,6 +106,12 @@ public struct RunDirectory: Sendable {
             // The train section is read through its settings' rows: a value out of range names
             // this file and the key.
             let record = try JSONDecoder().decode(RunRecord.self, from: data)
+            guard record.format == RunRecord.currentFormat else {
+                throw RiversError.file(
+                    path: configPath,
+                    reason:
+                        "is a run of format \(record.format), not \(RunRecord.currentFormat) (another rivers version)")
+            }
             guard (1...6).contains(record.label) else {
                 throw RiversError.file(path: configPath, reason: "label must be 1 to 6, got \(record.label)")
             }
@@ -383,17 +389,30 @@ public struct RunDirectory: Sendable {
 
     /// The final generation's progress at `epoch` (none made when the record is missing,
     /// unreadable or of another epoch; file indices go on after the recorded ones).
-    public func finalImages(epoch: Int) -> FinalImages {
-        let f = finalImages()
+    public func finalImages(epoch: Int) throws -> FinalImages {
+        let f = try finalImages()
         return f.epoch == epoch ? f : FinalImages(epoch: epoch, made: 0, nextIndex: f.nextIndex)
     }
 
-    /// The final generation's progress as recorded (none made when missing or unreadable); an
-    /// image pending at a kill counts as made when its file is there.
-    public func finalImages() -> FinalImages {
-        guard let data = FileManager.default.contents(atPath: finalImagesPath),
-            var f = try? JSONDecoder().decode(FinalImages.self, from: data), f.made >= 0, f.nextIndex >= 0, f.epoch >= 0
-        else { return FinalImages() }
+    /// The final generation's progress as recorded (none made when there is no record); an
+    /// image pending at a kill counts as made when its file is there. A record that is not one,
+    /// or holds values out of range, is an error naming it (a guess could remake or lose images).
+    public func finalImages() throws -> FinalImages {
+        guard let data = FileManager.default.contents(atPath: finalImagesPath) else {
+            if FileManager.default.fileExists(atPath: finalImagesPath) {
+                throw RiversError.file(path: finalImagesPath, reason: "cannot be read")
+            }
+            return FinalImages()
+        }
+        guard var f = try? JSONDecoder().decode(FinalImages.self, from: data), (0...100_000).contains(f.made),
+            (0..<GeneratedNames.largestIndex).contains(f.nextIndex), (0...1_000_000).contains(f.epoch)
+        else {
+            throw RiversError.file(
+                path: finalImagesPath,
+                reason:
+                    "is not a record of the final images (epoch 0 to 1000000, made 0 to 100000, next_index 0 to \(GeneratedNames.largestIndex - 1)); move it away to remake them"
+            )
+        }
         if let name = f.pending {
             if FileManager.default.fileExists(atPath: (generatedDir as NSString).appendingPathComponent(name)) {
                 f.made += 1

@@ -32,7 +32,13 @@ public enum AugmentRun {
         var images: [Int: [String]] = [:], ignored = try RawDataset.otherEntries(inDir)
         for label in 1...6 {
             let dir = (inDir as NSString).appendingPathComponent(String(label))
-            guard FileOps.isDirectory(dir) else { continue }
+            // A missing label is fine (it gets generated images or none); one that is there but
+            // not a usable folder (a broken link, a file) is named before any work.
+            var st = stat()
+            guard lstat(dir, &st) == 0 else { continue }
+            if let problem = FileOps.folderProblem(dir) {
+                throw RiversError.file(path: dir, reason: "label folder \(problem)")
+            }
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
                 throw RiversError.file(path: dir, reason: "cannot be read (permission denied?)")
             }
@@ -40,6 +46,14 @@ public enum AugmentRun {
                 let path = (dir as NSString).appendingPathComponent(name)
                 if FileOps.isDirectory(path) { continue }
                 if ImageFile.isImageName(name) {
+                    // An image that cannot be opened (a broken link, no permission) is skipped and
+                    // said before any work, as training does, instead of failing halfway.
+                    guard access(path, R_OK) == 0 else {
+                        ignored.append(
+                            SkippedFile(
+                                path: path, reason: "cannot be read (\(String(cString: strerror(errno)))), skipped"))
+                        continue
+                    }
                     images[label, default: []].append(path)
                 } else {
                     ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped"))

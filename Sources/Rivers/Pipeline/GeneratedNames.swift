@@ -27,6 +27,10 @@ public enum GeneratedNames {
         return Identity(site: String(parts[0]), index: index, kind: String(parts[6]), label: label)
     }
 
+    /// Indices rivers gives stay below this (10^5 images a run, far fewer runs into one folder); a
+    /// name with a larger index is not taken into account, so no index arithmetic can overflow.
+    public static let largestIndex = 1_000_000_000_000
+
     /// The index of a generated image's path, for ordering and companion file names.
     public static func index(of path: String) -> Int? { identity(of: (path as NSString).lastPathComponent)?.index }
 

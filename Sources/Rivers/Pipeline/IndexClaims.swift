@@ -54,10 +54,15 @@ public final class IndexClaims {
     }
 
     /// A claim whose process (the pid it holds) no longer runs.
+    /// A claim without a pid is a writer's killed between creating the file and writing its pid:
+    /// stale once older than 10 s (a live writer fills it in microseconds).
     static func isStale(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path),
-            let pid = Int32(String(decoding: data, as: UTF8.self))
-        else { return false }
+        guard let data = FileManager.default.contents(atPath: path) else { return false }
+        guard let pid = Int32(String(decoding: data, as: UTF8.self)) else {
+            let modified =
+                (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+            return Date().timeIntervalSince(modified) > 10
+        }
         return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 

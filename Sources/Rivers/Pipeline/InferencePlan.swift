@@ -35,10 +35,13 @@ public struct InferencePlan: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var next = 0
         for name in names {
-            if let id = GeneratedNames.identity(of: name), id.site == "S0", id.kind == "AUG", id.label == label {
+            if let id = GeneratedNames.identity(of: name), id.site == "S0", id.kind == "AUG", id.label == label,
+                id.index < GeneratedNames.largestIndex
+            {
                 next = max(next, id.index + 1)
             } else if name.hasPrefix(IndexClaims.prefix(label)),
                 let n = Int(name.dropFirst(IndexClaims.prefix(label).count)),
+                (0..<GeneratedNames.largestIndex).contains(n),
                 !IndexClaims.isStale((dir as NSString).appendingPathComponent(name))
             {
                 next = max(next, n + 1)

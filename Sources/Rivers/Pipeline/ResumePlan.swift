@@ -57,7 +57,7 @@ public struct ResumePlan: Sendable {
             )
         }
         let saved = try TrainingRun.savedProgress(directory)
-        let made = directory.finalImages(epoch: saved.epoch).made
+        let made = try directory.finalImages(epoch: saved.epoch).made
         finalImagesMissing = max(record.train.imagesToGenerate - made, 0)
         if saved.epoch >= record.train.numEpochs || (saved.stoppedEarly && record.train.earlyStopping),
             finalImagesMissing == 0

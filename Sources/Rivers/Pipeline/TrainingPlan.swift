@@ -79,7 +79,11 @@ public struct TrainingPlan: Sendable {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
         var byLabel: [Int: String] = [:]
         for name in names {
-            guard name.hasPrefix("L"), FileOps.isDirectory((dir as NSString).appendingPathComponent(name)),
+            let path = (dir as NSString).appendingPathComponent(name)
+            // A label folder that is not a usable folder (a broken link, a file) is kept: training
+            // it fails and is reported, instead of the label being passed over in silence.
+            var st = stat()
+            guard name.hasPrefix("L"), FileOps.isDirectory(path) || lstat(path, &st) == 0,
                 let label = label(fromFolder: name)
             else { continue }
             if let other = byLabel[label] {

@@ -372,7 +372,7 @@ public final class TrainingRun {
         -> [String]
     {
         let count = config.imagesToGenerate
-        var progress = directory.finalImages(epoch: self.progress.epoch)
+        var progress = try directory.finalImages(epoch: self.progress.epoch)
         guard count > progress.made else { return [] }
         let generator = try generator(onStep: events.generationStep, shouldStop: events.shouldStop)
         try FileOps.makeDirectory(directory.generatedDir)

@@ -30,14 +30,25 @@ public struct RiversConfig: Codable, Equatable, Sendable {
                     ? "cannot be read (permission denied?)" : "does not exist"
             throw RiversError.file(path: path, reason: reason)
         }
-        guard case .object(let sections)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            throw RiversError.file(path: path, reason: "not a JSON object of sections")
+        // The file's shape is a setting problem too (status 2): the user's configuration is wrong.
+        func bad(_ reason: String) -> RiversError { .setting(section: "", key: "", reason: reason, file: path) }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) {
+            let detail =
+                (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+                ?? context.debugDescription
+            throw bad("is not valid JSON (\(detail))")
+        } catch {
+            throw bad("is not valid JSON")
         }
+        guard case .object(let sections) = parsed else { throw bad("is not a JSON object of sections") }
         var config = RiversConfig()
         for (name, value) in sections.sorted(by: { $0.key < $1.key }) {
             guard case .object(let keys) = value else {
                 guard sectionNames.contains(name) else { throw unknownSection(name, path) }
-                throw RiversError.file(path: path, reason: "section '\(name)' is not an object")
+                throw bad("section '\(name)' is not an object of settings")
             }
             switch name {
             case "balance": config.balance = try config.balance.overlaid(with: keys, file: path)
@@ -56,8 +67,10 @@ public struct RiversConfig: Codable, Equatable, Sendable {
 
     static func unknownSection(_ name: String, _ path: String) -> RiversError {
         let hint = closest(name, among: sectionNames).map { " (did you mean '\($0)'?)" } ?? ""
-        return .file(
-            path: path, reason: "unknown section '\(name)'\(hint) (sections: \(sectionNames.joined(separator: ", ")))")
+        return .setting(
+            section: "", key: "",
+            reason: "has an unknown section '\(name)'\(hint) (sections: \(sectionNames.joined(separator: ", ")))",
+            file: path)
     }
 
     /// The defaults as config.default.json writes them: sections in order, keys sorted.

@@ -66,6 +66,12 @@ extension SettingRange where Value == Int? {
     }
 }
 
+extension SettingRange where Value == [String] {
+    public static var nonEmptyPaths: SettingRange {
+        SettingRange("non-empty paths", inHelp: false) { $0.allSatisfy { !$0.isEmpty } }
+    }
+}
+
 extension SettingRange where Value == [Int] {
     public static func list(count: ClosedRange<Int>, each r: ClosedRange<Int>) -> SettingRange {
         let n =

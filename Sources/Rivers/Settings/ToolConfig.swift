@@ -53,12 +53,12 @@ public struct SynthesizeConfig: ConfigSection {
         Setting(SharedSettings.labels, \.labels),
         Setting(
             "image_size", "height and width", \.imageSize, placeholder: "H W",
-            range: .list(count: 2...2, each: 1...(1 << 20))),
+            range: .list(count: 2...2, each: 1...65_500)),
         Setting(SharedSettings.seed.help("seed of the scenes"), \.seed),
     ]
 
     public func validateTogether() throws {
-        // Both sides are at most 2^20, so the product cannot overflow.
+        // Both sides are at most 65500 (JPEG's largest), so the product cannot overflow.
         guard imageSize[0] * imageSize[1] <= Self.maximumPixels else {
             throw Self.refuse(
                 "image_size",

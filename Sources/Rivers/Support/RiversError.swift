@@ -21,7 +21,9 @@ public enum RiversError: Error, CustomStringConvertible, Equatable {
         case .file(let path, let reason): return "\(path): \(reason)"
         case .exists(let path): return "\(path): already exists, not overwritten"
         case .setting(let section, let key, let reason, let file):
-            return file.map { "\($0): \(section).\(key) \(reason)" } ?? "--\(key) \(reason)"
+            // A configuration file's own shape (not one setting's) has no section or key.
+            let name = [section, key].filter { !$0.isEmpty }.joined(separator: ".")
+            return file.map { "\($0): \(name.isEmpty ? "" : name + " ")\(reason)" } ?? "--\(key) \(reason)"
         case .usage(let message): return message
         case .diverged(let message): return message
         }

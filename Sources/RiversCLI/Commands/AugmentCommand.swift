@@ -13,7 +13,7 @@ struct AugmentInputs: SettingGroup {
         Setting("in_dir", "raw dataset with label folders 1 .. 6", \.inDir, placeholder: "DIR", range: .nonEmpty),
         Setting(
             "weight_paths", "run directories of rivers train, one per label that needs images (any order)",
-            \.weightPaths, placeholder: "RUN"),
+            \.weightPaths, placeholder: "RUN", range: .nonEmptyPaths),
     ]
 }
 

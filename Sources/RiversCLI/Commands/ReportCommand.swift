@@ -12,7 +12,7 @@ struct ReportInputs: SettingGroup {
     static let settings: [Setting<ReportInputs>] = [
         Setting(
             "model_dir", "run directories of rivers train, or folders holding them (such as models/)", \.modelDirs,
-            placeholder: "RUN"),
+            placeholder: "RUN", range: .nonEmptyPaths),
         Setting(
             "dataset", "a working folder with raw/ (or 1..6), diffusion_data/ and balanced_data/", \.dataset,
             placeholder: "DIR", range: .nonEmpty),

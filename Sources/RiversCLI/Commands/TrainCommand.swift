@@ -182,7 +182,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
     case .finished:
         result.outcome = "finished"
     }
-    let missing = config.imagesToGenerate - run.directory.finalImages(epoch: run.progress.epoch).made
+    let missing = try config.imagesToGenerate - run.directory.finalImages(epoch: run.progress.epoch).made
     if missing > 0 && comm.isRoot {
         let batch = try TrainingPlan.generationBatch(run.trainer.net, config).batch
         let bar = ProgressBar(
@@ -194,7 +194,7 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
         let written = try run.writeGeneratedImages(events)
         bar.finish()
         print("\(counted(written.count, "image")) generated with the EMA weights into \(run.directory.generatedDir)")
-        let made = run.directory.finalImages(epoch: run.progress.epoch).made
+        let made = try run.directory.finalImages(epoch: run.progress.epoch).made
         if made < config.imagesToGenerate {
             print("interrupted: training is complete; \(made) of \(config.imagesToGenerate) images were generated.")
             print(

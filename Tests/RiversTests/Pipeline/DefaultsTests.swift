@@ -67,7 +67,7 @@ final class DefaultsTests: XCTestCase {
         assertSettingError(
             try RiversConfig.load(path), key: "train.num_epochz", path: path, reason: "did you mean 'num_epochs'")
         writeFile(path, Data(#"{"trian": {}}"#.utf8))
-        assertFileError(try RiversConfig.load(path), path: path, reason: "unknown section 'trian'")
+        assertFileShapeError(try RiversConfig.load(path), path: path, reason: "has an unknown section 'trian'")
         writeFile(path, Data(#"{"train": {"batch_size": "eight"}}"#.utf8))
         assertSettingError(
             try RiversConfig.load(path), key: "train.batch_size", path: path,
@@ -75,7 +75,20 @@ final class DefaultsTests: XCTestCase {
         writeFile(path, Data(#"{"generate": {"eta": 2}, "augment": {"probs": [0.5, 0.6]}}"#.utf8))
         assertSettingError(try RiversConfig.load(path), key: "augment.probs", path: path, reason: "must add up to 1")
         writeFile(path, Data("not json".utf8))
-        assertFileError(try RiversConfig.load(path), path: path, reason: "not a JSON object")
+        assertFileShapeError(try RiversConfig.load(path), path: path, reason: "is not valid JSON")
+        writeFile(path, Data("[1, 2]".utf8))
+        assertFileShapeError(try RiversConfig.load(path), path: path, reason: "is not a JSON object of sections")
+        writeFile(path, Data(#"{"train": [1, 2]}"#.utf8))
+        assertFileShapeError(try RiversConfig.load(path), path: path, reason: "section 'train' is not an object")
+    }
+
+    /// A configuration file whose shape is wrong: a setting error (status 2) naming the file.
+    func assertFileShapeError<T>(_ body: @autoclosure () throws -> T, path: String, reason: String, line: UInt = #line)
+    {
+        XCTAssertThrowsError(try body(), line: line) { error in
+            guard case RiversError.setting(_, _, _, path) = error else { return XCTFail("\(error)", line: line) }
+            XCTAssertTrue("\(error)".hasPrefix("\(path): \(reason)"), "\(error)", line: line)
+        }
     }
 
     /// A TrainConfig holding `value` at `path` is refused by `validate` with a setting error naming `name`.

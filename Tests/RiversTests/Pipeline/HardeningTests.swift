@@ -142,7 +142,7 @@ final class HardeningTests: XCTestCase {
         // A kill between the second file and its record: the pending name is there, so it counts.
         let second = (first[1] as NSString).lastPathComponent
         try run.directory.write(RunDirectory.FinalImages(epoch: 2, made: 1, nextIndex: 1, pending: second))
-        XCTAssertEqual(run.directory.finalImages(), RunDirectory.FinalImages(epoch: 2, made: 2, nextIndex: 2))
+        XCTAssertEqual(try run.directory.finalImages(), RunDirectory.FinalImages(epoch: 2, made: 2, nextIndex: 2))
         // A kill before the second file was written: its record says 1 made, pending, and the file is
         // not there. The resume remakes the second, byte for byte, under the same name.
         try FileManager.default.removeItem(atPath: first[1])
@@ -258,5 +258,65 @@ final class HardeningTests: XCTestCase {
             try AugmentRun.scan(inDir: root + "/raw"), path: root + "/raw", reason: "two folders of label 1")
         assertFileError(
             try Balance.scan(inDir: root + "/raw", labels: 3), path: root + "/raw", reason: "two folders of label 1")
+    }
+
+    /// Cases of the scripted hostile pass (scripts/hostile-pass.sh), at the library's level.
+    func testHostilePassFindings() throws {
+        let root = try makeTempDir(self)
+        // A generated name with index 2^63-1, or a claim of it: not ours, and no overflow.
+        writeFile(root + "/S0_D010125_010125_0_9223372036854775807_DM_AUG_L1.JPG", Data())
+        writeFile(root + "/.claim_L1_9223372036854775807", Data())
+        XCTAssertEqual(InferencePlan.nextIndex(in: root, label: 1), 0)
+        // A claim without a pid, older than 10 s: a writer killed between create and write.
+        writeFile(root + "/.claim_L1_0", Data())
+        var old = [timeval(tv_sec: 1_000_000, tv_usec: 0), timeval(tv_sec: 1_000_000, tv_usec: 0)]
+        XCTAssertEqual(utimes(root + "/.claim_L1_0", &old), 0)
+        IndexClaims.removeStale(in: root)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/.claim_L1_0"))
+
+        let (run, _) = try tinyRun(root + "/a")
+        let dir = run.directory
+        // A junk final_images.json is named, never guessed from.
+        for junk in [
+            #"{"made": -1, "next_index": 0, "epoch": 2}"#,
+            #"{"made": 3, "next_index": 9223372036854775807, "epoch": 2}"#, "garbage",
+        ] {
+            writeFile(dir.finalImagesPath, Data(junk.utf8))
+            assertFileError(
+                try dir.finalImages(), path: dir.finalImagesPath, reason: "is not a record of the final images")
+        }
+        try FileManager.default.removeItem(atPath: dir.finalImagesPath)
+        // A normalizer mean outside 0...1 and negative AdamW second moments are refused.
+        let best = try Data(contentsOf: URL(fileURLWithPath: dir.bestCheckpoint))
+        try poison(dir.bestCheckpoint, ["normalizer/mean"], 1e30)
+        assertFileError(try TrainedModel(run: dir.path), path: dir.bestCheckpoint, reason: "normalizer statistics")
+        try best.write(to: URL(fileURLWithPath: dir.bestCheckpoint))
+        try poison(dir.lastCheckpoint, ["adam_v/"], -1)
+        let data = TrainingImages.load(try TrainingImages.scan(root + "/a/data").images, height: 8, width: 16).images
+        assertFileError(
+            try TrainingRun.resume(dir, record: try dir.record(), data: data), path: dir.lastCheckpoint,
+            reason: "adam_v/")
+        // A run of another format.
+        var json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.configPath)))
+            as! [String: Any]
+        json["format"] = "rivers-run-99"
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir.configPath))
+        assertFileError(try dir.record(), path: dir.configPath, reason: "format rivers-run-99")
+
+        // augment: a label folder that is a broken link is named; an image that is one is skipped and said.
+        try FileManager.default.createDirectory(atPath: root + "/raw/1", withIntermediateDirectories: true)
+        writeFile(root + "/raw/1/S1_a.png", try ImageFile.encode(patternImage(width: 8, height: 4), path: "a.png"))
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/raw/1/S1_gone.png", withDestinationPath: root + "/nothing.png")
+        let scan = try AugmentRun.scan(inDir: root + "/raw")
+        XCTAssertEqual(scan.images[1], [root + "/raw/1/S1_a.png"])
+        XCTAssertTrue(
+            scan.ignored.contains { $0.path.hasSuffix("S1_gone.png") && $0.reason.contains("cannot be read") },
+            "\(scan.ignored)")
+        try FileManager.default.createSymbolicLink(atPath: root + "/raw/3", withDestinationPath: root + "/nowhere")
+        assertFileError(
+            try AugmentRun.scan(inDir: root + "/raw"), path: root + "/raw/3",
+            reason: "label folder is a symbolic link to nothing")
     }
 }

@@ -99,7 +99,7 @@ final class TrainingRunTests: XCTestCase {
             ["S0_D010170_010170_0_0_DM_AUG_L2.JPG", "S0_D010170_010170_0_1_DM_AUG_L2.JPG"])
         // The final generation is made once per epoch: a second call (a rerun) has nothing left.
         XCTAssertEqual(try run.writeGeneratedImages(date: Date(timeIntervalSince1970: 0)), [])
-        XCTAssertEqual(run.directory.finalImages(), RunDirectory.FinalImages(epoch: 2, made: 2, nextIndex: 2))
+        XCTAssertEqual(try run.directory.finalImages(), RunDirectory.FinalImages(epoch: 2, made: 2, nextIndex: 2))
         let dir = run.directory
         XCTAssertEqual(
             listing(dir.path).filter { !$0.contains("/") }.sorted(),
