@@ -370,10 +370,13 @@ public struct RunDirectory: Sendable {
         public var epoch = 0
         public var made = 0
         public var nextIndex = 0
-        public init(epoch: Int = 0, made: Int = 0, nextIndex: Int = 0) {
-            self.epoch = epoch; self.made = made; self.nextIndex = nextIndex
+        /// The file being written as image `made`: recorded before the write, so that a kill
+        /// between the file and the record is settled by whether the file exists.
+        public var pending: String?
+        public init(epoch: Int = 0, made: Int = 0, nextIndex: Int = 0, pending: String? = nil) {
+            self.epoch = epoch; self.made = made; self.nextIndex = nextIndex; self.pending = pending
         }
-        enum CodingKeys: String, CodingKey { case epoch, made, nextIndex = "next_index" }
+        enum CodingKeys: String, CodingKey { case epoch, made, nextIndex = "next_index", pending }
     }
 
     public var finalImagesPath: String { file("final_images.json") }
@@ -385,11 +388,19 @@ public struct RunDirectory: Sendable {
         return f.epoch == epoch ? f : FinalImages(epoch: epoch, made: 0, nextIndex: f.nextIndex)
     }
 
-    /// The final generation's progress as recorded (none made when missing or unreadable).
+    /// The final generation's progress as recorded (none made when missing or unreadable); an
+    /// image pending at a kill counts as made when its file is there.
     public func finalImages() -> FinalImages {
         guard let data = FileManager.default.contents(atPath: finalImagesPath),
-            let f = try? JSONDecoder().decode(FinalImages.self, from: data), f.made >= 0, f.nextIndex >= 0, f.epoch >= 0
+            var f = try? JSONDecoder().decode(FinalImages.self, from: data), f.made >= 0, f.nextIndex >= 0, f.epoch >= 0
         else { return FinalImages() }
+        if let name = f.pending {
+            if FileManager.default.fileExists(atPath: (generatedDir as NSString).appendingPathComponent(name)) {
+                f.made += 1
+                f.nextIndex = max(f.nextIndex, (GeneratedNames.index(of: name) ?? f.nextIndex) + 1)
+            }
+            f.pending = nil
+        }
         return f
     }
 

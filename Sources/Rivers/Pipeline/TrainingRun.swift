@@ -383,13 +383,32 @@ public final class TrainingRun {
             let images = try generator.generate(
                 min(generator.batch, count - progress.made), progress.made, "generation")
             for image in images {
-                let path: String
-                (path, progress.nextIndex) = try GeneratedNames.writeAtNextFreeIndex(
-                    image, in: directory.generatedDir, from: progress.nextIndex
-                ) { GeneratedNames.pure(label: self.record.label, index: $0, date: date) }
-                progress.made += 1
-                try directory.write(progress)
-                written.append(path)
+                let data = try ImageFile.encode(image, path: "image.JPG")
+                // The name is recorded as pending before the file is written (a kill between the
+                // two is settled on resume by whether the file is there), then the file is
+                // written without replacing anything: a name taken meanwhile moves to the next.
+                while true {
+                    let name = GeneratedNames.pure(label: record.label, index: progress.nextIndex, date: date)
+                    let path = (directory.generatedDir as NSString).appendingPathComponent(name)
+                    if FileManager.default.fileExists(atPath: path) {
+                        progress.nextIndex += 1
+                        continue
+                    }
+                    progress.pending = name
+                    try directory.write(progress)
+                    do {
+                        try FileOps.writeNew(data, to: path)
+                    } catch RiversError.exists(_) {
+                        progress.nextIndex += 1
+                        continue
+                    }
+                    progress.made += 1
+                    progress.nextIndex += 1
+                    progress.pending = nil
+                    try directory.write(progress)
+                    written.append(path)
+                    break
+                }
             }
             if images.isEmpty { break }
         }

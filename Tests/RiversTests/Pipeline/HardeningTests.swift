@@ -139,10 +139,14 @@ final class HardeningTests: XCTestCase {
         let c = try run.directory.record()
         let first = try run.writeGeneratedImages(date: Date(timeIntervalSince1970: 0))
         XCTAssertEqual(try first.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, reference)
-        // A kill after the first image: its record says 1 made, the second file is not there.
-        // The resume remakes the second, byte for byte.
+        // A kill between the second file and its record: the pending name is there, so it counts.
+        let second = (first[1] as NSString).lastPathComponent
+        try run.directory.write(RunDirectory.FinalImages(epoch: 2, made: 1, nextIndex: 1, pending: second))
+        XCTAssertEqual(run.directory.finalImages(), RunDirectory.FinalImages(epoch: 2, made: 2, nextIndex: 2))
+        // A kill before the second file was written: its record says 1 made, pending, and the file is
+        // not there. The resume remakes the second, byte for byte, under the same name.
         try FileManager.default.removeItem(atPath: first[1])
-        try run.directory.write(RunDirectory.FinalImages(epoch: 2, made: 1, nextIndex: 1))
+        try run.directory.write(RunDirectory.FinalImages(epoch: 2, made: 1, nextIndex: 1, pending: second))
         let resumed = try TrainingRun.resume(run.directory, record: c, data: data)
         _ = try resumed.train()
         let rest = try resumed.writeGeneratedImages(date: Date(timeIntervalSince1970: 0))
