@@ -20,16 +20,12 @@ public final class IndexClaims {
     public init(dir: String, label: Int, count: Int, imageName: (Int) -> String) throws {
         self.dir = dir; self.label = label
         var n = InferencePlan.nextIndex(in: dir, label: label)
+        // A claim is created whole with its pid (a finished temporary file linked to the name), so
+        // a claim without a pid can only be a damaged one.
+        let pid = Data("\(getpid())".utf8)
         while indices.count < count {
-            let fd = open(claimPath(n), O_WRONLY | O_CREAT | O_EXCL, 0o644)
-            if fd < 0 && errno == EEXIST && IndexClaims.isStale(claimPath(n)) {
-                unlink(claimPath(n))  // left by a killed process: the index is free again
-                continue
-            }
-            if fd >= 0 {
-                let pid = Array("\(getpid())".utf8)
-                _ = pid.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-                close(fd)
+            do {
+                try FileOps.writeNew(pid, to: claimPath(n))
                 // Claimed; an image written meanwhile by a process that has released its claim
                 // keeps its index.
                 if FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(imageName(n))) {
@@ -37,9 +33,11 @@ public final class IndexClaims {
                 } else {
                     indices.append(n)
                 }
-            } else if errno != EEXIST {
-                throw RiversError.file(
-                    path: claimPath(n), reason: "cannot be created: \(String(cString: strerror(errno)))")
+            } catch RiversError.exists(_) {
+                if IndexClaims.isStale(claimPath(n)) {
+                    unlink(claimPath(n))  // left by a killed process: the index is free again
+                    continue
+                }
             }
             n += 1
         }
@@ -54,15 +52,10 @@ public final class IndexClaims {
     }
 
     /// A claim whose process (the pid it holds) no longer runs.
-    /// A claim without a pid is a writer's killed between creating the file and writing its pid:
-    /// stale once older than 10 s (a live writer fills it in microseconds).
+    /// A claim without a pid (empty, damaged) is stale too: claims are created whole.
     static func isStale(_ path: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: path) else { return false }
-        guard let pid = Int32(String(decoding: data, as: UTF8.self)) else {
-            let modified =
-                (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
-            return Date().timeIntervalSince(modified) > 10
-        }
+        guard let pid = Int32(String(decoding: data, as: UTF8.self)), pid > 0 else { return true }
         return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 

@@ -163,6 +163,15 @@ public final class TrainingRun {
                 path: directory.lastCheckpoint, reason: "missing: the run has no checkpoint to resume from")
         }
         let state = try Checkpoint.load(directory.lastCheckpoint, into: trainer)
+        // The network does not fix the image size; the checkpoint records the one it trained at.
+        if let size = state.extra["image_size"], size != record.train.imageSize.map(String.init).joined(separator: " ")
+        {
+            throw RiversError.file(
+                path: directory.configPath,
+                reason:
+                    "says image_size \(record.train.imageSize.map(String.init).joined(separator: " ")), but \(directory.lastCheckpoint) was trained at \(size); a resume keeps the run's image size"
+            )
+        }
         var progress = try progress(of: state, path: directory.lastCheckpoint)
         if !record.train.earlyStopping { progress.stoppedEarly = false }
         // A new epoch total moves early stopping's start and patience as the original derives them.
@@ -207,7 +216,11 @@ public final class TrainingRun {
     func checkpointData() throws -> Data {
         let text = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
         return try Checkpoint.encode(
-            trainer, epoch: progress.epoch, extra: [TrainingProgress.metadataKey: text, "label": String(record.label)])
+            trainer, epoch: progress.epoch,
+            extra: [
+                TrainingProgress.metadataKey: text, "label": String(record.label),
+                "image_size": config.imageSize.map(String.init).joined(separator: " "),
+            ])
     }
 
     /// Runs epochs until the configuration's total, early stopping, or `events.shouldStop` (on

@@ -35,13 +35,14 @@ public struct RiversConfig: Codable, Equatable, Sendable {
         let parsed: JSONValue
         do {
             parsed = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch DecodingError.dataCorrupted(let context) {
-            let detail =
-                (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-                ?? context.debugDescription
-            throw bad("is not valid JSON (\(detail))")
         } catch {
-            throw bad("is not valid JSON")
+            // A number past Float64 (1e999) makes the whole file unreadable to the decoder: name its
+            // key, which is the one thing to fix.
+            if let (section, key, number) = hugeNumber(in: String(decoding: data, as: UTF8.self)) {
+                throw RiversError.setting(
+                    section: section, key: key, reason: "is \(number), past any number", file: path)
+            }
+            throw RiversError.file(path: path, reason: "is not valid JSON")
         }
         guard case .object(let sections) = parsed else { throw bad("is not a JSON object of sections") }
         var config = RiversConfig()
@@ -63,6 +64,25 @@ public struct RiversConfig: Codable, Equatable, Sendable {
             }
         }
         return config
+    }
+
+    /// The first `"key": number` of `text` whose number is too large for a Double, with the key
+    /// as `section.key` when it sits in a section.
+    static func hugeNumber(in text: String) -> (section: String, key: String, number: String)? {
+        guard let pair = try? NSRegularExpression(pattern: #""([^"\\]+)"\s*:\s*(-?[0-9][0-9.]*[eE][+]?[0-9]+)"#) else {
+            return nil
+        }
+        let section = try? NSRegularExpression(pattern: #""([^"\\]+)"\s*:\s*\{"#)
+        let ns = text as NSString
+        for m in pair.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+            let number = ns.substring(with: m.range(at: 2))
+            guard let v = Double(number), !v.isFinite else { continue }
+            let key = ns.substring(with: m.range(at: 1))
+            let before = NSRange(location: 0, length: m.range.location)
+            let owner = section?.matches(in: text, range: before).last.map { ns.substring(with: $0.range(at: 1)) }
+            return (owner ?? "", key, number)
+        }
+        return nil
     }
 
     static func unknownSection(_ name: String, _ path: String) -> RiversError {

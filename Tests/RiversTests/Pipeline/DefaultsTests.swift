@@ -75,7 +75,10 @@ final class DefaultsTests: XCTestCase {
         writeFile(path, Data(#"{"generate": {"eta": 2}, "augment": {"probs": [0.5, 0.6]}}"#.utf8))
         assertSettingError(try RiversConfig.load(path), key: "augment.probs", path: path, reason: "must add up to 1")
         writeFile(path, Data("not json".utf8))
-        assertFileShapeError(try RiversConfig.load(path), path: path, reason: "is not valid JSON")
+        assertFileError(try RiversConfig.load(path), path: path, reason: "is not valid JSON")
+        writeFile(path, Data(#"{"train": {"batch_size": 1e999}}"#.utf8))
+        assertSettingError(
+            try RiversConfig.load(path), key: "train.batch_size", path: path, reason: "is 1e999, past any number")
         writeFile(path, Data("[1, 2]".utf8))
         assertFileShapeError(try RiversConfig.load(path), path: path, reason: "is not a JSON object of sections")
         writeFile(path, Data(#"{"train": [1, 2]}"#.utf8))
