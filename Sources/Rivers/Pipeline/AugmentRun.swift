@@ -243,6 +243,9 @@ public enum AugmentRun {
                     let items = Array(group[start..<min(start + batch, group.count)])
                     let predictor = try predictor(items.count)
                     var made: [(AugmentItem, Image)] = []
+                    // Items of this batch that should have been made (an unreadable source is a
+                    // failure, not a stop): fewer images back means a stop within the batch.
+                    var expected = items.count
                     if strength >= 1 {
                         made = Array(
                             zip(
@@ -278,6 +281,7 @@ public enum AugmentRun {
                                 seed: generation.seed, stream: stream, shouldStop: shouldStop)
                         }
                         made = Array(zip(usable.map(\.0), images))
+                        expected = usable.count
                     }
                     for (item, image) in made {
                         let output =
@@ -292,6 +296,10 @@ public enum AugmentRun {
                             report.present += 1
                         }
                         progress?.advance()
+                    }
+                    if made.count < expected {
+                        report.interrupted = true
+                        return report
                     }
                 }
             }
