@@ -414,9 +414,16 @@ public struct RunDirectory: Sendable {
             )
         }
         if let name = f.pending {
+            // Only a generated image's bare name, of an index rivers gives, can be pending.
+            guard let index = GeneratedNames.index(of: name), name == (name as NSString).lastPathComponent,
+                index < GeneratedNames.largestIndex
+            else {
+                throw RiversError.file(
+                    path: finalImagesPath, reason: "names \(name) as pending, not a generated image's name")
+            }
             if FileManager.default.fileExists(atPath: (generatedDir as NSString).appendingPathComponent(name)) {
                 f.made += 1
-                f.nextIndex = max(f.nextIndex, (GeneratedNames.index(of: name) ?? f.nextIndex) + 1)
+                f.nextIndex = max(f.nextIndex, index + 1)
             }
             f.pending = nil
         }

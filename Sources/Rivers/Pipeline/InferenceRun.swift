@@ -39,14 +39,18 @@ public struct MemorizationReport {
 
 public enum InferenceRun {
     /// The plan of `rivers infer` for `model` under the `generate` settings, into `outDir`.
-    public static func plan(_ model: TrainedModel, _ settings: GenerateConfig, outDir: String, available: Int) throws
-        -> InferencePlan
-    {
+    public static func plan(
+        _ model: TrainedModel, _ settings: GenerateConfig, outDir: String, available: Int,
+        comm: Communicator = Job.world
+    ) throws -> InferencePlan {
         try FileOps.checkOutside(outDir, "--out_dir", input: model.record.inDir, "the run's training images")
         let count = settings.imagesToGenerate
         let g = settings.generation
-        let batch = min(
-            try g.batchSize ?? InferencePlan.automaticBatch(model, count: count, available: available), count)
+        // Every rank takes rank 0's batch: the rounds split indices by it.
+        let own = min(try g.batchSize ?? InferencePlan.automaticBatch(model, count: count, available: available), count)
+        let batch =
+            comm.size > 1
+            ? (try JSONDecoder().decode(Int.self, from: comm.broadcast(try JSONEncoder().encode(own), root: 0))) : own
         return InferencePlan(
             count: count, sampler: g.sampler(model.record.train.schedule), seed: g.seed, batch: batch, outDir: outDir,
             label: model.record.label, firstIndex: InferencePlan.nextIndex(in: outDir, label: model.record.label),

@@ -412,7 +412,10 @@ public final class TrainingRun {
                     do {
                         try FileOps.writeNew(data, to: path)
                     } catch RiversError.exists(_) {
+                        // Another writer took the name meanwhile: it is not ours to count.
                         progress.nextIndex += 1
+                        progress.pending = nil
+                        try directory.write(progress)
                         continue
                     }
                     progress.made += 1

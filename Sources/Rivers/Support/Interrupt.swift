@@ -13,15 +13,16 @@ public enum Interrupt {
     /// SIGTERM (`timeout`, `docker stop`, `kill`, Slurm at a time limit) is handled like Ctrl-C;
     /// a second one ends the process at once.
     public static func install() {
+        // The flag is never lowered: a Ctrl-C after SIGTERM keeps status 143.
         signal(SIGINT) { _ in
-            interruptFlag = 1
+            if interruptFlag == 0 { interruptFlag = 1 }
             signal(SIGINT, SIG_DFL)
         }
         signal(SIGTERM) { _ in
             interruptFlag = 2
             signal(SIGTERM, SIG_DFL)
         }
-        signal(SIGUSR1) { _ in interruptFlag = 1 }
+        signal(SIGUSR1) { _ in if interruptFlag == 0 { interruptFlag = 1 } }
     }
 
     /// True once Ctrl-C (or SIGTERM, SIGUSR1) was received (after `install`).

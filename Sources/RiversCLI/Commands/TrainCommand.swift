@@ -140,7 +140,10 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
         progress: ProgressBar(title: "loading L\(label)", total: scan.images.count, enabled: !quiet))
     for failure in load.failures { warn("\(failure.path): \(failure.reason); skipped") }
     try load.images.checkSame(over: comm)
-    if Interrupt.requested {
+    // The ranks agree on a stop: one that left alone would leave the others in a collective.
+    var stop = [Interrupt.requested ? 1.0 : 0.0]
+    if comm.size > 1 { comm.allReduceSum(&stop) }
+    if stop[0] > 0 {
         print("interrupted before training started; nothing was written.")
         return LabelResult(label: label, outcome: "interrupted", status: Interrupt.status)
     }
@@ -201,9 +204,15 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
                 "finish with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)"
             )
             result.outcome = "interrupted"; result.status = Interrupt.status
-            return result
         }
     }
+    // Rank 0 alone makes the final images; every rank takes its status, so that all go on (or
+    // stop) together.
+    if comm.size > 1 {
+        let status = Int32(comm.broadcast(Data([UInt8(clamping: result.status)]), root: 0).first ?? 0)
+        if status != 0 { result.status = status; result.outcome = "interrupted" }
+    }
+    if result.status != 0 { return result }
     print(
         "run directory: \(run.directory.path) (best n_loss \(run.progress.bestNLoss.map { String(format: "%.5f", $0) } ?? "-"), peak memory \(mebibytes(ResourceUsage.peakResidentBytes())))"
     )
