@@ -92,17 +92,4 @@ public struct RiversConfig: Codable, Equatable, Sendable {
             reason: "has an unknown section '\(name)'\(hint) (sections: \(sectionNames.joined(separator: ", ")))",
             file: path)
     }
-
-    /// The defaults as config.default.json writes them: sections in order, keys sorted.
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let sections = try RiversConfig.sectionNames.map { name -> String in
-            let mirror = Mirror(reflecting: self).children.first { $0.label == name }!.value as! any ConfigSection
-            let body = String(decoding: try encoder.encode(mirror), as: UTF8.self).replacingOccurrences(
-                of: "\n", with: "\n  ")
-            return "  \"\(name)\": \(body)"
-        }
-        return "{\n" + sections.joined(separator: ",\n") + "\n}\n"
-    }
 }
