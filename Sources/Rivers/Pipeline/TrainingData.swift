@@ -10,6 +10,12 @@ public struct TrainingImages: Sendable {
     public let pixels: [UInt8]
     public var count: Int { paths.count }
 
+    /// Images already decoded: `pixels` holds `paths.count` images of height x width x 3 bytes.
+    public init(height: Int, width: Int, paths: [String], pixels: [UInt8]) {
+        precondition(pixels.count == paths.count * height * width * 3, "one image of bytes per path")
+        self.height = height; self.width = width; self.paths = paths; self.pixels = pixels
+    }
+
     /// Refuses to train when the ranks of `comm` hold different images (a file one rank could
     /// not decode): their batches would differ. The same error on every rank.
     public func checkSame(over comm: Communicator) throws {
