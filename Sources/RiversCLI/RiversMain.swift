@@ -10,7 +10,7 @@ public enum RiversMain {
 
     public static let commands: [Command] = [
         demoCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand,
-        inpaintCommand, reportCommand, synthesizeCommand,
+        inpaintCommand, evaluateCommand, reportCommand, synthesizeCommand,
     ]
 
     public static func usage() -> String {

@@ -122,3 +122,55 @@ func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
         net.forward(ws, ctx, images: images, variances: variances, training: false, rngs: &none)
     }
 }
+
+/// The classifier's batch (32) and ten timed steps.
+let classifierBenchDefaults: BenchOptions = {
+    var o = BenchOptions(); o.batch = 32; o.steps = 10; return o
+}()
+
+/// `rivers-bench classifier-step`: one training step of evaluate's classifier at its default
+/// size (64x192, batch 32), and the FMA peak measured in the same process.
+func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
+    let options = try args.resolve(classifierBenchDefaults)
+    let config = ClassifierConfig()
+    let recipe = ClassifierRecipe(steps: options.steps + 1, batchSize: options.batch)
+    let count = max(options.batch * 2, 64)
+    var rng = SeededGenerator(seed: 7)
+    let pixels = (0..<(count * config.height * config.width * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let images = TrainingImages(
+        height: config.height, width: config.width, paths: (0..<count).map { "img\($0)" }, pixels: pixels)
+    let data = LabelledImages(images: images, classes: (0..<count).map { $0 % config.classes })
+    let trainer = try ClassifierTrainer(config: config, recipe: recipe, normalizer: images.normalizer(), seed: 1)
+    let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    var times: [Double] = []
+    for i in 0...options.steps {
+        let start = DispatchTime.now().uptimeNanoseconds
+        trainer.step(data)
+        if i > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    _ = trainer.predict(images)
+    let predictSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
+    let seconds = median(times), gflop = trainer.flopsPerStep / 1e9
+    let rss = ResourceUsage.peakResidentBytes()
+    print(
+        "classifier step: image \(config.height)x\(config.width), widths \(config.stemWidth) \(config.widths.map(String.init).joined(separator: " ")), batch \(options.batch), \(trainer.slab.count) parameters"
+    )
+    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads")
+    print(
+        table([
+            ["figure", "value"],
+            ["seconds per step (median of \(options.steps))", fmt(seconds, 4)],
+            ["GFLOP per step", fmt(gflop, 2)],
+            ["GFLOP/s", fmt(gflop / seconds, 1)],
+            ["% of peak", fmt(100 * gflop / seconds / peak, 1)],
+            ["seconds per 1,500 steps", fmt(1500 * seconds, 1)],
+            ["prediction, ms per image", fmt(1000 * predictSeconds, 2)],
+            ["peak resident memory (MiB)", fmt(Double(rss) / 1048576, 1)],
+        ]))
+    return [
+        "seconds_per_step": seconds, "gflop_per_step": gflop, "gflops": gflop / seconds, "peak_gflops": peak,
+        "predict_seconds_per_image": predictSeconds, "peak_rss_bytes": rss, "batch_size": options.batch,
+        "parameters": trainer.slab.count,
+    ]
+}

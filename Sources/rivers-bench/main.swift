@@ -81,6 +81,13 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
             options: modelOptions(defaults: sampleStepDefaults, without: "use_mix_precision")
         ) { _ in 0 }, benchSampleStep
     ),
+    (
+        Command(
+            name: "classifier-step",
+            abstract: "one training step of evaluate's classifier (64x192): seconds, GFLOP/s, % of peak", summary: "",
+            options: BenchOptions.options(["batch_size", "steps"], defaults: classifierBenchDefaults) + common
+        ) { _ in 0 }, benchClassifierStep
+    ),
 ]
 
 var argv = Array(CommandLine.arguments.dropFirst())

@@ -9,6 +9,8 @@ public struct ReportPage {
     public var dataset: DatasetCounts?
     /// The water-fraction label measure, for synthetic scenes (`rivers demo`).
     public var labelMeasure: LabelMeasure?
+    /// What `rivers evaluate` measured, shown first.
+    public var evaluation: EvaluationResult?
     /// Images of each kind shown per run (the measure and the check use all that were read).
     public var shown = 12
     public var created = Date()
@@ -25,6 +27,10 @@ public struct ReportPage {
     public func html() throws -> String {
         var body: [String] = []
         var contents: [(String, String)] = []
+        if let evaluation {
+            contents.append(("evaluation", "Does augmentation help?"))
+            body.append(evaluationSection(evaluation))
+        }
         if let dataset {
             contents.append(("dataset", "Dataset"))
             body.append(datasetSection(dataset))
@@ -352,6 +358,8 @@ public struct ReportPage {
         .matches figure.copy { border-color: #d62728; }
         .matches figcaption { max-width: 300px; overflow-wrap: anywhere; }
         .folders { margin: 4px 0; font-size: 14px; }
+        .verdict { font-size: 16px; }
+        .tiles figure { margin: 0 12px 8px 0; }
         @media (max-width: 800px) { .pair { grid-template-columns: 1fr; } nav ol { columns: 1; } }
         """
 }

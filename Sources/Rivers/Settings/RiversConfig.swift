@@ -11,11 +11,12 @@ public struct RiversConfig: Codable, Equatable, Sendable {
     public var report = ReportConfig()
     public var demo = DemoConfig()
     public var synthesize = SynthesizeConfig()
+    public var evaluate = EvaluateConfig()
     public init() {}
 
     /// The sections' names, in the order of config.default.json.
     public static let sectionNames = [
-        "balance", "train", "generate", "augment", "inpaint", "report", "demo", "synthesize",
+        "balance", "train", "generate", "augment", "inpaint", "report", "demo", "synthesize", "evaluate",
     ]
 
     /// The built-in defaults with a configuration file laid over them: any subset of sections
@@ -60,6 +61,7 @@ public struct RiversConfig: Codable, Equatable, Sendable {
             case "report": config.report = try config.report.overlaid(with: keys, file: path)
             case "demo": config.demo = try config.demo.overlaid(with: keys, file: path)
             case "synthesize": config.synthesize = try config.synthesize.overlaid(with: keys, file: path)
+            case "evaluate": config.evaluate = try config.evaluate.overlaid(with: keys, file: path)
             default: throw unknownSection(name, path)
             }
         }

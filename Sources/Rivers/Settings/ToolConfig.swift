@@ -44,6 +44,7 @@ public struct SynthesizeConfig: ConfigSection {
     public var labels = 6
     public var imageSize = [200, 600]
     public var seed: UInt64 = 42
+    public var copies = 1
 
     public init() {}
     public static let name = "synthesize"
@@ -55,6 +56,11 @@ public struct SynthesizeConfig: ConfigSection {
             "image_size", "height and width", \.imageSize, placeholder: "H W",
             range: .list(count: 2...2, each: 1...65_500)),
         Setting(SharedSettings.seed.help("seed of the scenes"), \.seed),
+        // 28 copies: one day each of a month (the dates stay valid); 40 photos a copy.
+        Setting(
+            "copies",
+            "the layout repeated, each copy on its own day (40 photos each): enough photos to hold some out for evaluate",
+            \.copies, range: .within(1...28)),
     ]
 
     public func validateTogether() throws {

@@ -7,6 +7,7 @@ struct ReportInputs: SettingGroup {
     var modelDirs: [String] = []
     var dataset: String? = nil
     var overview: String? = nil
+    var evaluation: String? = nil
 
     static let name = "command line"
     static let settings: [Setting<ReportInputs>] = [
@@ -16,6 +17,9 @@ struct ReportInputs: SettingGroup {
         Setting(
             "dataset", "a working folder with raw/ (or 1..6), diffusion_data/ and balanced_data/", \.dataset,
             placeholder: "DIR", range: .nonEmpty),
+        Setting(
+            "evaluation", "the results file of rivers evaluate, shown at the top", \.evaluation, placeholder: "FILE",
+            range: .nonEmpty),
         Setting(
             "overview", "also write a PNG of each run's training images beside its generated ones (a new file)",
             \.overview,
@@ -32,7 +36,7 @@ let reportCommand = Command(
         and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
         after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
         """,
-    options: ReportInputs.options(["model_dir", "dataset"], required: ["model_dir"]) + commonOptions(["config"])
+    options: ReportInputs.options(["model_dir", "dataset", "evaluation"], required: ["model_dir"]) + commonOptions(["config"])
         + ReportConfig.options()
         + ReportInputs.options(["overview"]) + commonOptions(["quiet"]),
     run: runReport
@@ -48,6 +52,7 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     try checkReportTarget(out)
     if let overview = inputs.overview { try checkOverviewTarget(overview, page: out) }
     let dataset = try inputs.dataset.map { try DatasetCounts.read($0) }
+    let evaluation = try inputs.evaluation.map { try EvaluationResult.read($0) }
     let bar = ProgressBar(title: "reading runs", total: paths.count, unit: "run", enabled: !options.quiet)
     let runs = try RunSummary.loadAll(paths) { bar.advance() }
     bar.finish()
@@ -55,6 +60,7 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     let measure = settings.labelMeasure ? LabelMeasure(runs) : nil
     var page = ReportPage(runs: runs, dataset: dataset, labelMeasure: measure)
     page.title = settings.title
+    page.evaluation = evaluation
     let html = try page.html()
     let picture: Data? = try inputs.overview.map { overview in
         guard let image = ReportPage.overview(runs) else {

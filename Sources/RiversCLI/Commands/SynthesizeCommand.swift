@@ -26,7 +26,7 @@ let synthesizeCommand = Command(
         Interrupt.install()
         let n = try SampleDataset.write(
             to: out, labels: settings.labels, width: settings.imageSize[1], height: settings.imageSize[0],
-            seed: settings.seed, shouldStop: { Interrupt.requested })
+            seed: settings.seed, copies: settings.copies, shouldStop: { Interrupt.requested })
         if Interrupt.requested {
             print(
                 "\(counted(n, "image")) written under \(out); interrupted: run the same command again to write the rest."

@@ -1,0 +1,391 @@
+// `rivers evaluate` as a plan and a run: the same classifier trained on each training set (arm)
+// with the same seeds and steps, tested on the same held-out real photos; a label-shuffled
+// control; metrics, intervals, paired verdicts against the first arm, and Frechet distances.
+import Foundation
+
+/// What evaluate will do, before any training: the sets, their counts, and the work.
+public struct EvaluatePlan: Sendable {
+    public struct Arm: Sendable {
+        public let name: String
+        public let files: LabelledFiles
+        /// Files whose name is a generated image's (rivers infer, augment).
+        public let generated: Int
+        /// Every image generated: the Classification Accuracy Score arm.
+        public var syntheticOnly: Bool { generated == files.files.count }
+    }
+    public let config: EvaluateConfig
+    public let test: LabelledFiles
+    /// The arms; the first is the reference (the real training photos) every other is compared with.
+    public let arms: [Arm]
+
+    /// Classifier runs: every arm at every seed, and the shuffled-label control.
+    public var runs: Int { arms.count * config.seeds + 1 }
+    public var totalSteps: Int { runs * config.steps }
+
+    /// Scans the test folder and the arms' folders; names default to the folders' names. Refuses
+    /// an arm that is the test folder, names given in another number than folders, two arms of
+    /// one name, a label with test photos that the reference arm lacks, and any leak it can see
+    /// without decoding (content and names; pixels are checked after decoding).
+    public static func make(config: EvaluateConfig, testDir: String, trainDirs: [String], names: [String]?) throws
+        -> EvaluatePlan
+    {
+        if let names, names.count != trainDirs.count {
+            throw RiversError.setting(
+                section: "evaluate", key: "names",
+                reason: "gives \(names.count) names for \(trainDirs.count) training folders: one name per folder",
+                file: nil)
+        }
+        let test = try LabelledFiles.scan(testDir)
+        var arms: [Arm] = []
+        for (i, dir) in trainDirs.enumerated() {
+            if FileOps.isSameOrInside(dir, testDir) || FileOps.isSameOrInside(testDir, dir) {
+                throw RiversError.file(
+                    path: dir, reason: "is or holds the test folder \(testDir): train and test must be apart")
+            }
+            let name = names?[i] ?? defaultName(dir)
+            if arms.contains(where: { $0.name == name }) {
+                throw RiversError.setting(
+                    section: "evaluate", key: "names",
+                    reason: "has '\(name)' twice: give each training folder its own name (--names)", file: nil)
+            }
+            let files = try LabelledFiles.scan(dir)
+            let generated = files.files.filter {
+                GeneratedNames.identity(of: ($0.path as NSString).lastPathComponent) != nil
+            }.count
+            try Leakage.check(train: files.files.map(\.path), test: test.files.map(\.path), arm: name)
+            arms.append(Arm(name: name, files: files, generated: generated))
+        }
+        let reference = arms[0].files.counts, tested = test.counts
+        for label in 1...6 where tested[label - 1] > 0 && reference[label - 1] == 0 {
+            throw RiversError.file(
+                path: arms[0].files.dir,
+                reason:
+                    "has no images of label \(label), which the test folder has (\(tested[label - 1])): the reference arm needs every tested label"
+            )
+        }
+        return EvaluatePlan(config: config, test: test, arms: arms)
+    }
+
+    /// A folder's name, or its parent's and its own when the name is generic (`train`, `1`).
+    static func defaultName(_ dir: String) -> String {
+        let url = URL(fileURLWithPath: dir).standardized
+        let last = url.lastPathComponent
+        let parent = url.deletingLastPathComponent().lastPathComponent
+        return ["train", "data", "images", "diffusion_data", "balanced_data"].contains(last) && !parent.isEmpty
+            && parent != "/" ? "\(parent)/\(last)" : last
+    }
+
+    /// The derived seed of run s (0-based) of every arm.
+    public func runSeed(_ s: Int) -> UInt64 {
+        var g = SeededGenerator(seed: config.seed, stream: ["evaluate run", String(s)])
+        return g.next()
+    }
+
+    /// The seed that permutes the reference arm's labels for the control.
+    public var controlSeed: UInt64 {
+        var g = SeededGenerator(seed: config.seed, stream: ["evaluate control"])
+        return g.next()
+    }
+}
+
+/// The metrics of one classifier on the test photos, for one task.
+public struct TaskScores: Codable, Equatable, Sendable {
+    public var accuracy: Double
+    public var balancedAccuracy: Double
+    public var macroF1: Double
+    /// Per class; nil for a class without test photos.
+    public var recall: [Double?]
+    /// Rows: true class; columns: predicted.
+    public var confusion: [[Int]]
+
+    public init(_ m: ConfusionMatrix) {
+        accuracy = m.accuracy; balancedAccuracy = m.balancedAccuracy; macroF1 = m.macroF1
+        recall = m.recall; confusion = m.counts
+    }
+}
+
+/// One trained classifier of one arm.
+public struct RunScores: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var labels: TaskScores
+    public var categories: TaskScores
+    /// Accuracy on the arm's own training images (no flips).
+    public var trainAccuracy: Double
+    public var finalLoss: Double
+}
+
+/// An arm's results: every run, the intervals over seeds, and the comparison with the reference.
+public struct ArmResult: Codable, Sendable {
+    public var name: String
+    public var dir: String
+    /// Training images per label 1 ... 6, and how many of them are generated.
+    public var counts: [Int]
+    public var generated: Int
+    public var runs: [RunScores]
+    public var balancedAccuracy: MeanInterval
+    public var accuracy: MeanInterval
+    public var macroF1: MeanInterval
+    public var categoryBalancedAccuracy: MeanInterval
+    public var categoryAccuracy: MeanInterval
+    public var trainAccuracy: MeanInterval
+    /// Mean recall per label over the runs (nil for a label without test photos).
+    public var recall: [Double?]
+    /// Against the first arm (nil for the first arm itself), on balanced accuracy.
+    public var versusReference: PairedComparison?
+    public var categoryVersusReference: PairedComparison?
+}
+
+/// The label-shuffled control: the reference arm with its labels permuted.
+public struct ControlResult: Codable, Sendable {
+    public var balancedAccuracy: Double
+    /// Where chance lies for these test counts (EVALUATE.md section 5).
+    public var low: Double, high: Double
+    public var passed: Bool
+}
+
+/// The Frechet distance (and KID) of one set of images of one label to that label's test photos,
+/// in the reference classifier's pooled features.
+public struct DistanceRow: Codable, Sendable {
+    public var label: Int
+    /// "real train" (the floor), "generated" (pure generations) or "variation".
+    public var kind: String
+    /// Images per side (the larger side is subsampled to the smaller's count).
+    public var count: Int
+    public var frechet: Double?
+    public var kid: Double?
+}
+
+/// Everything `rivers evaluate` measured, as written to its JSON file.
+public struct EvaluationResult: Codable, Sendable {
+    public var version = 1
+    public var date: String
+    public var testDir: String
+    public var testCounts: [Int]
+    public var settings: EvaluateConfig
+    public var control: ControlResult
+    public var arms: [ArmResult]
+    public var distances: [DistanceRow]
+    public var seconds: Double
+
+    /// The arm of generated images only, if any: the Classification Accuracy Score.
+    public var casArm: ArmResult? {
+        arms.dropFirst().first { $0.generated > 0 && $0.generated == $0.counts.reduce(0, +) }
+    }
+
+    public static func read(_ path: String) throws -> EvaluationResult {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RiversError.file(path: path, reason: "cannot be read")
+        }
+        do {
+            return try JSONDecoder().decode(EvaluationResult.self, from: data)
+        } catch {
+            throw RiversError.file(path: path, reason: "is not an evaluation of rivers evaluate")
+        }
+    }
+}
+
+/// Step two of evaluate: decode, check, train every classifier, measure.
+public struct EvaluateRun {
+    public let plan: EvaluatePlan
+    /// Called with each notice (skipped files, the control's result).
+    let say: (String) -> Void
+
+    public init(plan: EvaluatePlan, say: @escaping (String) -> Void) {
+        self.plan = plan
+        self.say = say
+    }
+
+    static let categoryGroups = [[0, 1, 2], [3, 4, 5]]
+
+    /// Scores of probabilities [n, 6] against the test classes.
+    static func scores(_ probabilities: [Float], truth: [Int]) -> (TaskScores, TaskScores) {
+        let n = truth.count
+        var predicted = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            var best = 0
+            for k in 1..<6 where probabilities[i * 6 + k] > probabilities[i * 6 + best] { best = k }
+            predicted[i] = best
+        }
+        let labels = ConfusionMatrix(truth: truth, predicted: predicted, classes: 6)
+        let categoryTruth = truth.map { $0 < 3 ? 0 : 1 }
+        let categoryPredicted = ConfusionMatrix.categoryPredictions(
+            probabilities: probabilities, classes: 6, groups: categoryGroups)
+        let categories = ConfusionMatrix(truth: categoryTruth, predicted: categoryPredicted, classes: 2)
+        return (TaskScores(labels), TaskScores(categories))
+    }
+
+    /// Argmax of each row of [n, 6] probabilities.
+    static func predictions(_ probabilities: [Float]) -> [Int] {
+        (0..<(probabilities.count / 6)).map { i in
+            var best = 0
+            for k in 1..<6 where probabilities[i * 6 + k] > probabilities[i * 6 + best] { best = k }
+            return best
+        }
+    }
+
+    /// Trains and measures everything; nil when interrupted. Throws when the control is not at
+    /// chance (a leak or a bug), or a leak shows in the decoded pixels.
+    public func execute(progress: ProgressBar?, shouldStop: @escaping () -> Bool) throws -> EvaluationResult? {
+        let started = Date()
+        let config = plan.config
+        let (test, testFailures) = plan.test.load(height: config.height, width: config.width)
+        for f in testFailures { say("skipped: \(f)") }
+        guard test.count > 0 else { throw RiversError.file(path: plan.test.dir, reason: "has no readable test photo") }
+        let testPixels = test.pixelHashes()
+        var sets: [LabelledImages] = []
+        for arm in plan.arms {
+            let (set, failures) = arm.files.load(height: config.height, width: config.width)
+            for f in failures { say("skipped: \(f)") }
+            guard set.count > 0 else {
+                throw RiversError.file(path: arm.files.dir, reason: "has no readable training image")
+            }
+            try Leakage.check(
+                train: [], test: [], trainPixels: set.pixelHashes(), testPixels: testPixels, arm: arm.name)
+            sets.append(set)
+        }
+        // Every arm is normalized with the real training photos' statistics.
+        let normalizer = sets[0].images.normalizer()
+        let network = config.classifier(classes: 6)
+        var lastLoss = 0.0
+        func train(_ data: LabelledImages, seed: UInt64, what: String) throws -> ClassifierTrainer? {
+            let trainer = try ClassifierTrainer(
+                config: network, recipe: config.recipe, normalizer: normalizer, seed: seed)
+            let finished = try trainer.train(data, shouldStop: shouldStop) { _, loss in
+                lastLoss = loss
+                progress?.advance(note: what)
+            }
+            return finished ? trainer : nil
+        }
+
+        // The control first: a run that cannot be trusted stops before the long part.
+        guard let control = try train(sets[0].shuffled(seed: plan.controlSeed), seed: plan.runSeed(0), what: "control")
+        else { return nil }
+        let controlScores = Self.scores(control.predict(test.images).probabilities, truth: test.classes).0
+        let band = ConfusionMatrix.chanceBand(classes: 6, testCounts: test.counts(classes: 6).filter { $0 > 0 })
+        let controlResult = ControlResult(
+            balancedAccuracy: controlScores.balancedAccuracy, low: band.lowerBound, high: band.upperBound,
+            passed: band.contains(controlScores.balancedAccuracy))
+        say(
+            "control (labels of '\(plan.arms[0].name)' shuffled): balanced accuracy \(percent(controlScores.balancedAccuracy)), chance band \(percent(band.lowerBound)) to \(percent(band.upperBound)): \(controlResult.passed ? "at chance, as it must be" : "NOT at chance")"
+        )
+        guard controlResult.passed else {
+            throw RiversError.usage(
+                "the label-shuffled control scored \(percent(controlScores.balancedAccuracy)) balanced accuracy, outside chance (\(percent(band.lowerBound)) to \(percent(band.upperBound))): a test photo or its near-copy is in the training set, or a bug; the results would not mean anything"
+            )
+        }
+
+        var runs = [[RunScores]](repeating: [], count: plan.arms.count)
+        var predictions = [[[Int]]](repeating: [], count: plan.arms.count)
+        var referenceTrainer: ClassifierTrainer? = nil
+        var referenceTestFeatures: [Float] = []
+        for s in 0..<config.seeds {
+            let seed = plan.runSeed(s)
+            for (a, arm) in plan.arms.enumerated() {
+                guard let trainer = try train(sets[a], seed: seed, what: "\(arm.name), seed \(s + 1)") else {
+                    return nil
+                }
+                let (probabilities, features) = trainer.predict(test.images)
+                let (labels, categories) = Self.scores(probabilities, truth: test.classes)
+                let trainPredictions = Self.predictions(trainer.predict(sets[a].images).probabilities)
+                let trainAccuracy =
+                    Double(zip(trainPredictions, sets[a].classes).filter { $0 == $1 }.count) / Double(sets[a].count)
+                runs[a].append(
+                    RunScores(
+                        seed: seed, labels: labels, categories: categories, trainAccuracy: trainAccuracy,
+                        finalLoss: lastLoss))
+                predictions[a].append(Self.predictions(probabilities))
+                if s == 0 && a == 0 { referenceTrainer = trainer; referenceTestFeatures = features }
+            }
+        }
+        progress?.finish()
+        var armResults: [ArmResult] = []
+        for (a, arm) in plan.arms.enumerated() {
+            let r = runs[a]
+            let versus =
+                a == 0
+                ? nil
+                : PairedComparison(
+                    truth: test.classes, arm: predictions[a], base: predictions[0], classes: 6,
+                    resamples: config.bootstrap, seed: config.seed)
+            let categoryTruth = test.classes.map { $0 < 3 ? 0 : 1 }
+            let categoryVersus =
+                a == 0
+                ? nil
+                : PairedComparison(
+                    truth: categoryTruth, arm: predictions[a].map { $0.map { $0 < 3 ? 0 : 1 } },
+                    base: predictions[0].map { $0.map { $0 < 3 ? 0 : 1 } }, classes: 2,
+                    resamples: config.bootstrap, seed: config.seed)
+            let recall: [Double?] = (0..<6).map { k in
+                let values = r.compactMap { $0.labels.recall[k] }
+                return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+            }
+            armResults.append(
+                ArmResult(
+                    name: arm.name, dir: arm.files.dir, counts: arm.files.counts, generated: arm.generated, runs: r,
+                    balancedAccuracy: MeanInterval(samples: r.map(\.labels.balancedAccuracy)),
+                    accuracy: MeanInterval(samples: r.map(\.labels.accuracy)), macroF1: MeanInterval(samples: r.map(\.labels.macroF1)),
+                    categoryBalancedAccuracy: MeanInterval(samples: r.map(\.categories.balancedAccuracy)),
+                    categoryAccuracy: MeanInterval(samples: r.map(\.categories.accuracy)),
+                    trainAccuracy: MeanInterval(samples: r.map(\.trainAccuracy)), recall: recall, versusReference: versus,
+                    categoryVersusReference: categoryVersus))
+        }
+        let distances = referenceTrainer.map {
+            Self.distances($0, test: test, testFeatures: referenceTestFeatures, reference: sets[0], sets: sets)
+        }
+        return EvaluationResult(
+            date: utcDate(Date(), "yyyy-MM-dd HH:mm 'UTC'"), testDir: plan.test.dir, testCounts: plan.test.counts,
+            settings: config, control: controlResult, arms: armResults, distances: distances ?? [],
+            seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Per label, the Frechet distance (and KID) to the test photos of: the reference arm's real
+    /// photos (the floor), the pure generations and the variations found in any arm.
+    static func distances(
+        _ trainer: ClassifierTrainer, test: LabelledImages, testFeatures: [Float], reference: LabelledImages,
+        sets: [LabelledImages]
+    ) -> [DistanceRow] {
+        let F = trainer.net.featureCount
+        // Generated images of every arm, each file once, by kind.
+        var seen: Set<String> = []
+        var pure: [(Int, Int)] = [], variations: [(Int, Int)] = []  // (set, index)
+        for (s, set) in sets.enumerated() {
+            for (i, path) in set.images.paths.enumerated() where seen.insert(path).inserted {
+                guard let id = GeneratedNames.identity(of: (path as NSString).lastPathComponent) else { continue }
+                if id.kind == "VAR" { variations.append((s, i)) } else { pure.append((s, i)) }
+            }
+        }
+        func features(_ items: [(Int, Int)]) -> (features: [Float], classes: [Int]) {
+            guard !items.isEmpty else { return ([], []) }
+            let h = test.images.height, w = test.images.width, per = h * w * 3
+            var pixels: [UInt8] = []
+            pixels.reserveCapacity(items.count * per)
+            for (s, i) in items { pixels += sets[s].images.pixels[(i * per)..<((i + 1) * per)] }
+            let images = TrainingImages(
+                height: h, width: w, paths: items.map { sets[$0.0].images.paths[$0.1] }, pixels: pixels)
+            return (trainer.predict(images).features, items.map { sets[$0.0].classes[$0.1] })
+        }
+        let realTrain = features(reference.classes.indices.map { (0, $0) })
+        let kinds = [("real train", realTrain), ("generated", features(pure)), ("variation", features(variations))]
+        var rows: [DistanceRow] = []
+        for label in 0..<6 {
+            let testRows = test.classes.indices.filter { test.classes[$0] == label }
+            guard testRows.count >= 2 else { continue }
+            for (kind, set) in kinds {
+                let rowsOfKind = set.classes.indices.filter { set.classes[$0] == label }
+                guard rowsOfKind.count >= 2 else { continue }
+                // Equal counts on both sides (FD's bias depends on N): the larger is subsampled.
+                let n = min(rowsOfKind.count, testRows.count)
+                var rng = SeededGenerator(seed: 0, stream: ["frechet", String(label), kind])
+                let a = Array(rowsOfKind.shuffled(using: &rng).prefix(n)), b = Array(testRows.shuffled(using: &rng).prefix(n))
+                let fa = a.flatMap { i in (0..<F).map { Double(set.features[i * F + $0]) } }
+                let fb = b.flatMap { i in (0..<F).map { Double(testFeatures[i * F + $0]) } }
+                rows.append(
+                    DistanceRow(
+                        label: label + 1, kind: kind, count: n,
+                        frechet: Frechet.distance(fa, fb, dimension: F),
+                        kid: Frechet.kernelInceptionDistance(fa, fb, dimension: F)))
+            }
+        }
+        return rows
+    }
+}
