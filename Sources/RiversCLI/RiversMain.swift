@@ -9,7 +9,7 @@ public enum RiversMain {
     nonisolated(unsafe) public static var buildNote = ""
 
     public static let commands: [Command] = [
-        demoCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand,
+        demoCommand, splitCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand,
         inpaintCommand, evaluateCommand, reportCommand, synthesizeCommand,
     ]
 

@@ -15,7 +15,8 @@ final class SettingsTests: XCTestCase {
             "infer": GenerateConfig.settings.map(\.key), "augment": AugmentConfig.settings.map(\.key),
             "inpaint": InpaintConfig.settings.map(\.key),
             "report": ReportConfig.settings.map(\.key), "demo": DemoConfig.settings.map(\.key),
-            "synthesize": SynthesizeConfig.settings.map(\.key),
+            "synthesize": SynthesizeConfig.settings.map(\.key), "split": SplitConfig.settings.map(\.key),
+            "evaluate": EvaluateConfig.settings.map(\.key),
         ]
         XCTAssertEqual(Set(sections.keys), Set(RiversMain.commands.map(\.name)))
         for command in RiversMain.commands {
@@ -45,6 +46,8 @@ final class SettingsTests: XCTestCase {
         "augment": ["augment", "--in_dir", "in"],
         "inpaint": ["inpaint", "--model_dir", "run", "--images", "i", "--masks", "m"],
         "report": ["report", "--model_dir", "run"], "demo": ["demo"], "synthesize": ["synthesize", "--out_dir", "out"],
+        "split": ["split", "--in_dir", "in", "--out_dir", "out"],
+        "evaluate": ["evaluate", "--test_dir", "test", "--train_dirs", "train"],
     ]
 
     /// (section, key, values that must be refused as command-line words and as JSON).
@@ -70,6 +73,7 @@ final class SettingsTests: XCTestCase {
         }
         add(BalanceConfig.self); add(TrainConfig.self); add(GenerateConfig.self); add(AugmentConfig.self)
         add(InpaintConfig.self); add(ReportConfig.self); add(DemoConfig.self); add(SynthesizeConfig.self)
+        add(SplitConfig.self); add(EvaluateConfig.self)
         return cases
     }
 

@@ -3,6 +3,7 @@
 import Foundation
 
 public struct RiversConfig: Codable, Equatable, Sendable {
+    public var split = SplitConfig()
     public var balance = BalanceConfig()
     public var train = TrainConfig()
     public var generate = GenerateConfig()
@@ -16,7 +17,7 @@ public struct RiversConfig: Codable, Equatable, Sendable {
 
     /// The sections' names, in the order of config.default.json.
     public static let sectionNames = [
-        "balance", "train", "generate", "augment", "inpaint", "report", "demo", "synthesize", "evaluate",
+        "split", "balance", "train", "generate", "augment", "inpaint", "report", "demo", "synthesize", "evaluate",
     ]
 
     /// The built-in defaults with a configuration file laid over them: any subset of sections
@@ -53,6 +54,7 @@ public struct RiversConfig: Codable, Equatable, Sendable {
                 throw bad("section '\(name)' is not an object of settings")
             }
             switch name {
+            case "split": config.split = try config.split.overlaid(with: keys, file: path)
             case "balance": config.balance = try config.balance.overlaid(with: keys, file: path)
             case "train": config.train = try config.train.overlaid(with: keys, file: path)
             case "generate": config.generate = try config.generate.overlaid(with: keys, file: path)

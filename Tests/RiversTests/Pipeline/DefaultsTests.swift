@@ -44,6 +44,7 @@ final class DefaultsTests: XCTestCase {
         let c = RiversConfig()
         try check(c.balance); try check(c.train); try check(c.generate); try check(c.augment)
         try check(c.inpaint); try check(c.report); try check(c.demo); try check(c.synthesize)
+        try check(c.split); try check(c.evaluate)
         // The shipped file has every section, each with every key.
         let shipped =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: shippedPath)))
