@@ -75,6 +75,33 @@ public struct EvaluatePlan: Sendable {
             && parent != "/" ? "\(parent)/\(last)" : last
     }
 
+    /// Seconds of one classifier step at these settings, measured on this machine (one warm-up
+    /// step, then the mean of two).
+    public static func measureStep(_ settings: EvaluateConfig) throws -> Double {
+        var recipe = settings.recipe
+        recipe.steps = 3
+        let network = settings.classifier(classes: 6)
+        let count = recipe.batchSize
+        let pixels = [UInt8](repeating: 128, count: count * network.height * network.width * 3)
+        let images = TrainingImages(
+            height: network.height, width: network.width, paths: (0..<count).map { "\($0)" }, pixels: pixels)
+        let data = LabelledImages(images: images, classes: (0..<count).map { $0 % 6 })
+        let trainer = try ClassifierTrainer(
+            config: network, recipe: recipe, normalizer: Normalizer(), seed: settings.seed)
+        trainer.step(data)
+        let start = Date()
+        trainer.step(data)
+        trainer.step(data)
+        return Date().timeIntervalSince(start) / 2
+    }
+
+    /// Seconds the whole evaluation takes, from a measured step: the training steps, and the
+    /// predictions (a forward pass, a third of a step per image) on the test and training images.
+    public func estimatedSeconds(secondsPerStep: Double) -> Double {
+        let images = Double(test.files.count + arms.reduce(0) { $0 + $1.files.files.count }) * Double(config.seeds)
+        return secondsPerStep * (Double(totalSteps) + images / Double(3 * config.batchSize))
+    }
+
     /// The derived seed of run s (0-based) of every arm.
     public func runSeed(_ s: Int) -> UInt64 {
         var g = SeededGenerator(seed: config.seed, stream: ["evaluate run", String(s)])
@@ -90,6 +117,10 @@ public struct EvaluatePlan: Sendable {
 
 /// The metrics of one classifier on the test photos, for one task.
 public struct TaskScores: Codable, Equatable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case accuracy, balancedAccuracy = "balanced_accuracy", macroF1 = "macro_f1", recall, confusion
+    }
+
     public var accuracy: Double
     public var balancedAccuracy: Double
     public var macroF1: Double
@@ -106,6 +137,10 @@ public struct TaskScores: Codable, Equatable, Sendable {
 
 /// One trained classifier of one arm.
 public struct RunScores: Codable, Equatable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case seed, labels, categories, trainAccuracy = "train_accuracy", finalLoss = "final_loss"
+    }
+
     public var seed: UInt64
     public var labels: TaskScores
     public var categories: TaskScores
@@ -116,6 +151,13 @@ public struct RunScores: Codable, Equatable, Sendable {
 
 /// An arm's results: every run, the intervals over seeds, and the comparison with the reference.
 public struct ArmResult: Codable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case name, dir, counts, generated, runs, balancedAccuracy = "balanced_accuracy", accuracy, macroF1 = "macro_f1",
+            categoryBalancedAccuracy = "category_balanced_accuracy", categoryAccuracy = "category_accuracy",
+            trainAccuracy = "train_accuracy", recall, versusReference = "versus_reference", categoryVersusReference =
+            "category_versus_reference"
+    }
+
     public var name: String
     public var dir: String
     /// Training images per label 1 ... 6, and how many of them are generated.
@@ -137,6 +179,10 @@ public struct ArmResult: Codable, Sendable {
 
 /// The label-shuffled control: the reference arm with its labels permuted.
 public struct ControlResult: Codable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case balancedAccuracy = "balanced_accuracy", low, high, passed
+    }
+
     public var balancedAccuracy: Double
     /// Where chance lies for these test counts (EVALUATE.md section 5).
     public var low: Double, high: Double
@@ -157,6 +203,11 @@ public struct DistanceRow: Codable, Sendable {
 
 /// Everything `rivers evaluate` measured, as written to its JSON file.
 public struct EvaluationResult: Codable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case version, date, testDir = "test_dir", testCounts = "test_counts", settings, control, arms, distances,
+            seconds
+    }
+
     public var version = 1
     public var date: String
     public var testDir: String
@@ -179,6 +230,9 @@ public struct EvaluationResult: Codable, Sendable {
         do {
             return try JSONDecoder().decode(EvaluationResult.self, from: data)
         } catch {
+            if (try? JSONSerialization.jsonObject(with: data)) == nil {
+                throw RiversError.file(path: path, reason: "is not valid JSON")
+            }
             throw RiversError.file(path: path, reason: "is not an evaluation of rivers evaluate")
         }
     }
@@ -323,10 +377,12 @@ public struct EvaluateRun {
                 ArmResult(
                     name: arm.name, dir: arm.files.dir, counts: arm.files.counts, generated: arm.generated, runs: r,
                     balancedAccuracy: MeanInterval(samples: r.map(\.labels.balancedAccuracy)),
-                    accuracy: MeanInterval(samples: r.map(\.labels.accuracy)), macroF1: MeanInterval(samples: r.map(\.labels.macroF1)),
+                    accuracy: MeanInterval(samples: r.map(\.labels.accuracy)),
+                    macroF1: MeanInterval(samples: r.map(\.labels.macroF1)),
                     categoryBalancedAccuracy: MeanInterval(samples: r.map(\.categories.balancedAccuracy)),
                     categoryAccuracy: MeanInterval(samples: r.map(\.categories.accuracy)),
-                    trainAccuracy: MeanInterval(samples: r.map(\.trainAccuracy)), recall: recall, versusReference: versus,
+                    trainAccuracy: MeanInterval(samples: r.map(\.trainAccuracy)), recall: recall,
+                    versusReference: versus,
                     categoryVersusReference: categoryVersus))
         }
         let distances = referenceTrainer.map {
@@ -376,7 +432,8 @@ public struct EvaluateRun {
                 // Equal counts on both sides (FD's bias depends on N): the larger is subsampled.
                 let n = min(rowsOfKind.count, testRows.count)
                 var rng = SeededGenerator(seed: 0, stream: ["frechet", String(label), kind])
-                let a = Array(rowsOfKind.shuffled(using: &rng).prefix(n)), b = Array(testRows.shuffled(using: &rng).prefix(n))
+                let a = Array(rowsOfKind.shuffled(using: &rng).prefix(n)),
+                    b = Array(testRows.shuffled(using: &rng).prefix(n))
                 let fa = a.flatMap { i in (0..<F).map { Double(set.features[i * F + $0]) } }
                 let fb = b.flatMap { i in (0..<F).map { Double(testFeatures[i * F + $0]) } }
                 rows.append(

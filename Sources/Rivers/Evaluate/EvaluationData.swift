@@ -31,7 +31,8 @@ public struct LabelledFiles: Sendable {
             let path = (dir as NSString).appendingPathComponent(name)
             let label: Int? =
                 (1...6).map(String.init).contains(name)
-                ? Int(name) : (name.hasPrefix("L") ? Int(name.dropFirst()).flatMap { (1...6).contains($0) ? $0 : nil } : nil)
+                ? Int(name)
+                : (name.hasPrefix("L") ? Int(name.dropFirst()).flatMap { (1...6).contains($0) ? $0 : nil } : nil)
             guard let label, FileOps.isDirectory(path) else {
                 skipped.append(SkippedFile(path: path, reason: "not a label folder (1 .. 6 or L1 .. L6), skipped"))
                 continue
@@ -52,17 +53,30 @@ public struct LabelledFiles: Sendable {
         for label in folders.keys.sorted() {
             // An empty label folder is allowed (that label has no images in this set).
             guard let scan = try? TrainingImages.scan(folders[label]!) else { continue }
-            files += scan.images.map { ($0, label) }
+            for path in scan.images {
+                if isSheet(path) {
+                    skipped.append(SkippedFile(path: path, reason: "a sheet rivers infer writes, not a photo; skipped"))
+                } else {
+                    files.append((path, label))
+                }
+            }
             skipped += scan.ignored
         }
         guard !files.isEmpty else { throw RiversError.file(path: dir, reason: "has no images in its label folders") }
         return LabelledFiles(dir: dir, files: files, skipped: skipped)
     }
 
+    /// The contact sheets and nearest-neighbour sheets `rivers infer` writes beside its images.
+    static func isSheet(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        return (name.hasPrefix("contact_sheet_L") || name.hasPrefix("nearest_neighbors_L")) && name.hasSuffix(".png")
+    }
+
     /// Decodes every file at the classifier's size (class = label - 1); undecodable files are
     /// returned as skipped.
     public func load(height: Int, width: Int, progress: ProgressBar? = nil) -> (LabelledImages, [SkippedFile]) {
-        let (images, failures) = TrainingImages.load(files.map(\.path), height: height, width: width, progress: progress)
+        let (images, failures) = TrainingImages.load(
+            files.map(\.path), height: height, width: width, progress: progress)
         let labelOf = Dictionary(files.map { ($0.path, $0.label) }, uniquingKeysWith: { a, _ in a })
         return (LabelledImages(images: images, classes: images.paths.map { labelOf[$0]! - 1 }), failures)
     }

@@ -241,6 +241,11 @@ public enum Verdict: String, Codable, Sendable {
 /// below, otherwise no detectable difference; with a single seed there is no seed interval, so
 /// the verdict is always no detectable difference.
 public struct PairedComparison: Codable, Equatable, Sendable {
+    enum CodingKeys: String, CodingKey {
+        case seedDifferences = "seed_differences", seedInterval = "seed_interval", bootstrapMean = "bootstrap_mean",
+            bootstrapLow = "bootstrap_low", bootstrapHigh = "bootstrap_high", resamples, verdict
+    }
+
     /// d_s per seed, in the seeds' order.
     public var seedDifferences: [Double]
     /// The t interval of the mean of `seedDifferences`.

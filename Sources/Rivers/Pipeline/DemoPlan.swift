@@ -13,7 +13,13 @@ public struct DemoPlan: Sendable {
     public private(set) var stepsPerLabel: Int
     /// Sample grids per run, spread over its epochs.
     public let gridsPerRun: Int
+    /// Generated images per label for the generated-only arm: as many as the label's training
+    /// photos (at most `inferImages` with --quick), `inferSteps` DDIM steps each.
     public let inferImages: Int, inferSteps: Int, augmentSteps: Int
+    /// The synthetic photos: the layout `copies` times (40 photos a copy), at `photoSize`.
+    public let copies: Int, photoSize: [Int]
+    /// The classifier of evaluate: its settings in the demo (smaller than evaluate's own defaults).
+    public let evaluate: EvaluateConfig
 
     /// `steps`: optimizer steps per label instead of the configuration's own (900, or 24 quick).
     /// A relative `outDir` that starts with a dash (`--weird`) is taken as `./--weird`, so that
@@ -29,24 +35,40 @@ public struct DemoPlan: Sendable {
         c.batchSize = 4
         c.learningRate = 2e-3
         c.earlyStopping = false
+        var e = EvaluateConfig()
+        e.out = (self.outDir as NSString).appendingPathComponent("evaluation.json")
+        e.seed = seed
         if quick {
             // Seconds, not quality: enough to exercise every step.
             c.imageSize = [16, 48]; c.widths = [16, 32]; c.blockDepth = 1; c.embeddingDims = 32
             c.ema = 0.9; c.imagesToGenerate = 3; c.generateDiffusionSteps = 5
             (stepsPerLabel, gridsPerRun, inferImages, inferSteps, augmentSteps) = (24, 2, 3, 5, 5)
+            (copies, photoSize) = (3, [32, 96])
+            e.imageSize = [16, 48]; e.steps = 10; e.seeds = 2; e.batchSize = 16
         } else {
             // About 900 steps of a small network at 32x96 is where the scenes become recognisable
             // (stream bed, water, banks); EMA 0.99 averages the last hundred or so of them.
             c.imageSize = [32, 96]; c.widths = [32, 64, 96]; c.blockDepth = 1; c.embeddingDims = 64
             c.ema = 0.99; c.imagesToGenerate = 6; c.generateDiffusionSteps = 20
-            (stepsPerLabel, gridsPerRun, inferImages, inferSteps, augmentSteps) = (900, 5, 6, 30, 30)
+            (stepsPerLabel, gridsPerRun, inferImages, inferSteps, augmentSteps) = (900, 5, 100_000, 20, 20)
+            // 20 copies: 800 photos, so that the test side (a fifth, by camera and day) holds at
+            // least 20 photos of every label.
+            (copies, photoSize) = (20, [64, 192])
+            // The classifier at the diffusion models' 32x96 and 200 steps a run: 21 runs in minutes.
+            e.imageSize = [32, 96]; e.steps = 200; e.seeds = 5
         }
         train = c
+        evaluate = e
         if let steps { stepsPerLabel = steps }
     }
 
     func path(_ name: String) -> String { (outDir as NSString).appendingPathComponent(name) }
     public var rawDir: String { path("raw") }
+    public var splitDir: String { path("split") }
+    public var trainDir: String { (splitDir as NSString).appendingPathComponent("train") }
+    public var testDir: String { (splitDir as NSString).appendingPathComponent("test") }
+    public var generatedDir: String { path("generated") }
+    public var evaluationPath: String { evaluate.out }
     public var diffusionDir: String { path("diffusion_data") }
     public var modelsDir: String { train.outDir }
     public var balancedDir: String { path("balanced_data") }
@@ -62,12 +84,19 @@ public struct DemoPlan: Sendable {
     }
 
     public var synthesizeArguments: [String] {
-        ["synthesize", "--out_dir", rawDir, "--labels", "6", "--seed", String(seed)]
+        [
+            "synthesize", "--out_dir", rawDir, "--labels", "6", "--seed", String(seed), "--copies", String(copies),
+            "--image_size", String(photoSize[0]), String(photoSize[1]),
+        ]
+    }
+
+    public var splitArguments: [String] {
+        ["split", "--in_dir", rawDir, "--out_dir", splitDir, "--seed", String(seed), "--threads", String(threads)]
     }
 
     public var balanceArguments: [String] {
         [
-            "balance", "--in_dir", rawDir, "--out_dir", outDir, "--labels", "6", "--seed", String(seed), "--threads",
+            "balance", "--in_dir", trainDir, "--out_dir", outDir, "--labels", "6", "--seed", String(seed), "--threads",
             String(threads),
         ]
     }
@@ -76,25 +105,34 @@ public struct DemoPlan: Sendable {
         ["train", "--in_dir", folder] + trainConfig(images: images).arguments() + ["--threads", String(threads)]
     }
 
-    public func inferArguments(run: String) -> [String] {
+    /// The label's generated images, as many as its training photos (`photos`), into generated/<label>.
+    public func inferArguments(run: String, label: Int, photos: Int) -> [String] {
         [
-            "infer", "--model_dir", run, "--images_to_generate", String(inferImages), "--generate_diffusion_steps",
-            String(inferSteps),
-            "--seed", String(seed), "--threads", String(threads),
+            "infer", "--model_dir", run, "--out_dir", (generatedDir as NSString).appendingPathComponent(String(label)),
+            "--images_to_generate", String(max(1, min(inferImages, photos))), "--generate_diffusion_steps",
+            String(inferSteps), "--seed", String(seed), "--threads", String(threads),
         ]
     }
 
     public func augmentArguments(runs: [String]) -> [String] {
-        ["augment", "--in_dir", rawDir, "--weight_paths"] + runs + [
+        ["augment", "--in_dir", trainDir, "--weight_paths"] + runs + [
             "--out_dir", balancedDir, "--generate_diffusion_steps", String(augmentSteps),
             "--seed", String(seed), "--threads", String(threads),
         ]
     }
 
+    /// The four arms of EVALUATE.md: real photos, after balance, after augment, generated only.
+    public var evaluateArguments: [String] {
+        ["evaluate", "--test_dir", testDir, "--train_dirs", trainDir, diffusionDir, balancedDir, generatedDir]
+            + ["--names", "real", "balanced", "augmented", "generated"] + evaluate.arguments(from: EvaluateConfig())
+            + ["--threads", String(threads)]
+    }
+
     public var reportArguments: [String] {
         [
-            "report", "--model_dir", modelsDir, "--dataset", outDir, "--out", reportPath, "--label_measure", "--title",
-            "rivers demo",
+            "report", "--model_dir", modelsDir, "--dataset", outDir, "--evaluation", evaluationPath, "--out",
+            reportPath,
+            "--label_measure", "--title", "rivers demo",
         ]
     }
 

@@ -15,7 +15,7 @@ public struct DemoRun {
     /// is scaled by how the finished commands compared with theirs.
     var remaining: [Double] = []
     var estimatedDone = 0.0, actualDone = 0.0
-    let stages = ["synthesize", "balance", "train", "infer", "augment", "report"]
+    let stages = ["synthesize", "split", "balance", "train", "infer", "augment", "evaluate", "report"]
 
     public init(
         plan: DemoPlan, quiet: Bool,
@@ -36,8 +36,14 @@ public struct DemoRun {
             "rivers demo: the whole pipeline on synthetic stream photos, into \(plan.outDir)\(plan.quick ? " (quick: tiny models, a check that everything runs)" : "")"
         )
         var status = try step(
-            plan.synthesizeArguments, stage: "synthesize", what: "40 photos of 6 camera sites at flow labels 1-6")
+            plan.synthesizeArguments, stage: "synthesize",
+            what: "\(40 * plan.copies) photos of 6 camera sites at flow labels 1-6, over \(counted(plan.copies, "day"))"
+        )
         if status != 0 { return stop(status, "synthesize") }
+        status = try step(
+            plan.splitArguments, stage: "split",
+            what: "a fifth of the photos held out by camera and day, for evaluate; everything else sees the rest only")
+        if status != 0 { return stop(status, "split") }
         status = try step(
             plan.balanceArguments, stage: "balance", what: "rotations and flips even out the sites within each label")
         if status != 0 { return stop(status, "balance") }
@@ -63,10 +69,19 @@ public struct DemoRun {
                 ))
         }
         let perImageStep = secondsPerStep / Double(3 * plan.train.batchSize)
-        let inferSeconds = Double(plan.inferImages * plan.inferSteps) * perImageStep
+        // Training photos per label (the generated-only arm gets as many generated images).
+        let photos = try LabelledFiles.scan(plan.trainDir).counts
+        let inferSeconds = folders.map {
+            Double(min(plan.inferImages, photos[$0.label - 1]) * plan.inferSteps) * perImageStep
+        }
+        // Augment evens out the categories: about their difference in images.
+        let missing = abs(photos[0..<3].reduce(0, +) - photos[3..<6].reduce(0, +))
+        let evaluation =
+            Double(plan.evaluate.seeds * 4 + 1) * Double(plan.evaluate.steps)
+            * ((try? EvaluatePlan.measureStep(plan.evaluate)) ?? 0.05)
         remaining =
-            trainSteps.map(\.seconds) + Array(repeating: inferSeconds, count: folders.count)
-            + [Double(6 * plan.augmentSteps) * perImageStep * 4, 2]
+            trainSteps.map(\.seconds) + inferSeconds
+            + [Double(max(missing, 6) * plan.augmentSteps) * perImageStep, evaluation, 2]
         for (i, t) in trainSteps.enumerated() {
             status = try step(t.words, stage: "train", what: "label \(t.label) (\(i + 1) of \(trainSteps.count))")
             if status != 0 { return stop(status, "train, label \(t.label)") }
@@ -77,13 +92,18 @@ public struct DemoRun {
         }
         for (i, (run, label)) in runs.enumerated() {
             status = try step(
-                plan.inferArguments(run: run), stage: "infer", what: "label \(label) (\(i + 1) of \(runs.count))")
+                plan.inferArguments(run: run, label: label, photos: photos[label - 1]), stage: "infer",
+                what: "label \(label) (\(i + 1) of \(runs.count)): as many generated images as training photos")
             if status != 0 { return stop(status, "infer, label \(label)") }
         }
         status = try step(
             plan.augmentArguments(runs: runs.map(\.0)), stage: "augment",
             what: "generated images even out the two categories")
         if status != 0 { return stop(status, "augment") }
+        status = try step(
+            plan.evaluateArguments, stage: "evaluate",
+            what: "does it help? one classifier per training set and seed, tested on the held-out photos")
+        if status != 0 { return stop(status, "evaluate") }
         status = try step(plan.reportArguments, stage: "report", what: "one page to look at")
         if status != 0 { return stop(status, "report") }
 

@@ -15,7 +15,8 @@ public struct DatasetCounts: Sendable {
 
     public let stages: [Stage]
 
-    /// The stages found in `dir`, a pipeline's working folder: the raw dataset (`raw/1..6`, or label
+    /// The stages found in `dir`, a pipeline's working folder: the raw dataset (`split/train/1..6`
+    /// when rivers split made one, else `raw/1..6`, or label
     /// folders `1..6` directly in `dir`), `diffusion_data/L1..L6` (balance) and `balanced_data/1..6`
     /// (augment). A stage that is absent is left out; none at all is an error naming the folder.
     public static func read(_ dir: String) throws -> DatasetCounts {
@@ -24,7 +25,10 @@ public struct DatasetCounts: Sendable {
                 path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
         }
         func path(_ parts: String...) -> String { parts.reduce(dir) { ($0 as NSString).appendingPathComponent($1) } }
-        let raw = FileOps.isDirectory(path("raw")) ? path("raw") : dir
+        // The photos balance read: rivers split's training side when there is one, else raw/.
+        let raw =
+            FileOps.isDirectory(path("split", "train"))
+            ? path("split", "train") : FileOps.isDirectory(path("raw")) ? path("raw") : dir
         let candidates: [(String, String, (Int) -> String)] = [
             ("before balance", raw, { String($0) }),
             ("after balance", path("diffusion_data"), { "L\($0)" }),

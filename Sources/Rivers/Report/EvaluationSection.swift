@@ -30,16 +30,21 @@ extension ReportPage {
                 a.name, String(a.counts.reduce(0, +)), String(a.generated), percentText(a.balancedAccuracy),
                 percentText(a.accuracy), percentText(a.macroF1), percentText(a.categoryBalancedAccuracy),
                 percentText(a.trainAccuracy),
-                a.versusReference.map { "\(points($0.seedInterval.mean)) [\(points($0.seedInterval.low)), \(points($0.seedInterval.high))]" }
+                a.versusReference.map {
+                    "\(points($0.seedInterval.mean)) [\(points($0.seedInterval.low)), \(points($0.seedInterval.high))]"
+                }
                     ?? "reference",
                 a.versusReference?.verdict.rawValue ?? "",
             ])
         }
         var recall = [["training set"] + (1...6).map { "L\($0) (\(r.testCounts[$0 - 1]) test)" }]
-        for a in r.arms { recall.append([a.name] + a.recall.map { $0.map { String(format: "%.1f", 100 * $0) } ?? "-" }) }
+        for a in r.arms {
+            recall.append([a.name] + a.recall.map { $0.map { String(format: "%.1f", 100 * $0) } ?? "-" })
+        }
         let confusions = r.arms.map { a -> String in
             let m = r.summedConfusion(a)
-            let table = [["true \\ predicted"] + (1...6).map { "L\($0)" }]
+            let table =
+                [["true \\ predicted"] + (1...6).map { "L\($0)" }]
                 + (0..<6).map { i in ["L\(i + 1)"] + m[i].map(String.init) }
             return "<figure><h4>\(escapeHTML(a.name))</h4>\(Self.htmlTable(table, numeric: Set(1...6)))</figure>"
         }.joined()
@@ -58,9 +63,10 @@ extension ReportPage {
                 \(Self.htmlTable(fd, numeric: [2, 3, 4]))
                 """
         }
-        let cas = r.casArm.map { a in
-            "<p>Classification Accuracy Score ('\(escapeHTML(a.name))', generated images only): balanced accuracy \(percent(a.balancedAccuracy.mean)), \(String(format: "%.2f", a.balancedAccuracy.mean / max(r.arms[0].balancedAccuracy.mean, 1e-9))) of '\(escapeHTML(reference))'.</p>"
-        } ?? ""
+        let cas =
+            r.casArm.map { a in
+                "<p>Classification Accuracy Score ('\(escapeHTML(a.name))', generated images only): balanced accuracy \(percent(a.balancedAccuracy.mean)), \(String(format: "%.2f", a.balancedAccuracy.mean / max(r.arms[0].balancedAccuracy.mean, 1e-9))) of '\(escapeHTML(reference))'.</p>"
+            } ?? ""
         return """
             <section id="evaluation">
             <h2>Does augmentation help? The classifier on held-out photos</h2>

@@ -58,10 +58,8 @@ func runEvaluate(_ args: ParsedArguments) throws -> Int32 {
         config: settings, testDir: inputs.testDir, trainDirs: inputs.trainDirs, names: inputs.names)
     for skipped in plan.test.skipped + plan.arms.flatMap(\.files.skipped) { warn("\(skipped)") }
     print(evaluatePlanTable(plan))
-    let seconds = try estimateStep(settings)
-    let predictions = Double(plan.test.files.count + plan.arms.reduce(0) { $0 + $1.files.files.count }) * Double(
-        settings.seeds)
-    let estimate = seconds * Double(plan.totalSteps) + predictions * seconds / Double(3 * settings.batchSize)
+    let seconds = try EvaluatePlan.measureStep(settings)
+    let estimate = plan.estimatedSeconds(secondsPerStep: seconds)
     print(
         "\(counted(plan.runs, "classifier")) of \(grouped(settings.steps)) steps (\(plan.arms.count) training \(plan.arms.count == 1 ? "set" : "sets") x \(counted(settings.seeds, "seed")), and the shuffled control), \(String(format: "%.3f", seconds)) s a step: about \(ProgressBar.clock(estimate))"
     )
@@ -71,8 +69,9 @@ func runEvaluate(_ args: ParsedArguments) throws -> Int32 {
     }
     Interrupt.install()
     let bar = ProgressBar(title: "evaluate", total: plan.totalSteps, unit: "step", enabled: !options.quiet)
-    guard let result = try EvaluateRun(plan: plan, say: { print($0) }).execute(
-        progress: bar, shouldStop: { Interrupt.requested })
+    guard
+        let result = try EvaluateRun(plan: plan, say: { print($0) }).execute(
+            progress: bar, shouldStop: { Interrupt.requested })
     else {
         bar.finish()
         print("interrupted: nothing was written (an evaluation is short; run it again).")
@@ -88,27 +87,7 @@ func runEvaluate(_ args: ParsedArguments) throws -> Int32 {
 func evaluationJSON(_ result: EvaluationResult) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
     return try encoder.encode(result)
-}
-
-/// Seconds of one classifier step at these settings, measured (one warm-up step, then two).
-func estimateStep(_ settings: EvaluateConfig) throws -> Double {
-    var recipe = settings.recipe
-    recipe.steps = 3
-    let network = settings.classifier(classes: 6)
-    let count = recipe.batchSize
-    let pixels = [UInt8](repeating: 128, count: count * network.height * network.width * 3)
-    let images = TrainingImages(
-        height: network.height, width: network.width, paths: (0..<count).map { "\($0)" }, pixels: pixels)
-    let data = LabelledImages(images: images, classes: (0..<count).map { $0 % 6 })
-    let trainer = try ClassifierTrainer(
-        config: network, recipe: recipe, normalizer: Normalizer(), seed: settings.seed)
-    trainer.step(data)
-    let start = Date()
-    trainer.step(data)
-    trainer.step(data)
-    return Date().timeIntervalSince(start) / 2
 }
 
 /// Per training set and the test folder: images per label, total, generated.

@@ -36,7 +36,8 @@ let reportCommand = Command(
         and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
         after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
         """,
-    options: ReportInputs.options(["model_dir", "dataset", "evaluation"], required: ["model_dir"]) + commonOptions(["config"])
+    options: ReportInputs.options(["model_dir", "dataset", "evaluation"], required: ["model_dir"])
+        + commonOptions(["config"])
         + ReportConfig.options()
         + ReportInputs.options(["overview"]) + commonOptions(["quiet"]),
     run: runReport

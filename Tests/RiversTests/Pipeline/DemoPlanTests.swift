@@ -13,10 +13,10 @@ final class DemoPlanTests: XCTestCase {
         XCTAssertEqual(plan.modelsDir, "./--weird/models")
         XCTAssertEqual(Array(plan.synthesizeArguments.prefix(3)), ["synthesize", "--out_dir", "./--weird/raw"])
         let lists = [
-            plan.synthesizeArguments, plan.balanceArguments,
+            plan.synthesizeArguments, plan.splitArguments, plan.balanceArguments,
             plan.trainArguments(folder: plan.diffusionDir + "/L1", images: 8),
-            plan.inferArguments(run: plan.modelsDir + "/L1_x"), plan.augmentArguments(runs: [plan.modelsDir + "/L1_x"]),
-            plan.reportArguments,
+            plan.inferArguments(run: plan.modelsDir + "/L1_x", label: 1, photos: 5),
+            plan.augmentArguments(runs: [plan.modelsDir + "/L1_x"]), plan.evaluateArguments, plan.reportArguments,
         ]
         for words in lists {
             for word in words where word.contains("weird") {
