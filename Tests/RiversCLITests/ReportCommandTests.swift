@@ -147,13 +147,16 @@ final class ReportCommandTests: XCTestCase {
         let r = try runRivers(["demo", "--quick", "--out_dir", root, "--quiet"])
         XCTAssertEqual(r.status, 0, r.err)
         for step in [
-            "rivers synthesize", "rivers balance", "rivers train", "rivers infer", "rivers augment", "rivers report",
+            "rivers synthesize", "rivers split", "rivers balance", "rivers train", "rivers infer", "rivers augment",
+            "rivers evaluate", "rivers report",
         ] {
             XCTAssertTrue(r.out.contains("$ " + step), step)
         }
         XCTAssertTrue(r.out.contains("demo finished in"), r.out)
         XCTAssertTrue(r.out.contains("label pairs whose real photos are in order of water: "), r.out)
-        XCTAssertEqual(listing(root + "/raw").filter { $0.hasSuffix(".JPG") }.count, 40)
+        XCTAssertEqual(listing(root + "/raw").filter { $0.hasSuffix(".JPG") }.count, 120, "3 copies of 40")
+        XCTAssertTrue(r.out.contains("verdict: "), r.out)
+        XCTAssertTrue(try EvaluationResult.read(root + "/evaluation.json").control.passed)
         XCTAssertEqual(
             try FileManager.default.contentsOfDirectory(atPath: root + "/diffusion_data").filter { !$0.hasPrefix(".") }
                 .sorted(),

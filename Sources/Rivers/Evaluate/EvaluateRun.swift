@@ -251,30 +251,29 @@ public struct EvaluateRun {
 
     static let categoryGroups = [[0, 1, 2], [3, 4, 5]]
 
-    /// Scores of probabilities [n, 6] against the test classes.
-    static func scores(_ probabilities: [Float], truth: [Int]) -> (TaskScores, TaskScores) {
-        let n = truth.count
-        var predicted = [Int](repeating: 0, count: n)
-        for i in 0..<n {
-            var best = 0
-            for k in 1..<6 where probabilities[i * 6 + k] > probabilities[i * 6 + best] { best = k }
-            predicted[i] = best
-        }
-        let labels = ConfusionMatrix(truth: truth, predicted: predicted, classes: 6)
-        let categoryTruth = truth.map { $0 < 3 ? 0 : 1 }
-        let categoryPredicted = ConfusionMatrix.categoryPredictions(
-            probabilities: probabilities, classes: 6, groups: categoryGroups)
-        let categories = ConfusionMatrix(truth: categoryTruth, predicted: categoryPredicted, classes: 2)
-        return (TaskScores(labels), TaskScores(categories))
-    }
+    /// The category (0: labels 1-3, 1: labels 4-6) of each class.
+    static func category(_ classes: [Int]) -> [Int] { classes.map { $0 < 3 ? 0 : 1 } }
 
-    /// Argmax of each row of [n, 6] probabilities.
-    static func predictions(_ probabilities: [Float]) -> [Int] {
-        (0..<(probabilities.count / 6)).map { i in
+    /// The predicted labels (argmax) and categories (argmax of the probabilities summed per
+    /// category) of probabilities [n, 6].
+    static func predictions(_ probabilities: [Float]) -> (labels: [Int], categories: [Int]) {
+        let labels = (0..<(probabilities.count / 6)).map { i in
             var best = 0
             for k in 1..<6 where probabilities[i * 6 + k] > probabilities[i * 6 + best] { best = k }
             return best
         }
+        let categories = ConfusionMatrix.categoryPredictions(
+            probabilities: probabilities, classes: 6, groups: categoryGroups)
+        return (labels, categories)
+    }
+
+    /// Scores of probabilities [n, 6] against the test classes, for the labels and the categories.
+    static func scores(_ probabilities: [Float], truth: [Int]) -> (TaskScores, TaskScores) {
+        let (labels, categories) = predictions(probabilities)
+        return (
+            TaskScores(ConfusionMatrix(truth: truth, predicted: labels, classes: 6)),
+            TaskScores(ConfusionMatrix(truth: category(truth), predicted: categories, classes: 2))
+        )
     }
 
     /// Trains and measures everything; nil when interrupted. Throws when the control is not at
@@ -297,6 +296,9 @@ public struct EvaluateRun {
                 train: [], test: [], trainPixels: set.pixelHashes(), testPixels: testPixels, arm: arm.name)
             sets.append(set)
         }
+        say(
+            "leak check: none of the \(sets.reduce(0) { $0 + $1.count }) training images has the content, the name or the pixels of one of the \(test.count) test photos"
+        )
         // Every arm is normalized with the real training photos' statistics.
         let normalizer = sets[0].images.normalizer()
         let network = config.classifier(classes: 6)
@@ -315,7 +317,9 @@ public struct EvaluateRun {
         guard let control = try train(sets[0].shuffled(seed: plan.controlSeed), seed: plan.runSeed(0), what: "control")
         else { return nil }
         let controlScores = Self.scores(control.predict(test.images).probabilities, truth: test.classes).0
-        let band = ConfusionMatrix.chanceBand(classes: 6, testCounts: test.counts(classes: 6).filter { $0 > 0 })
+        // Balanced accuracy averages over the labels with test photos: chance is one over their number.
+        let present = test.counts(classes: 6).filter { $0 > 0 }
+        let band = ConfusionMatrix.chanceBand(classes: present.count, testCounts: present)
         let controlResult = ControlResult(
             balancedAccuracy: controlScores.balancedAccuracy, low: band.lowerBound, high: band.upperBound,
             passed: band.contains(controlScores.balancedAccuracy))
@@ -330,6 +334,7 @@ public struct EvaluateRun {
 
         var runs = [[RunScores]](repeating: [], count: plan.arms.count)
         var predictions = [[[Int]]](repeating: [], count: plan.arms.count)
+        var categoryPredictions = predictions
         var referenceTrainer: ClassifierTrainer? = nil
         var referenceTestFeatures: [Float] = []
         for s in 0..<config.seeds {
@@ -340,14 +345,16 @@ public struct EvaluateRun {
                 }
                 let (probabilities, features) = trainer.predict(test.images)
                 let (labels, categories) = Self.scores(probabilities, truth: test.classes)
-                let trainPredictions = Self.predictions(trainer.predict(sets[a].images).probabilities)
+                let trainPredictions = Self.predictions(trainer.predict(sets[a].images).probabilities).labels
                 let trainAccuracy =
                     Double(zip(trainPredictions, sets[a].classes).filter { $0 == $1 }.count) / Double(sets[a].count)
                 runs[a].append(
                     RunScores(
                         seed: seed, labels: labels, categories: categories, trainAccuracy: trainAccuracy,
                         finalLoss: lastLoss))
-                predictions[a].append(Self.predictions(probabilities))
+                let predicted = Self.predictions(probabilities)
+                predictions[a].append(predicted.labels)
+                categoryPredictions[a].append(predicted.categories)
                 if s == 0 && a == 0 { referenceTrainer = trainer; referenceTestFeatures = features }
             }
         }
@@ -361,14 +368,12 @@ public struct EvaluateRun {
                 : PairedComparison(
                     truth: test.classes, arm: predictions[a], base: predictions[0], classes: 6,
                     resamples: config.bootstrap, seed: config.seed)
-            let categoryTruth = test.classes.map { $0 < 3 ? 0 : 1 }
             let categoryVersus =
                 a == 0
                 ? nil
                 : PairedComparison(
-                    truth: categoryTruth, arm: predictions[a].map { $0.map { $0 < 3 ? 0 : 1 } },
-                    base: predictions[0].map { $0.map { $0 < 3 ? 0 : 1 } }, classes: 2,
-                    resamples: config.bootstrap, seed: config.seed)
+                    truth: Self.category(test.classes), arm: categoryPredictions[a], base: categoryPredictions[0],
+                    classes: 2, resamples: config.bootstrap, seed: config.seed)
             let recall: [Double?] = (0..<6).map { k in
                 let values = r.compactMap { $0.labels.recall[k] }
                 return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)

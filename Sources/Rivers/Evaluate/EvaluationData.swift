@@ -123,14 +123,24 @@ public enum Leakage {
         for path in test {
             if let hash = try? SHA256.hex(file: path) { testByHash[hash] = path }
         }
-        // Stems by their first 4 characters, so each training name is compared with few stems.
+        // Stems by their first 4 characters (shorter stems whole), so each training name is
+        // compared with few stems: a name's candidates are under its first 1, 2, 3 and 4 characters.
         var stems: [String: [(String, String)]] = [:]
         for path in test { let s = stem(path); stems[String(s.prefix(4)), default: []].append((s, path)) }
+        func source(named name: String) -> String? {
+            for k in 1...4 where k <= name.count {
+                if let (_, path) = stems[String(name.prefix(k))]?.first(where: { derives(name, from: $0.0) }) {
+                    return path
+                }
+            }
+            return nil
+        }
         var testByPixels: [String: String] = [:]
         for (path, key) in testPixels { testByPixels[key] = path }
-        for path in train {
+        let listed = Set(train)
+        for path in train + trainPixels.keys.filter({ !listed.contains($0) }).sorted() {
             let name = stem(path)
-            if let (_, source) = stems[String(name.prefix(4))]?.first(where: { derives(name, from: $0.0) }) {
+            if let source = source(named: name) {
                 throw leak(path, source, arm, "is named after the test photo")
             }
             if let hash = try? SHA256.hex(file: path), let source = testByHash[hash] {

@@ -12,7 +12,9 @@ struct ReportInputs: SettingGroup {
     static let name = "command line"
     static let settings: [Setting<ReportInputs>] = [
         Setting(
-            "model_dir", "run directories of rivers train, or folders holding them (such as models/)", \.modelDirs,
+            "model_dir",
+            "run directories of rivers train, or folders holding them (such as models/); optional with --dataset or --evaluation",
+            \.modelDirs,
             placeholder: "RUN", range: .nonEmptyPaths),
         Setting(
             "dataset", "a working folder with raw/ (or 1..6), diffusion_data/ and balanced_data/", \.dataset,
@@ -36,7 +38,7 @@ let reportCommand = Command(
         and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
         after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
         """,
-    options: ReportInputs.options(["model_dir", "dataset", "evaluation"], required: ["model_dir"])
+    options: ReportInputs.options(["model_dir", "dataset", "evaluation"])
         + commonOptions(["config"])
         + ReportConfig.options()
         + ReportInputs.options(["overview"]) + commonOptions(["quiet"]),
@@ -47,6 +49,9 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     let options = try common(args)
     let inputs = try args.resolve(ReportInputs())
     let settings = try section(args, \.report)
+    guard !inputs.modelDirs.isEmpty || inputs.evaluation != nil || inputs.dataset != nil else {
+        throw RiversError.usage("report needs --model_dir, --dataset or --evaluation: something to show")
+    }
     let paths = try RunSummary.expand(inputs.modelDirs)
     let out = settings.out
     // Everything that can be known is checked before anything is written: a refusal leaves no file.
