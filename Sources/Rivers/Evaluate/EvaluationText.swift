@@ -22,8 +22,11 @@ extension PairedComparison {
 
 extension EvaluationResult {
     /// One sentence per compared training set, as measured.
-    public var verdict: String {
-        guard arms.count > 1 else { return "one training set only: nothing to compare." }
+    public var verdict: String { verdictSentences.joined(separator: " ") }
+
+    /// The verdict, one sentence per compared training set.
+    public var verdictSentences: [String] {
+        guard arms.count > 1 else { return ["one training set only: nothing to compare."] }
         let reference = arms[0].name
         return arms.dropFirst().compactMap { a -> String? in
             guard let c = a.versusReference else { return nil }
@@ -34,7 +37,7 @@ extension EvaluationResult {
             case .noDetectableDifference:
                 return "'\(a.name)' shows no detectable difference from '\(reference)' (\(d); an interval includes 0)."
             }
-        }.joined(separator: " ")
+        }
     }
 
     /// The confusion matrix of an arm's 6-label task summed over its runs.

@@ -70,9 +70,9 @@ extension ReportPage {
         return """
             <section id="evaluation">
             <h2>Does augmentation help? The classifier on held-out photos</h2>
-            <p class="verdict"><strong>\(escapeHTML(r.verdict))</strong></p>
+            <ul class="verdict">\(r.verdictSentences.map { "<li><strong>\(escapeHTML($0))</strong></li>" }.joined())</ul>
             <p>The same classifier (\(s.imageSize[0])x\(s.imageSize[1]) input, \(grouped(s.steps)) steps of \(s.batchSize) images) trained on each training set with the same \(counted(s.seeds, "seed")), tested on the same \(r.testCounts.reduce(0, +)) held-out real photos (<code>\(escapeHTML(r.testDir))</code>). Percentages: mean ± 95% interval over seeds. Against '\(escapeHTML(reference))': the paired difference of balanced accuracy in points, with its 95% interval over seeds; the verdict also needs the bootstrap interval over test photos on the same side of 0. Label-shuffled control: \(percent(r.control.balancedAccuracy)) balanced accuracy (chance band \(percent(r.control.low)) to \(percent(r.control.high))).</p>
-            \(Self.htmlTable(rows, numeric: Set(1...8)))
+            <div class="wide">\(Self.htmlTable(rows, numeric: Set(1...8)))</div>
             \(cas)
             <h3>Recall per label (mean over seeds, %)</h3>
             \(Self.htmlTable(recall, numeric: Set(1...6)))

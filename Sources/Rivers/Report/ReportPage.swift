@@ -348,7 +348,7 @@ public struct ReportPage {
         img { display: block; image-rendering: auto; background: #ddd; }
         table { border-collapse: collapse; margin: 10px 0; font-size: 14px; }
         th, td { border-bottom: 1px solid #e2e2e2; padding: 3px 10px; text-align: left; }
-        td.n { text-align: right; font-variant-numeric: tabular-nums; }
+        td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         tr.sum td { font-weight: 600; background: #f1f3f5; }
         .grids { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start; }
         .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
@@ -358,8 +358,9 @@ public struct ReportPage {
         .matches figure.copy { border-color: #d62728; }
         .matches figcaption { max-width: 300px; overflow-wrap: anywhere; }
         .folders { margin: 4px 0; font-size: 14px; }
-        .verdict { font-size: 16px; }
+        .verdict { font-size: 16px; padding-left: 22px; }
         .tiles figure { margin: 0 12px 8px 0; }
+        .wide { overflow-x: auto; }
         @media (max-width: 800px) { .pair { grid-template-columns: 1fr; } nav ol { columns: 1; } }
         """
 }

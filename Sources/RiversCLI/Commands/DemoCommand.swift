@@ -10,7 +10,7 @@ let demoCommand = Command(
         Runs the whole pipeline on built-in synthetic stream photos, into a new folder: synthesize -> split (a
         fifth held out) -> balance -> train (one small model per label) -> infer -> augment -> evaluate (does
         augmenting help the classifier on the held-out photos?) -> report. Each step is the rivers command it
-        prints, so the demo shows how to use them. About 15 minutes on 2 cores; --quick takes seconds (a check
+        prints, so the demo shows how to use them. About 13 minutes on 2 cores; --quick takes seconds (a check
         that everything runs, not a trained model). Ends with the evaluation's verdict and report.html.
         """,
     options: commonOptions(["config"]) + DemoConfig.options() + commonOptions(["threads"])
