@@ -38,11 +38,7 @@ public struct LabelledFiles: Sendable {
                 continue
             }
             if let other = folders[label] {
-                throw RiversError.file(
-                    path: dir,
-                    reason:
-                        "holds two folders of label \(label) (\((other as NSString).lastPathComponent) and \(name)): one folder per label"
-                )
+                throw RawDataset.twoFolders(dir, label: label, (other as NSString).lastPathComponent, name)
             }
             folders[label] = path
         }

@@ -20,11 +20,7 @@ public enum RawDataset {
                     $0.hasPrefix(".")
                 }
                 if !empty && FileOps.isDirectory((inDir as NSString).appendingPathComponent(String(label))) {
-                    throw RiversError.file(
-                        path: inDir,
-                        reason:
-                            "holds two folders of label \(label) (\(label) and \(name)): one folder per label; merge them or move one away"
-                    )
+                    throw twoFolders(inDir, label: label, String(label), name)
                 }
                 skipped.append(
                     SkippedFile(
@@ -37,6 +33,15 @@ public enum RawDataset {
             }
         }
         return skipped
+    }
+
+    /// The error of a folder holding two folders `a` and `b` of one label.
+    public static func twoFolders(_ dir: String, label: Int, _ a: String, _ b: String) -> RiversError {
+        .file(
+            path: dir,
+            reason:
+                "holds two folders of label \(label) (\(a) and \(b)): one folder per label; merge them or move one away"
+        )
     }
 
     /// The label a folder name other than `1` .. `6` seems to mean: `01`, `L1`, `l01`.

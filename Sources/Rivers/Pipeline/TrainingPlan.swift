@@ -86,13 +86,7 @@ public struct TrainingPlan: Sendable {
             guard name.hasPrefix("L"), FileOps.isDirectory(path) || lstat(path, &st) == 0,
                 let label = label(fromFolder: name)
             else { continue }
-            if let other = byLabel[label] {
-                throw RiversError.file(
-                    path: dir,
-                    reason:
-                        "holds two folders of label \(label) (\(other) and \(name)): one folder per label; merge them or move one away"
-                )
-            }
+            if let other = byLabel[label] { throw RawDataset.twoFolders(dir, label: label, other, name) }
             byLabel[label] = name
         }
         if byLabel.isEmpty {
