@@ -26,7 +26,7 @@ let evaluateCommand = Command(
     name: "evaluate",
     abstract: "Measure whether a training set (augmented, generated) makes the classifier better on held-out photos.",
     summary: """
-        Trains the same small CNN (EVALUATE.md) on each training set with the same seeds and optimizer steps, tests
+        Trains the same small CNN on each training set with the same seeds and optimizer steps, tests
         every one on the same held-out real photos, and reports for 6 labels and 2 categories: accuracy, balanced
         accuracy, macro-F1, per-label recall; the mean and 95% interval over seeds; each set against the first
         (paired over seeds and by a bootstrap over test photos) with a verdict: better, worse, or no detectable
