@@ -70,6 +70,21 @@ final class EvaluateCommandTests: XCTestCase {
         let nothing = try runRivers(["report", "--out", root + "/empty.html"])
         XCTAssertEqual(nothing.status, 2, nothing.err)
 
+        // A results file edited into another shape is refused, never read out of range.
+        let edited = root + "/edited.json"
+        for (from, to) in [
+            ("\"confusion\" : [", "\"confusion\" : [[1]],\"x\" : ["),
+            ("\"test_counts\" : [", "\"test_counts\" : [1],\"y\" : ["),
+        ] {
+            let text = try String(contentsOfFile: out, encoding: .utf8)
+            XCTAssertTrue(text.contains(from), from)
+            try? FileManager.default.removeItem(atPath: edited)
+            try text.replacingOccurrences(of: from, with: to).write(toFile: edited, atomically: true, encoding: .utf8)
+            let bad = try runRivers(["report", "--evaluation", edited, "--out", root + "/bad.html"])
+            XCTAssertEqual(bad.status, 1, "\(from): \(bad.err)")
+            XCTAssertTrue(bad.err.contains("is not an evaluation of rivers evaluate"), bad.err)
+        }
+
         // Results are never overwritten.
         let again = try runRivers(fine)
         XCTAssertEqual(again.status, 1)
@@ -119,8 +134,18 @@ final class EvaluateCommandTests: XCTestCase {
         let inside = try runRivers([
             "evaluate", "--test_dir", root + "/split/test", "--train_dirs", root + "/split", "--dry_run",
         ])
-        XCTAssertEqual(inside.status, 1, inside.err)
-        XCTAssertTrue(inside.err.contains("holds the test folder"), inside.err)
+        XCTAssertEqual(inside.status, 2, inside.err)
+        XCTAssertTrue(inside.err.contains("lies in the test folder"), inside.err)
+        // Results never go into an input; memory that is not there is refused before any work.
+        let intoTest = try runRivers(base + ["--out", root + "/split/test/1/e.json", "--dry_run"])
+        XCTAssertEqual(intoTest.status, 2, intoTest.err)
+        XCTAssertTrue(intoTest.err.contains("an input of the evaluation"), intoTest.err)
+        let huge = try runRivers(base + ["--image_size", "4096", "4096", "--batch_size", "1024", "--dry_run"])
+        XCTAssertEqual(huge.status, 2, huge.err)
+        XCTAssertTrue(huge.err.contains("available"), huge.err)
+        let folder = try runRivers(base + ["--out", root + "/split", "--dry_run"])
+        XCTAssertEqual(folder.status, 1, folder.err)
+        XCTAssertTrue(folder.err.contains("is a folder"), folder.err)
         let empty = root + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let none = try runRivers(base.prefix(3) + ["--train_dirs", empty, "--dry_run"])

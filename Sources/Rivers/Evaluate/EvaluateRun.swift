@@ -18,6 +18,39 @@ public struct EvaluatePlan: Sendable {
     /// The arms; the first is the reference (the real training photos) every other is compared with.
     public let arms: [Arm]
 
+    /// What the run can do but the user should know: labels an arm or the test set lacks, one
+    /// folder given twice, a control that cannot fail with so few test photos.
+    public var warnings: [String] {
+        var out: [String] = []
+        let tested = test.counts
+        for label in 1...6 where tested[label - 1] == 0 {
+            out.append("\(test.dir) has no test photos of label \(label): the scores average over the other labels")
+        }
+        for arm in arms.dropFirst() {
+            let missing = (1...6).filter { tested[$0 - 1] > 0 && arm.files.counts[$0 - 1] == 0 }
+            if !missing.isEmpty {
+                out.append(
+                    "'\(arm.name)' has no images of label \(missing.map(String.init).joined(separator: ", ")), which the test photos have: its classifiers cannot predict them"
+                )
+            }
+        }
+        for (i, arm) in arms.enumerated() {
+            if let first = arms[..<i].first(where: {
+                FileOps.canonicalPath($0.files.dir) == FileOps.canonicalPath(arm.files.dir)
+            }) {
+                out.append("'\(arm.name)' and '\(first.name)' are the same folder \(arm.files.dir)")
+            }
+        }
+        let present = tested.filter { $0 > 0 }
+        let band = ConfusionMatrix.chanceBand(classes: present.count, testCounts: present)
+        if band.upperBound >= 1 {
+            out.append(
+                "with \(counted(test.files.count, "test photo")) the label-shuffled control cannot fail (chance band \(percent(band.lowerBound)) to \(percent(band.upperBound))): hold out more photos"
+            )
+        }
+        return out
+    }
+
     /// Classifier runs: every arm at every seed, and the shuffled-label control.
     public var runs: Int { arms.count * config.seeds + 1 }
     public var totalSteps: Int { runs * config.steps }
@@ -39,8 +72,10 @@ public struct EvaluatePlan: Sendable {
         var arms: [Arm] = []
         for (i, dir) in trainDirs.enumerated() {
             if FileOps.isSameOrInside(dir, testDir) || FileOps.isSameOrInside(testDir, dir) {
-                throw RiversError.file(
-                    path: dir, reason: "is or holds the test folder \(testDir): train and test must be apart")
+                throw RiversError.setting(
+                    section: "evaluate", key: "train_dirs",
+                    reason: "\(dir) is, holds or lies in the test folder \(testDir): train and test must be apart",
+                    file: nil)
             }
             let name = names?[i] ?? defaultName(dir)
             if arms.contains(where: { $0.name == name }) {
@@ -73,6 +108,29 @@ public struct EvaluatePlan: Sendable {
         let parent = url.deletingLastPathComponent().lastPathComponent
         return ["train", "data", "images", "diffusion_data", "balanced_data"].contains(last) && !parent.isEmpty
             && parent != "/" ? "\(parent)/\(last)" : last
+    }
+
+    /// Bytes the evaluation needs at once: every set's images decoded at the classifier's size,
+    /// and one classifier training (its activations twice over, for the kernels' scratch, the
+    /// batch of floats, the parameters with their gradient and moments).
+    public var plannedBytes: Int {
+        let images = test.files.count + arms.reduce(0) { $0 + $1.files.files.count }
+        let network = config.classifier(classes: 6)
+        let batch = config.batchSize * config.height * config.width * 3 * 4
+        return images * config.height * config.width * 3 + 2
+            * ClassifierWorkspace.plannedBytes(
+                network, batch: config.batchSize) + 2 * batch + 4 * 5 * 300_000
+    }
+
+    /// Refuses settings whose memory would not fit in what this machine has available.
+    public func checkMemory(available: Int = ResourceUsage.availableBytes()) throws {
+        guard plannedBytes <= available else {
+            throw RiversError.setting(
+                section: "evaluate", key: "image_size",
+                reason:
+                    "\(config.height) \(config.width) with batches of \(config.batchSize) and \(test.files.count + arms.reduce(0) { $0 + $1.files.files.count }) images needs about \(mebibytes(plannedBytes)), more than the \(mebibytes(available)) available: lower --image_size or --batch_size",
+                file: nil)
+        }
     }
 
     /// Seconds of one classifier step at these settings, measured on this machine (one warm-up
@@ -223,12 +281,41 @@ public struct EvaluationResult: Codable, Sendable {
         arms.dropFirst().first { $0.generated > 0 && $0.generated == $0.counts.reduce(0, +) }
     }
 
+    /// Why these results could not have come from `rivers evaluate` (so that nothing that reads
+    /// them indexes out of range or overflows), or nil.
+    public var problem: String? {
+        // Counts up to 10^9: sums over seeds and labels stay far from overflow.
+        func counts(_ c: [Int], _ n: Int) -> Bool { c.count == n && c.allSatisfy { (0...1_000_000_000).contains($0) } }
+        func matrix(_ m: [[Int]], _ n: Int) -> Bool { m.count == n && m.allSatisfy { counts($0, n) } }
+        guard !arms.isEmpty else { return "it has no training sets" }
+        guard counts(testCounts, 6) else { return "test_counts is not 6 counts" }
+        for a in arms {
+            guard counts(a.counts, 6), a.recall.count == 6, !a.runs.isEmpty, a.runs.count <= 100,
+                a.runs.allSatisfy({ matrix($0.labels.confusion, 6) && matrix($0.categories.confusion, 2) })
+            else {
+                return "training set '\(a.name)' is not 6 labels' counts with runs of 6x6 and 2x2 confusion matrices"
+            }
+        }
+        guard distances.allSatisfy({ (1...6).contains($0.label) }) else { return "a distance has no label 1 to 6" }
+        return nil
+    }
+
     public static func read(_ path: String) throws -> EvaluationResult {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RiversError.file(path: path, reason: "cannot be read")
+            let reason =
+                FileOps.isDirectory(path)
+                ? "is a folder, not the results file of rivers evaluate"
+                : FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw RiversError.file(path: path, reason: reason)
         }
         do {
-            return try JSONDecoder().decode(EvaluationResult.self, from: data)
+            let result = try JSONDecoder().decode(EvaluationResult.self, from: data)
+            if let problem = result.problem {
+                throw RiversError.file(path: path, reason: "is not an evaluation of rivers evaluate: \(problem)")
+            }
+            return result
+        } catch let e as RiversError {
+            throw e
         } catch {
             if (try? JSONSerialization.jsonObject(with: data)) == nil {
                 throw RiversError.file(path: path, reason: "is not valid JSON")

@@ -207,9 +207,17 @@ public final class ClassifierWorkspace: @unchecked Sendable {
         gradB = FloatBuffer(count: largest)
     }
 
-    /// Bytes of activation memory.
-    public var bytes: Int {
-        let stageFloats = stages.reduce(0) { $0 + 4 * $1.c1.count + 4 * $1.mean1.count }
-        return 4 * (stem.count + stageFloats + 2 * gradA.count + 2 * features.count + 3 * logits.count)
+    /// Bytes a workspace of `batch` images takes, computed without allocating: the stem, four
+    /// saved maps per stage, and two gradient buffers of the largest map (statistics and the
+    /// small head buffers are left out: below a kilobyte an image).
+    public static func plannedBytes(_ c: ClassifierConfig, batch N: Int) -> Int {
+        var total = N * c.height * c.width * c.stemWidth, largest = total
+        for i in c.widths.indices {
+            let (h, w) = c.size(afterStage: i)
+            let n = N * h * w * c.widths[i]
+            total += 4 * n
+            largest = max(largest, n)
+        }
+        return 4 * (total + 2 * largest)
     }
 }

@@ -292,6 +292,17 @@ public enum Split {
                 : "\(counted(c.images, "image")) in \(counted(c.units, config.unit == .site ? "site" : "group"))"
             warnings.append("label \(c.label) has no \(c.test == 0 ? "test" : "train") images (\(held))")
         }
+        // A split with nothing on one side serves nothing: refused, not warned about.
+        for (side, empty) in [
+            ("test", counts.allSatisfy { $0.test == 0 }), ("train", counts.allSatisfy { $0.train == 0 }),
+        ]
+        where empty && !counts.isEmpty {
+            throw RiversError.setting(
+                section: "split", key: "test_fraction",
+                reason:
+                    "\(config.testFraction) leaves no label any \(side) image (\(counted(entries.count, "image")) in \(counted(order.count, "unit"))): choose a fraction that holds some out and keeps some",
+                file: nil)
+        }
         let manifest = SplitManifest(
             inDir: scan.inDir, by: config.by, testFraction: config.testFraction, seed: config.seed, entries: entries)
         return SplitPlan(

@@ -236,10 +236,13 @@ extension Split {
             }
             let source = (plan.manifest.inDir as NSString).appendingPathComponent(entry.path)
             let target = (outDir as NSString).appendingPathComponent(entry.output)
-            // AT_SYMLINK_FOLLOW: a source that is a symbolic link is linked as the file it names.
-            if linkat(AT_FDCWD, source, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 {
+            // A source that is a symbolic link is copied, never hard-linked: the file it names may
+            // be anywhere (outside the dataset), and a hard link would tie the output to it.
+            var st = stat()
+            let isLink = lstat(source, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+            if !isLink && linkat(AT_FDCWD, source, AT_FDCWD, target, 0) == 0 {
                 report.linked += 1
-            } else if errno == EEXIST {
+            } else if !isLink && errno == EEXIST {
                 _ = try holdsSource(target, source: source, sha256: entry.sha256)
                 report.existing += 1
             } else {

@@ -46,8 +46,17 @@ public struct TrainingImages: Sendable {
         // Folders are walked in name order, following symbolic links to folders (a label folder
         // may be a link to the raw data), each real folder once, so a link loop ends.
         var visited: Set<String> = []
+        let root = FileOps.canonicalPath(dir)
         func walk(_ folder: String) {
-            guard visited.insert(URL(fileURLWithPath: folder).resolvingSymlinksInPath().path).inserted else { return }
+            let real = FileOps.canonicalPath(folder)
+            // A link back to the folder searched or above it would bring in other labels' images.
+            if folder != dir && FileOps.isSameOrInside(root, real) {
+                ignored.append(
+                    SkippedFile(path: folder, reason: "links back to \(real), above or at the folder searched; skipped")
+                )
+                return
+            }
+            guard visited.insert(real).inserted else { return }
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
                 ignored.append(SkippedFile(path: folder, reason: "folder cannot be read, skipped"))
                 return
@@ -57,7 +66,15 @@ public struct TrainingImages: Sendable {
                 if FileOps.isDirectory(path) {
                     walk(path)
                 } else if ImageFile.isImageName(name) {
-                    images.append(path)
+                    // Only regular files (a link to one is fine): a pipe or a device would block a read.
+                    var st = stat()
+                    if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
+                        images.append(path)
+                    } else {
+                        ignored.append(
+                            SkippedFile(
+                                path: path, reason: "not a regular file (a pipe, a device or a broken link), skipped"))
+                    }
                 } else {
                     ignored.append(SkippedFile(path: path, reason: "not a .jpg, .jpeg or .png image, skipped"))
                 }

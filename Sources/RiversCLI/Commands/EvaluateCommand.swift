@@ -46,18 +46,13 @@ func runEvaluate(_ args: ParsedArguments) throws -> Int32 {
     let options = try common(args)
     let inputs = try args.resolve(EvaluateInputs())
     let settings = try section(args, \.evaluate)
-    if FileManager.default.fileExists(atPath: settings.out) {
-        throw RiversError.file(
-            path: settings.out, reason: "already exists; results are never overwritten (choose another --out)")
-    }
-    let outParent = FileOps.parent(settings.out)
-    if !outParent.isEmpty && !FileOps.isDirectory(outParent) {
-        throw RiversError.file(path: outParent, reason: "is not a folder (the folder of --out must exist)")
-    }
+    try checkEvaluationOut(settings.out, inputs: [inputs.testDir] + inputs.trainDirs)
     let plan = try EvaluatePlan.make(
         config: settings, testDir: inputs.testDir, trainDirs: inputs.trainDirs, names: inputs.names)
     for skipped in plan.test.skipped + plan.arms.flatMap(\.files.skipped) { warn("\(skipped)") }
+    for problem in plan.warnings { warn(problem) }
     print(evaluatePlanTable(plan))
+    try plan.checkMemory()
     let seconds = try EvaluatePlan.measureStep(settings)
     let estimate = plan.estimatedSeconds(secondsPerStep: seconds)
     print(
@@ -88,6 +83,31 @@ func evaluationJSON(_ result: EvaluationResult) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     return try encoder.encode(result)
+}
+
+/// Refuses a results file that exists (or is a folder), whose folder is missing or not writable,
+/// or that would land inside the test folder or a training set (the inputs are never written).
+func checkEvaluationOut(_ out: String, inputs: [String]) throws {
+    if FileOps.isDirectory(out) {
+        throw RiversError.file(path: out, reason: "is a folder; --out names the results file to write")
+    }
+    if FileManager.default.fileExists(atPath: out) {
+        throw RiversError.file(
+            path: out, reason: "already exists; results are never overwritten (choose another --out)")
+    }
+    let parent = FileOps.parent(out).isEmpty ? "." : FileOps.parent(out)
+    guard FileOps.isDirectory(parent) else {
+        throw RiversError.file(
+            path: parent, reason: "does not exist or is not a folder (the folder of --out must exist)")
+    }
+    guard access(parent, W_OK) == 0 else {
+        throw RiversError.file(path: parent, reason: "cannot be written (the folder of --out)")
+    }
+    for input in inputs where FileOps.isSameOrInside(out, input) {
+        throw RiversError.setting(
+            section: "evaluate", key: "out",
+            reason: "\(out) is inside \(input), an input of the evaluation: write the results elsewhere", file: nil)
+    }
 }
 
 /// Per training set and the test folder: images per label, total, generated.

@@ -88,6 +88,6 @@ final class EvaluationDataTests: XCTestCase {
         ) { XCTAssertTrue("\($0)".contains("'real' twice"), "\($0)") }
         XCTAssertThrowsError(
             try EvaluatePlan.make(config: config, testDir: root + "/test", trainDirs: [root], names: nil)
-        ) { XCTAssertTrue("\($0)".contains("holds the test folder"), "\($0)") }
+        ) { XCTAssertTrue("\($0)".contains("lies in the test folder"), "\($0)") }
     }
 }
