@@ -31,14 +31,15 @@ let evaluateCommand = Command(
         accuracy, macro-F1, per-label recall; the mean and 95% interval over seeds; each set against the first
         (paired over seeds and by a bootstrap over test photos) with a verdict: better, worse, or no detectable
         difference. A label-shuffled control must score at chance or the run stops. Per label, the Frechet distance
-        of generated images to the test photos in the classifier's features. A training file with a test photo's
-        content, name or pixels is refused.
+        of generated images to the test photos in the classifier's features. A training file that is an exact
+        copy of a test photo (its bytes or its decoded pixels) or named after one is refused; a flipped or
+        re-encoded copy is not recognised, so split first and build every training set from the train side.
         """,
     options: EvaluateInputs.options(required: ["test_dir", "train_dirs"]) + commonOptions(["config"])
         + EvaluateConfig.options()
         + commonOptions(
             ["threads", "dry_run", "quiet"],
-            dryRun: "print the sets, their counts and the time it would take; train nothing, write nothing"),
+            dryRun: "print the sets, their counts and the time (from one measured step); train nothing, write nothing"),
     run: runEvaluate
 )
 
