@@ -5,8 +5,11 @@ import PackageDescription
 // its target features from the C importer, so -march reaches Swift code as well.
 #if arch(x86_64)
 let simdFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+// AVX-512 (x86-64-v4) for the code that runs only once the CPU's flags allow it.
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
 #else
 let simdFlags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -28,17 +31,22 @@ let package = Package(
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]),
+        // The CPU's flags and the kernel path (RIVERS_ISA), built for the baseline x86-64 so that a
+        // CPU below x86-64-v3 gets a one-line refusal instead of an illegal instruction.
+        .target(name: "RiversCPU"),
+        // Code built for AVX-512, called only when the CPU has it.
+        .target(name: "RiversAVX512", swiftSettings: avx512Flags),
         // The engine, the model, the pipeline's plans and runs, and the settings: no command line.
         .target(name: "Rivers", dependencies: ["CJPEG", "CPNG"], swiftSettings: simdFlags),
         // The command line: the parser, options made from the settings' rows, every command.
-        .target(name: "RiversCLI", dependencies: ["Rivers"], swiftSettings: simdFlags),
-        .executableTarget(name: "rivers", dependencies: ["RiversCLI", "Rivers", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
-                          swiftSettings: simdFlags),
-        .executableTarget(name: "rivers-bench", dependencies: ["RiversCLI", "Rivers"], exclude: ["pytorch_twin.py"], swiftSettings: simdFlags),
+        .target(name: "RiversCLI", dependencies: ["Rivers", "RiversCPU"], swiftSettings: simdFlags),
+        // Its main.swift is built for the baseline: the CPU check runs before any AVX2 code.
+        .executableTarget(name: "rivers", dependencies: ["RiversCPU", "RiversCLI", "Rivers", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
+        .executableTarget(name: "rivers-bench", dependencies: ["RiversCLI", "Rivers", "RiversCPU", "RiversAVX512"], exclude: ["pytorch_twin.py"], swiftSettings: simdFlags),
         // Tests by layer: the library's (kernels, model, imaging, pipeline) need no command line;
         // the command line's run the parser in process and the executable as a user would.
         .target(name: "RiversTestSupport", dependencies: ["Rivers"], path: "Tests/Support", swiftSettings: simdFlags),
-        .testTarget(name: "RiversTests", dependencies: ["Rivers", "RiversTestSupport"], swiftSettings: simdFlags),
+        .testTarget(name: "RiversTests", dependencies: ["Rivers", "RiversCPU", "RiversTestSupport"], swiftSettings: simdFlags),
         .testTarget(name: "RiversCLITests", dependencies: ["RiversCLI", "Rivers", "RiversTestSupport"], swiftSettings: simdFlags),
     ],
     swiftLanguageModes: [.v5]

@@ -2,6 +2,7 @@
 // become exit statuses (2: a setting or usage, 1: a failure, 130: an interrupt).
 import Foundation
 import Rivers
+import RiversCPU
 
 public enum RiversMain {
     public static let version = "0.1.0"
@@ -66,7 +67,9 @@ public enum RiversMain {
             }
             return .text(usage())
         }
-        if ["--version", "-V", "version"].contains(argv[0]) { return .text("rivers \(version)\(buildNote)") }
+        if ["--version", "-V", "version"].contains(argv[0]) {
+            return .text("rivers \(version)\(buildNote)\n\(KernelPath.summary())")
+        }
         guard let command = commands.first(where: { $0.name == argv[0] }) else {
             let hint = closest(argv[0], among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
             throw UsageError(description: "unknown command '\(argv[0])'\(hint); 'rivers --help' lists the commands")

@@ -3,6 +3,16 @@
 import Foundation
 import Rivers
 import RiversCLI
+import RiversCPU
+
+// First, before any code built for AVX2 runs: the CPU's flags, and the kernel path (RIVERS_ISA).
+switch KernelPath.select(cpu: .current, environment: ProcessInfo.processInfo.environment["RIVERS_ISA"]) {
+case .success(let isa): KernelPath.current = isa
+case .failure(let problem):
+    FileHandle.standardError.write("rivers: error: \(problem)\n".data(using: .utf8)!)
+    if case .unsupportedCPU = problem { exit(1) }
+    exit(2)
+}
 
 /// Standard error as it was at start: ranks other than 0 send their own output to /dev/null,
 /// but their errors still show.
