@@ -3,6 +3,7 @@
 import Foundation
 import Rivers
 import RiversCLI
+import RiversCPU
 
 /// The best of `repeats` timings of `body`, after one warm-up call.
 func bestSeconds(repeats: Int, _ body: () -> Void) -> Double {
@@ -18,9 +19,20 @@ func bestSeconds(repeats: Int, _ body: () -> Void) -> Double {
 
 func benchPeak(_ args: ParsedArguments) throws -> [String: Any] {
     let all = Peak.measureGFLOPS(threads: Parallel.threadCount), one = Peak.measureGFLOPS(threads: 1)
+    let all512 = Peak.measure512GFLOPS(threads: Parallel.threadCount), one512 = Peak.measure512GFLOPS(threads: 1)
+    print(KernelPath.summary())
     print(
-        table([["threads", "FMA peak (GFLOP/s)"], [String(Parallel.threadCount), fmt(all, 1)], ["1", fmt(one, 1)]]))
-    return ["peak_gflops": all, "peak_gflops_1thread": one, "threads": Parallel.threadCount]
+        table([
+            ["threads", "256-bit FMA peak (GFLOP/s)", "512-bit FMA peak (GFLOP/s)"],
+            [String(Parallel.threadCount), fmt(all, 1), all512.map { fmt($0, 1) } ?? "no AVX-512"],
+            ["1", fmt(one, 1), one512.map { fmt($0, 1) } ?? "no AVX-512"],
+        ]))
+    var result: [String: Any] = [
+        "peak_gflops": all, "peak_gflops_1thread": one, "threads": Parallel.threadCount,
+        "isa": KernelPath.current.rawValue,
+    ]
+    if let all512, let one512 { result["peak512_gflops"] = all512; result["peak512_gflops_1thread"] = one512 }
+    return result
 }
 
 struct KernelCase {
@@ -57,6 +69,7 @@ func unetKernelCases(batch: Int) -> [KernelCase] {
 
 func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
     let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    print("\(KernelPath.summary()); percentages of the 256-bit FMA peak measured here")
     let repeats = try args.resolve(BenchOptions()).repeats
     let scratch = ConvScratch()
     var rows = [["kernel", "pass", "shape", "GFLOP/s", "% of peak", "seconds"]]

@@ -3,6 +3,7 @@
 import Foundation
 import Rivers
 import RiversCLI
+import RiversCPU
 
 func median(_ values: [Double]) -> Double {
     let s = values.sorted()
@@ -33,7 +34,7 @@ func benchSteps(
         "\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")"
     )
     print(
-        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first)"
+        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first); \(KernelPath.summary())"
     )
     print(
         "GFLOP count the direct convolutions (Winograd does fewer multiplies) and skip the embedding's per-image share")
@@ -156,7 +157,9 @@ func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
     print(
         "classifier step: image \(config.height)x\(config.width), widths \(config.stemWidth) \(config.widths.map(String.init).joined(separator: " ")), batch \(options.batch), \(trainer.slab.count) parameters"
     )
-    print("FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads")
+    print(
+        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads; \(KernelPath.summary())"
+    )
     print(
         table([
             ["figure", "value"],

@@ -2,6 +2,7 @@
 import Foundation
 import Rivers
 import RiversCLI
+import RiversCPU
 
 func fmt(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
@@ -89,6 +90,14 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
         ) { _ in 0 }, benchClassifierStep
     ),
 ]
+
+// The kernel path, as rivers chooses it (RIVERS_ISA forces one).
+switch KernelPath.select(cpu: .current, environment: ProcessInfo.processInfo.environment["RIVERS_ISA"]) {
+case .success(let isa): KernelPath.current = isa
+case .failure(let problem):
+    FileHandle.standardError.write("rivers-bench: error: \(problem)\n".data(using: .utf8)!)
+    exit(2)
+}
 
 var argv = Array(CommandLine.arguments.dropFirst())
 func usage() -> String {
