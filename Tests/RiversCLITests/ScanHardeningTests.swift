@@ -39,6 +39,12 @@ final class ScanHardeningTests: XCTestCase {
         XCTAssertEqual(lstat(placed, &b), 0)
         XCTAssertNotEqual(a.st_ino, b.st_ino, "a linked file is copied, never hard-linked")
         XCTAssertEqual(a.st_nlink, 1)
+        // A file put into the output by hand is reported on a rerun, and left alone.
+        try FileManager.default.copyItem(atPath: outside, toPath: root + "/out/test/2/stray.JPG")
+        let again = try runRivers(["split", "--in_dir", root + "/raw", "--out_dir", root + "/out", "--by", "image"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertTrue(again.err.contains("stray.JPG: not in the split's manifest"), again.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/out/test/2/stray.JPG"))
     }
 
     func testASplitWithNothingOnOneSideIsRefused() throws {

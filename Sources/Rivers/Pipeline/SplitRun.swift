@@ -27,6 +27,9 @@ public struct SplitOutputState: Equatable, Sendable {
     public var finished = false
     /// Outputs (relative paths) already in place with the right content.
     public var present: Set<String> = []
+    /// Files in the train and test label folders that the manifest does not list (left alone,
+    /// reported: whatever reads the folders would take them).
+    public var extra: [String] = []
 }
 
 extension Split {
@@ -147,6 +150,18 @@ extension Split {
         }
         for (i, verdict) in verdicts.enumerated() {
             if try verdict.get() { state.present.insert(entries[i].output) }
+        }
+        let listed = Set(entries.map(\.output))
+        for side in [SplitManifest.train, SplitManifest.test] {
+            for label in 1...6 {
+                let folder = "\(side)/\(label)"
+                let names =
+                    (try? FileManager.default.contentsOfDirectory(
+                        atPath: (outDir as NSString).appendingPathComponent(folder))) ?? []
+                for name in names.sorted() where !name.hasPrefix(".") && !listed.contains("\(folder)/\(name)") {
+                    state.extra.append((outDir as NSString).appendingPathComponent("\(folder)/\(name)"))
+                }
+            }
         }
         return state
     }

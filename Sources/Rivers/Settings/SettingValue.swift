@@ -110,7 +110,8 @@ extension Double: SettingValue {
     public static var arity: SettingArity { .one }
     public init?(words: [String]) {
         // NaN and infinities parse; every range refuses them.
-        guard words.count == 1, let v = Double(words[0]) else { return nil }
+        // Decimal only: Swift also reads hexadecimal floats (0x1p-1), which no user means.
+        guard words.count == 1, !words[0].lowercased().contains("x"), let v = Double(words[0]) else { return nil }
         self = v
     }
     public init?(json: JSONValue) {

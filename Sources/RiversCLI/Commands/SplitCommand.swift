@@ -45,6 +45,9 @@ func runSplit(_ args: ParsedArguments) throws -> Int32 {
     }
     let plan = try Split.plan(scan, config: config)
     let state = try Split.checkOutput(plan, outDir: out)
+    for path in state.extra {
+        warn("\(path): not in the split's manifest (left alone; evaluate and training would read it)")
+    }
     for skipped in scan.skipped { warn("\(skipped)") }
     for warning in plan.warnings { warn(warning) }
     print(splitTable(plan))
