@@ -110,12 +110,15 @@ func benchSampleStep(_ args: ParsedArguments) throws -> [String: Any] {
     slab.initialize(using: &rng)
     let ws = try UNetWorkspace(
         net, batch: m.batch, height: m.height, width: m.width, mixedPrecision: false, training: false)
-    let ctx = LayerContext(weights: slab.ema.pointer, grads: slab.grads.pointer)
+    // As generation runs it: a forward-only context (Winograd F(4x4, 3x3)), unless told 2.
+    let ctx = LayerContext(weights: slab.ema.pointer)
+    ctx.winogradTile = try args.resolve(BenchOptions()).winogradTile
     let images = randomImages(m.batch * m.height * m.width * 3), variances = [Float](repeating: 0.5, count: m.batch)
     var memory = ws.memory
     memory.parameterBytes = 4 * net.parameterCount  // inference keeps the EMA weights only
     return benchSteps(
-        "sampling step (forward, EMA weights)", model: m, parameters: net.parameterCount,
+        "sampling step (forward, EMA weights, Winograd F(\(ctx.winogradTile)x\(ctx.winogradTile), 3x3))", model: m,
+        parameters: net.parameterCount,
         gflopPerStep: net.forwardFlops(batch: m.batch, height: m.height, width: m.width) / 1e9, memory: memory,
         steps: steps
     ) {
@@ -175,5 +178,63 @@ func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
         "seconds_per_step": seconds, "gflop_per_step": gflop, "gflops": gflop / seconds, "peak_gflops": peak,
         "predict_seconds_per_image": predictSeconds, "peak_rss_bytes": rss, "batch_size": options.batch,
         "parameters": trainer.slab.count,
+    ]
+}
+
+/// `rivers-bench winograd-error --model_dir RUN`: how far generation with F(4x4, 3x3) lands from
+/// F(2x2, 3x3) on a trained model's weights: the predicted noise of one forward pass at several
+/// noise levels (relative RMS difference) and whole DDIM generations from the same seeds (pixels).
+func benchWinogradError(_ args: ParsedArguments) throws -> [String: Any] {
+    let options = try args.resolve(WinogradErrorOptions())
+    let model = try TrainedModel(run: options.modelDir)
+    let batch = 4
+    let p4 = try model.predictor(batch: batch), p2 = try model.predictor(batch: batch)
+    p2.winogradTile = 2
+    let count = batch * model.height * model.width * 3
+    var rng = SeededGenerator(seed: 7)
+    let x = (0..<count).map { _ in rng.normal() }
+    var rows = [["noise variance", "relative RMS difference of predicted noise (F4 vs F2)"]]
+    var relative: [Double] = []
+    for variance: Float in [0.05, 0.5, 0.95] {
+        var a = [Float](repeating: 0, count: count), b = a
+        p4.predictNoise(&a, x, variance: variance)
+        p2.predictNoise(&b, x, variance: variance)
+        let diff = zip(a, b).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+        let norm = b.reduce(0.0) { $0 + Double($1 * $1) }
+        relative.append((diff / max(norm, 1e-30)).squareRoot())
+        rows.append([fmt(Double(variance), 2), String(format: "%.2e", relative.last!)])
+    }
+    let sampler = DDIMSampler(steps: options.steps)
+    let indices = Array(0..<batch)
+    let images4 = try Generation.images(
+        indices: indices, predictor: p4, normalizer: model.normalizer, sampler: sampler, seed: 42)
+    let images2 = try Generation.images(
+        indices: indices, predictor: p2, normalizer: model.normalizer, sampler: sampler, seed: 42)
+    var maxDiff = 0, sumDiff = 0, pixels = 0
+    for (a, b) in zip(images4, images2) {
+        for (u, v) in zip(a.pixels, b.pixels) {
+            let d = abs(Int(u) - Int(v))
+            maxDiff = max(maxDiff, d); sumDiff += d; pixels += 1
+        }
+    }
+    print("model \(options.modelDir): \(model.height)x\(model.width), widths \(model.record.train.widths)")
+    print(table(rows))
+    print(
+        "\(batch) images of \(options.steps) DDIM steps from the same seeds: pixel values (0-255) differ by \(fmt(Double(sumDiff) / Double(max(pixels, 1)), 3)) on average, \(maxDiff) at most"
+    )
+    return [
+        "relative_rms": relative, "mean_pixel_difference": Double(sumDiff) / Double(max(pixels, 1)),
+        "max_pixel_difference": maxDiff,
+    ]
+}
+
+/// The options of `winograd-error`.
+struct WinogradErrorOptions: SettingGroup {
+    var modelDir = ""
+    var steps = 20
+    static let name = "rivers-bench"
+    static let settings: [Setting<WinogradErrorOptions>] = [
+        Setting("model_dir", "a run directory of rivers train", \.modelDir, placeholder: "RUN", range: .nonEmpty),
+        Setting("steps", "DDIM steps of the generations", \.steps, range: .within(1...1000)),
     ]
 }

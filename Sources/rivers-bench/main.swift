@@ -17,6 +17,7 @@ struct BenchOptions: SettingGroup {
     var batch = 8
     var repeats = 3
     var steps = 3
+    var winogradTile = 4
 
     static let name = "rivers-bench"
     static let settings: [Setting<BenchOptions>] = [
@@ -26,6 +27,9 @@ struct BenchOptions: SettingGroup {
         Setting("batch_size", "batch", \.batch, range: .within(1...1024)),
         Setting("repeats", "timed runs per pass (the best is kept)", \.repeats, range: .within(1...1000)),
         Setting("steps", "timed steps after one warm-up (the median is reported)", \.steps, range: .within(1...1000)),
+        Setting(
+            "winograd_tile", "Winograd output tile of the stride-1 3x3 forward convolutions (2 or 4)", \.winogradTile,
+            range: SettingRange("2 or 4", bounds: 2...4) { $0 == 2 || $0 == 4 }),
     ]
 }
 
@@ -80,7 +84,15 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
             name: "sample-step",
             abstract: "one sampling step (a forward pass with the EMA weights): seconds, GFLOP/s, memory", summary: "",
             options: modelOptions(defaults: sampleStepDefaults, without: "use_mix_precision")
+                + BenchOptions.options(["winograd_tile"])
         ) { _ in 0 }, benchSampleStep
+    ),
+    (
+        Command(
+            name: "winograd-error",
+            abstract: "generation with Winograd F(4x4, 3x3) against F(2x2, 3x3) on a trained run's weights",
+            summary: "", options: WinogradErrorOptions.options(required: ["model_dir"]) + common
+        ) { _ in 0 }, benchWinogradError
     ),
     (
         Command(

@@ -30,6 +30,12 @@ public final class NetworkPredictor: NoisePredictor {
         ctx = LayerContext(weights: weights)
     }
 
+    /// The Winograd tile of its 3x3 convolutions: 4 (F(4x4, 3x3)) unless set to 2.
+    public var winogradTile: Int {
+        get { ctx.winogradTile }
+        set { ctx.winogradTile = newValue }
+    }
+
     public func predictNoise(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, variance: Float) {
         var unused: [SeededGenerator] = []  // dropout draws only in training
         let variances = [Float](repeating: variance, count: batch)

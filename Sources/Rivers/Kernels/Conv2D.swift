@@ -51,11 +51,19 @@ public enum Conv2D {
     static func chunkSize(_ channels: Int) -> Int { (channels + chunkCount(channels) - 1) / chunkCount(channels) }
 
     /// out[N, Ho, Wo, Cout] = conv(input[N, H, W, Cin], weight[k, k, Cin, Cout]) + bias[Cout].
-    /// With `accumulate`, the result is added to `out` (bias still added once).
+    /// With `accumulate`, the result is added to `out` (bias still added once). Stride-1 3x3
+    /// convolutions run Winograd F(2x2, 3x3), or F(4x4, 3x3) with `winogradTile` 4 (generation).
     public static func forward(
         _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false
+        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, scratch: ConvScratch, accumulate: Bool = false,
+        winogradTile: Int = 2
     ) {
+        if Winograd.applies(g) && winogradTile == 4 {
+            Winograd.convolve4(
+                out, input, weight, bias, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,
+                outChannels: g.outChannels, accumulate: accumulate, scratch: scratch)
+            return
+        }
         if Winograd.applies(g) {
             Winograd.convolve(
                 out, input, weight, bias, batch: g.batch, height: g.height, width: g.width, inChannels: g.inChannels,

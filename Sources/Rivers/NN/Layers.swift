@@ -7,6 +7,10 @@ import Foundation
 public final class LayerContext: @unchecked Sendable {
     public var weights: UnsafeMutablePointer<Float>
     public var grads: UnsafeMutablePointer<Float>
+    /// The Winograd tile of stride-1 3x3 forward convolutions: 2 (F(2x2, 3x3)) where a backward
+    /// pass follows, 4 (F(4x4, 3x3), 1.8x fewer multiplies, up to 20x the rounding error of F(2x2) and
+    /// still far within the direct sum's bound) for forward passes only.
+    public var winogradTile: Int
     let gemm = GemmScratch()
     let norm = GroupNormScratch()
     let constant = ConstantChannelsScratch()
@@ -17,6 +21,7 @@ public final class LayerContext: @unchecked Sendable {
     public init(weights: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>) {
         self.weights = weights
         self.grads = grads
+        winogradTile = 2
         noGradients = nil
     }
 
@@ -25,6 +30,7 @@ public final class LayerContext: @unchecked Sendable {
         let none = FloatBuffer(count: 1)
         self.weights = weights
         grads = none.pointer
+        winogradTile = 4
         noGradients = none
     }
 
@@ -80,7 +86,7 @@ struct ConvLayer {
         if transposed {
             ConvTranspose2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm)
         } else {
-            Conv2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm)
+            Conv2D.forward(out, x, ctx.w(weight), ctx.w(bias), g, scratch: ctx.gemm, winogradTile: ctx.winogradTile)
         }
     }
 

@@ -122,7 +122,8 @@ public struct ResidualBlock {
                 normShape(N, HW, input: .identity, output: .swish, channels: Cin, constants: E), scratch: ctx.norm)
             h0 = UnsafePointer(b.wide)
         }
-        Conv2D.forward(b.c1, h0, conv1Weight(b, ctx), ctx.w(conv1.bias), g1, scratch: ctx.gemm)
+        Conv2D.forward(
+            b.c1, h0, conv1Weight(b, ctx), ctx.w(conv1.bias), g1, scratch: ctx.gemm, winogradTile: ctx.winogradTile)
         if E > 0 {
             let gAll = ConvGeometry(batch: N, height: H, width: W, inChannels: Cin + E, outChannels: width, kernel: 3)
             ConstantChannels.forward(
@@ -131,7 +132,9 @@ public struct ResidualBlock {
         let shape = normShape(N, HW, input: .swish, output: .identity, channels: width)
         GroupNorm.forward(
             b.narrow, st.mean1, st.rstd1, b.c1, ctx.w(norm1.gamma), ctx.w(norm1.beta), shape, scratch: ctx.norm)
-        Conv2D.forward(b.c2, b.narrow, ctx.w(conv2.weight), ctx.w(conv2.bias), g2, scratch: ctx.gemm)
+        Conv2D.forward(
+            b.c2, b.narrow, ctx.w(conv2.weight), ctx.w(conv2.bias), g2, scratch: ctx.gemm,
+            winogradTile: ctx.winogradTile)
         GroupNorm.forward(
             b.narrow, st.mean2, st.rstd2, b.c2, ctx.w(norm2.gamma), ctx.w(norm2.beta), shape, scratch: ctx.norm)
         if shortcut != nil {
