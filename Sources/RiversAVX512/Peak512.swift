@@ -3,6 +3,8 @@
 import Foundation
 
 public enum AVX512 {
+    /// rivers-bench's 256-bit loop with SIMD16: written out here, not as a generic shared with it,
+    /// since a generic would be specialized (and compiled) in the caller's module, for AVX2.
     /// x = x * m + x on 12 independent 512-bit chains, `iterations` times; returns a sum the
     /// compiler cannot fold. 12 * 16 * 2 FLOPs an iteration.
     @inline(never)

@@ -197,30 +197,15 @@ public enum Winograd {
     ) {
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16) { buffer in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { sources in
-                let d = buffer.baseAddress!, src = sources.baseAddress!, zero = SIMD8<Float>()
-                let zeros = UnsafePointer(zeroRow.pointer)
+                let d = buffer.baseAddress!, src = sources.baseAddress!
                 for t in 0..<T {
                     let tile = t0 + t
                     let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
-                    // The tile's 16 input pixels, found once for all its channels; the padding reads
-                    // `zeroRow` (4096 zeros; a wider input tests each pointer instead).
-                    var inside = true
-                    for y in 0..<4 {
-                        let iy = 2 * ty - 1 + y
-                        for x in 0..<4 {
-                            let ix = 2 * tx - 1 + x
-                            let valid = iy >= 0 && iy < H && ix >= 0 && ix < W
-                            inside = inside && valid
-                            src[y * 4 + x] = valid ? input + ((n * H + iy) * W + ix) * Ci : zeros
-                        }
-                    }
+                    let inside = tileSources(
+                        src, input, n: n, y0: 2 * ty - 1, x0: 2 * tx - 1, size: 4, H: H, W: W, C: Ci)
                     var c = 0
                     while c < Ci {
-                        if inside || Ci <= zeroRow.count {
-                            for i in 0..<16 { d[i] = src[i].simd8(at: c) }
-                        } else {
-                            for i in 0..<16 { d[i] = src[i] == zeros ? zero : src[i].simd8(at: c) }
-                        }
+                        loadTile(d, src, count: 16, c: c, inside: inside, C: Ci)
                         // Columns: B^T applied down each column, then along each row.
                         for x in 0..<4 {
                             let (a, b, e, f) = (d[x], d[4 + x], d[8 + x], d[12 + x])
@@ -238,6 +223,43 @@ public enum Winograd {
                     }
                 }
             }
+        }
+    }
+
+    /// The `size` x `size` input pixels of a tile whose top left is (y0, x0) in image n, found once
+    /// for all its channels: pointers into `input`, or to `zeroRow` for the padding. Returns whether
+    /// every pixel is inside the image.
+    @inline(__always)
+    static func tileSources(
+        _ src: UnsafeMutablePointer<UnsafePointer<Float>>, _ input: UnsafePointer<Float>, n: Int, y0: Int, x0: Int,
+        size: Int, H: Int, W: Int, C: Int
+    ) -> Bool {
+        let zeros = UnsafePointer(zeroRow.pointer)
+        var inside = true
+        for y in 0..<size {
+            let iy = y0 + y
+            for x in 0..<size {
+                let ix = x0 + x
+                let valid = iy >= 0 && iy < H && ix >= 0 && ix < W
+                inside = inside && valid
+                src[y * size + x] = valid ? input + ((n * H + iy) * W + ix) * C : zeros
+            }
+        }
+        return inside
+    }
+
+    /// d[i] = channels c ..< c + 8 of tile pixel i; the padding reads `zeroRow` (4096 zeros), and
+    /// an input wider than that tests each pointer instead.
+    @inline(__always)
+    static func loadTile(
+        _ d: UnsafeMutablePointer<SIMD8<Float>>, _ src: UnsafePointer<UnsafePointer<Float>>, count: Int, c: Int,
+        inside: Bool, C: Int
+    ) {
+        if inside || C <= zeroRow.count {
+            for i in 0..<count { d[i] = src[i].simd8(at: c) }
+        } else {
+            let zeros = UnsafePointer(zeroRow.pointer)
+            for i in 0..<count { d[i] = src[i] == zeros ? SIMD8<Float>() : src[i].simd8(at: c) }
         }
     }
 

@@ -110,28 +110,15 @@ extension Winograd {
     ) {
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 36) { buffer in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 36) { sources in
-                let d = buffer.baseAddress!, src = sources.baseAddress!, zero = SIMD8<Float>()
-                let zeros = UnsafePointer(zeroRow.pointer)
+                let d = buffer.baseAddress!, src = sources.baseAddress!
                 for t in 0..<T {
                     let tile = t0 + t
                     let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
-                    var inside = true
-                    for y in 0..<6 {
-                        let iy = 4 * ty - 1 + y
-                        for x in 0..<6 {
-                            let ix = 4 * tx - 1 + x
-                            let valid = iy >= 0 && iy < H && ix >= 0 && ix < W
-                            inside = inside && valid
-                            src[y * 6 + x] = valid ? input + ((n * H + iy) * W + ix) * Ci : zeros
-                        }
-                    }
+                    let inside = tileSources(
+                        src, input, n: n, y0: 4 * ty - 1, x0: 4 * tx - 1, size: 6, H: H, W: W, C: Ci)
                     var c = 0
                     while c < Ci {
-                        if inside || Ci <= zeroRow.count {
-                            for i in 0..<36 { d[i] = src[i].simd8(at: c) }
-                        } else {
-                            for i in 0..<36 { d[i] = src[i] == zeros ? zero : src[i].simd8(at: c) }
-                        }
+                        loadTile(d, src, count: 36, c: c, inside: inside, C: Ci)
                         // B^T down each column, then along each row.
                         for x in 0..<6 {
                             let r = inputColumn(d[x], d[6 + x], d[12 + x], d[18 + x], d[24 + x], d[30 + x])
