@@ -3,9 +3,11 @@
 # PyTorch for the CPU:
 #   python pytorch_twin.py train  200 600 8 3 cl   # 3 training steps (forward, backward, AdamW), batch 8
 #   python pytorch_twin.py sample 200 600 1 3 cl   # 3 sampling steps (a forward pass without gradients)
-# Arguments: mode, height, width, batch, steps, and "cl" for channels-last tensors (faster with oneDNN).
+#   python pytorch_twin.py train  64 192 8 3 cl bf16  # the same under torch.autocast("cpu", bfloat16)
+# Arguments: mode, height, width, batch, steps, then any of "cl" for channels-last tensors (faster
+# with oneDNN) and "bf16" for bfloat16 autocast (what a CPU user would add with one line).
 # It prints the median seconds per step and per image, and the peak resident memory.
-import math, os, sys, time, resource
+import contextlib, math, os, sys, time, resource
 import torch, torch.nn as nn, torch.nn.functional as F
 
 class Res(nn.Module):
@@ -70,7 +72,9 @@ class UNet(nn.Module):
 
 def main():
     mode, H, W, B, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    channels_last = len(sys.argv) > 6 and sys.argv[6] == "cl"
+    flags = set(sys.argv[6:])
+    channels_last, bf16 = "cl" in flags, "bf16" in flags
+    cast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
     torch.set_num_threads(len(os.sched_getaffinity(0)))  # every core, as rivers-bench
     torch.manual_seed(0)
     net = UNet()
@@ -83,17 +87,23 @@ def main():
         net.eval()
         with torch.no_grad():
             for _ in range(steps + 1):
-                t = time.perf_counter(); net(x, v); times.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                with cast():
+                    net(x, v)
+                times.append(time.perf_counter() - t)
     else:
         opt = torch.optim.AdamW(net.parameters(), lr=1e-5, weight_decay=1e-6, eps=1e-7)
         for _ in range(steps + 1):
             t = time.perf_counter()
-            opt.zero_grad(); loss = (net(x, v) - x).abs().mean(); loss.backward(); opt.step()
+            opt.zero_grad()
+            with cast():
+                loss = (net(x, v) - x).abs().mean()
+            loss.backward(); opt.step()
             times.append(time.perf_counter() - t)
     times = times[1:]
     med = sorted(times)[len(times) // 2]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"pytorch {torch.__version__} {mode} {H}x{W} batch {B}{' channels_last' if channels_last else ''}: params {params}, "
+    print(f"pytorch {torch.__version__} {mode} {H}x{W} batch {B}{' channels_last' if channels_last else ''}{' bf16 autocast' if bf16 else ''}: params {params}, "
           f"steps {' '.join(f'{t:.3f}' for t in times)}, median {med:.3f} s, per image {med / B:.3f} s, peak RSS {rss:.0f} MiB")
 
 main()
