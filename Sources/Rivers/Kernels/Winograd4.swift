@@ -20,22 +20,24 @@ extension Winograd {
     static func transformKernel4(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, Cin: Int, Cout: Int)
     {
         Parallel.forChunks(Cin, minimumChunk: 8) { r in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 9 + 18) { buffer in
-                let w = buffer.baseAddress!, t = w + 9
-                // G w in Double, one row of G at a time: the constants are not exact in Float.
-                func g(_ a: Double, _ b: Double, _ c: Double) -> [Double] {
-                    [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 9 + 18 + 6) { buffer in
+                // In Double: the constants 1/6, 1/12 and 1/24 are not exact in Float.
+                let w = buffer.baseAddress!, t = w + 9, g = t + 18
+                /// g[0..<6] = G (a, b, c).
+                @inline(__always) func apply(_ a: Double, _ b: Double, _ c: Double) {
+                    g[0] = a / 4; g[1] = -(a + b + c) / 6; g[2] = -(a - b + c) / 6
+                    g[3] = a / 24 + b / 12 + c / 6; g[4] = a / 24 - b / 12 + c / 6; g[5] = c
                 }
                 for i in r {
                     for o in 0..<Cout {
                         for k in 0..<9 { w[k] = Double(weight[k * Cin * Cout + i * Cout + o]) }
                         for x in 0..<3 {
-                            let col = g(w[x], w[3 + x], w[6 + x])
-                            for y in 0..<6 { t[y * 3 + x] = col[y] }
+                            apply(w[x], w[3 + x], w[6 + x])
+                            for y in 0..<6 { t[y * 3 + x] = g[y] }
                         }
                         for y in 0..<6 {
-                            let row = g(t[y * 3], t[y * 3 + 1], t[y * 3 + 2])
-                            for x in 0..<6 { u[((y * 6 + x) * Cin + i) * Cout + o] = Float(row[x]) }
+                            apply(t[y * 3], t[y * 3 + 1], t[y * 3 + 2])
+                            for x in 0..<6 { u[((y * 6 + x) * Cin + i) * Cout + o] = Float(g[x]) }
                         }
                     }
                 }
