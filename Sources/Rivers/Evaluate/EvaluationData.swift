@@ -139,7 +139,7 @@ public enum Leakage {
             if let source = source(named: name) {
                 throw leak(path, source, arm, "is named after the test photo")
             }
-            if let hash = try? SHA256.hex(file: path), let source = testByHash[hash] {
+            if !testByHash.isEmpty, let hash = try? SHA256.hex(file: path), let source = testByHash[hash] {
                 throw leak(path, source, arm, "has the same content as the test photo")
             }
             if let key = trainPixels[path], let source = testByPixels[key] {
