@@ -146,6 +146,13 @@ final class EvaluateCommandTests: XCTestCase {
         let folder = try runRivers(base + ["--out", root + "/split", "--dry_run"])
         XCTAssertEqual(folder.status, 1, folder.err)
         XCTAssertTrue(folder.err.contains("is a folder"), folder.err)
+        let noFolder = try runRivers(base + ["--out", root + "/missing/e.json", "--dry_run"])
+        XCTAssertEqual(noFolder.status, 1, noFolder.err)
+        XCTAssertTrue(noFolder.err.contains("does not exist"), noFolder.err)
+        let noResults = try runRivers(["report", "--evaluation", root + "/none.json", "--out", root + "/p.html"])
+        XCTAssertEqual(noResults.status, 1, noResults.err)
+        XCTAssertTrue(noResults.err.contains("none.json: does not exist"), noResults.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/p.html"))
         let empty = root + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let none = try runRivers(base.prefix(3) + ["--train_dirs", empty, "--dry_run"])

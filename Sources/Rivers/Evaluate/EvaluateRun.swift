@@ -69,6 +69,7 @@ public struct EvaluatePlan: Sendable {
                 file: nil)
         }
         let test = try LabelledFiles.scan(testDir)
+        let testPhotos = Leakage.TestPhotos(test.files.map(\.path))
         var arms: [Arm] = []
         for (i, dir) in trainDirs.enumerated() {
             if FileOps.isSameOrInside(dir, testDir) || FileOps.isSameOrInside(testDir, dir) {
@@ -87,7 +88,7 @@ public struct EvaluatePlan: Sendable {
             let generated = files.files.filter {
                 GeneratedNames.identity(of: ($0.path as NSString).lastPathComponent) != nil
             }.count
-            try Leakage.check(train: files.files.map(\.path), test: test.files.map(\.path), arm: name)
+            try Leakage.check(train: files.files.map(\.path), against: testPhotos, arm: name)
             arms.append(Arm(name: name, files: files, generated: generated))
         }
         let reference = arms[0].files.counts, tested = test.counts
@@ -371,7 +372,7 @@ public struct EvaluateRun {
         let (test, testFailures) = plan.test.load(height: config.height, width: config.width)
         for f in testFailures { say("skipped: \(f)") }
         guard test.count > 0 else { throw RiversError.file(path: plan.test.dir, reason: "has no readable test photo") }
-        let testPixels = test.pixelHashes()
+        let testPixels = Leakage.TestPhotos([], pixels: test.pixelHashes())
         var sets: [LabelledImages] = []
         for arm in plan.arms {
             let (set, failures) = arm.files.load(height: config.height, width: config.width)
@@ -379,8 +380,7 @@ public struct EvaluateRun {
             guard set.count > 0 else {
                 throw RiversError.file(path: arm.files.dir, reason: "has no readable training image")
             }
-            try Leakage.check(
-                train: [], test: [], trainPixels: set.pixelHashes(), testPixels: testPixels, arm: arm.name)
+            try Leakage.check(train: [], trainPixels: set.pixelHashes(), against: testPixels, arm: arm.name)
             sets.append(set)
         }
         say(

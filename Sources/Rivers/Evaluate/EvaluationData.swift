@@ -115,34 +115,51 @@ public enum Leakage {
         train: [String], test: [String], trainPixels: [String: String] = [:], testPixels: [String: String] = [:],
         arm: String
     ) throws {
-        var testByHash: [String: String] = [:]
-        for path in test {
-            if let hash = try? SHA256.hex(file: path) { testByHash[hash] = path }
+        try check(train: train, trainPixels: trainPixels, against: TestPhotos(test, pixels: testPixels), arm: arm)
+    }
+
+    /// The test photos as the checks look them up: by content, by name and by decoded pixels,
+    /// each file hashed once however many training sets are checked against it.
+    public struct TestPhotos: Sendable {
+        var byHash: [String: String] = [:]
+        /// Stems by their first 4 characters (shorter stems whole), so each training name is
+        /// compared with few stems: a name's candidates are under its first 1, 2, 3 and 4 characters.
+        var stems: [String: [(stem: String, path: String)]] = [:]
+        var byPixels: [String: String] = [:]
+
+        public init(_ paths: [String], pixels: [String: String] = [:]) {
+            for path in paths {
+                if let hash = try? SHA256.hex(file: path) { byHash[hash] = path }
+                let s = Leakage.stem(path)
+                stems[String(s.prefix(4)), default: []].append((s, path))
+            }
+            for (path, key) in pixels { byPixels[key] = path }
         }
-        // Stems by their first 4 characters (shorter stems whole), so each training name is
-        // compared with few stems: a name's candidates are under its first 1, 2, 3 and 4 characters.
-        var stems: [String: [(String, String)]] = [:]
-        for path in test { let s = stem(path); stems[String(s.prefix(4)), default: []].append((s, path)) }
+
+        /// The test photo `name` (a training file's stem) is named after, if any.
         func source(named name: String) -> String? {
             for k in 1...4 where k <= name.count {
-                if let (_, path) = stems[String(name.prefix(k))]?.first(where: { derives(name, from: $0.0) }) {
-                    return path
+                if let found = stems[String(name.prefix(k))]?.first(where: { derives(name, from: $0.stem) }) {
+                    return found.path
                 }
             }
             return nil
         }
-        var testByPixels: [String: String] = [:]
-        for (path, key) in testPixels { testByPixels[key] = path }
+    }
+
+    /// `check` against test photos indexed once.
+    public static func check(
+        train: [String], trainPixels: [String: String] = [:], against test: TestPhotos, arm: String
+    ) throws {
         let listed = Set(train)
         for path in train + trainPixels.keys.filter({ !listed.contains($0) }).sorted() {
-            let name = stem(path)
-            if let source = source(named: name) {
+            if let source = test.source(named: stem(path)) {
                 throw leak(path, source, arm, "is named after the test photo")
             }
-            if !testByHash.isEmpty, let hash = try? SHA256.hex(file: path), let source = testByHash[hash] {
+            if !test.byHash.isEmpty, let hash = try? SHA256.hex(file: path), let source = test.byHash[hash] {
                 throw leak(path, source, arm, "has the same content as the test photo")
             }
-            if let key = trainPixels[path], let source = testByPixels[key] {
+            if let key = trainPixels[path], let source = test.byPixels[key] {
                 throw leak(path, source, arm, "has the same pixels as the test photo")
             }
         }
