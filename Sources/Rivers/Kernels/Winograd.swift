@@ -8,6 +8,13 @@ public enum Winograd {
     /// transforms their products while they are in cache (16 x 192 x channels floats each).
     static let chunkTiles = 2 * Gemm.mc
 
+    /// Floats from one transformed plane (xi) of a chunk to the next: T x C and one cache line
+    /// more. Planes T * C apart are a multiple of 4 KiB apart for the U-Net's shapes (192 x 64
+    /// floats is 48 KiB), so the 16 (or 36) stores of a tile would all fall in one set of the L1
+    /// cache and evict each other; a line's offset puts each plane in its own set.
+    @inline(__always)
+    static func planeStride(_ T: Int, _ C: Int) -> Int { T * C + 16 }
+
     /// Whether a convolution takes this path: 3x3, stride 1, channels in whole SIMD8 vectors.
     public static func applies(_ g: ConvGeometry) -> Bool {
         g.kernel == 3 && g.stride == 1 && g.inChannels % 8 == 0 && g.outChannels % 8 == 0
@@ -17,7 +24,7 @@ public enum Winograd {
     /// transformed inputs and products of one chunk.
     public static func scratchCount(_ g: ConvGeometry, threads: Int = Parallel.threadCount) -> Int {
         16 * Gemm.packedSize(K: g.inChannels, N: g.outChannels) + 16 * g.inChannels * g.outChannels
-            + threads * 16 * chunkTiles * (g.inChannels + g.outChannels)
+            + threads * 16 * (planeStride(chunkTiles, g.inChannels) + planeStride(chunkTiles, g.outChannels))
     }
 
     /// dweight[3, 3, Cin, Cout] += the weight gradient of the 3x3 "same" convolution, through
@@ -31,12 +38,13 @@ public enum Winograd {
         let Th = (H + 1) / 2, Tw = (W + 1) / 2, tiles = N * Th * Tw
         let chunks = (tiles + chunkTiles - 1) / chunkTiles
         let threads = max(1, min(Parallel.threadCount, chunks))
-        let perThread = 16 * chunkTiles * (Ci + Co) + 16 * Ci * Co
+        let perThread = 16 * (planeStride(chunkTiles, Ci) + planeStride(chunkTiles, Co)) + 16 * Ci * Co
         let base = scratch.winograd.elements(threads * perThread)
         while scratch.threadScratch.count < threads { scratch.threadScratch.append(GemmScratch()) }
         let threadScratch = scratch.threadScratch
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            let v = base + thread * perThread, m = v + 16 * chunkTiles * Ci, dU = m + 16 * chunkTiles * Co
+            let v = base + thread * perThread, m = v + 16 * planeStride(chunkTiles, Ci)
+            let dU = m + 16 * planeStride(chunkTiles, Co)
             dU.initialize(repeating: 0, count: 16 * Ci * Co)
             var chunk = thread
             while chunk < chunks {
@@ -46,7 +54,8 @@ public enum Winograd {
                 transformOutputGradients(m, dout, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Co)
                 for xi in 0..<16 {
                     Gemm.multiply(
-                        M: Ci, N: Co, K: T, a: v + xi * T * Ci, lda: Ci, transposeA: true, b: m + xi * T * Co, ldb: Co,
+                        M: Ci, N: Co, K: T, a: v + xi * planeStride(T, Ci), lda: Ci, transposeA: true,
+                        b: m + xi * planeStride(T, Co), ldb: Co,
                         transposeB: false,
                         c: dU + xi * Ci * Co, ldc: Co, accumulate: true, scratch: threadScratch[thread], maxThreads: 1)
                 }
@@ -63,7 +72,9 @@ public enum Winograd {
                             var sum: Float = 0
                             for thread in 0..<threads {
                                 sum +=
-                                    (base + thread * perThread + 16 * chunkTiles * (Ci + Co))[(xi * Ci + ci) * Co + co]
+                                    (base + thread * perThread + 16
+                                    * (planeStride(chunkTiles, Ci) + planeStride(chunkTiles, Co)))[
+                                        (xi * Ci + ci) * Co + co]
                             }
                             u[xi] = sum
                         }
@@ -102,13 +113,13 @@ public enum Winograd {
                 let (g00, g01, g10, g11) = (g(0, 0), g(0, 1), g(1, 0), g(1, 1))
                 // A applied down the columns (2 rows -> 4), then along each row (2 -> 4).
                 let rows = ((g00, g01), (g00 + g10, g01 + g11), (g00 - g10, g01 - g11), (zero - g10, zero - g11))
-                let dst = m + t * Co + c
+                let dst = m + t * Co + c, step = planeStride(T, Co)
                 func put(_ y: Int, _ row: (SIMD8<Float>, SIMD8<Float>)) {
                     let (a, b) = row
-                    dst.storeSIMD8(a, at: (y * 4 + 0) * T * Co)
-                    dst.storeSIMD8(a + b, at: (y * 4 + 1) * T * Co)
-                    dst.storeSIMD8(a - b, at: (y * 4 + 2) * T * Co)
-                    dst.storeSIMD8(zero - b, at: (y * 4 + 3) * T * Co)
+                    dst.storeSIMD8(a, at: (y * 4 + 0) * step)
+                    dst.storeSIMD8(a + b, at: (y * 4 + 1) * step)
+                    dst.storeSIMD8(a - b, at: (y * 4 + 2) * step)
+                    dst.storeSIMD8(zero - b, at: (y * 4 + 3) * step)
                 }
                 put(0, rows.0); put(1, rows.1); put(2, rows.2); put(3, rows.3)
                 c += 8
@@ -164,7 +175,7 @@ public enum Winograd {
         let chunks = (tiles + chunkTiles - 1) / chunkTiles
         let threads = max(1, min(Parallel.threadCount, chunks))
         let packedCount = Gemm.packedSize(K: Ci, N: Co)
-        let perThread = 16 * chunkTiles * (Ci + Co)
+        let perThread = 16 * (planeStride(chunkTiles, Ci) + planeStride(chunkTiles, Co))
         let u = scratch.winograd.elements(16 * packedCount + 16 * Ci * Co + threads * perThread)
         let raw = u + 16 * packedCount
         transformKernel(raw, weight, Cin: flipped ? Co : Ci, Cout: flipped ? Ci : Co, flipped: flipped)
@@ -176,7 +187,7 @@ public enum Winograd {
         // Each thread takes chunks t, t + threads, ...: every tile is computed the same way
         // whatever the thread count.
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            let v = raw + 16 * Ci * Co + thread * perThread, m = v + 16 * chunkTiles * Ci
+            let v = raw + 16 * Ci * Co + thread * perThread, m = v + 16 * planeStride(chunkTiles, Ci)
             var chunk = thread
             while chunk < chunks {
                 let t0 = chunk * chunkTiles, T = min(chunkTiles, tiles - t0)
@@ -213,11 +224,11 @@ public enum Winograd {
                         }
                         for y in 0..<4 {
                             let (a, b, e, f) = (d[y * 4], d[y * 4 + 1], d[y * 4 + 2], d[y * 4 + 3])
-                            let base = v + t * Ci + c
-                            base.storeSIMD8(a - e, at: (y * 4 + 0) * T * Ci)
-                            base.storeSIMD8(b + e, at: (y * 4 + 1) * T * Ci)
-                            base.storeSIMD8(e - b, at: (y * 4 + 2) * T * Ci)
-                            base.storeSIMD8(b - f, at: (y * 4 + 3) * T * Ci)
+                            let base = v + t * Ci + c, step = planeStride(T, Ci)
+                            base.storeSIMD8(a - e, at: (y * 4 + 0) * step)
+                            base.storeSIMD8(b + e, at: (y * 4 + 1) * step)
+                            base.storeSIMD8(e - b, at: (y * 4 + 2) * step)
+                            base.storeSIMD8(b - f, at: (y * 4 + 3) * step)
                         }
                         c += 8
                     }
@@ -274,7 +285,8 @@ public enum Winograd {
         transformInputs(v, input, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Ci)
         for xi in 0..<16 {
             Gemm.multiplySerial(
-                M: T, N: Co, K: Ci, a: v + xi * T * Ci, lda: Ci, packedB: u + xi * packedCount, c: m + xi * T * Co,
+                M: T, N: Co, K: Ci, a: v + xi * planeStride(T, Ci), lda: Ci, packedB: u + xi * packedCount,
+                c: m + xi * planeStride(T, Co),
                 ldc: Co, scratch: scratch)
         }
         // Output transform: Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1]; the bias added; tiles past
@@ -286,11 +298,11 @@ public enum Winograd {
                 let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
                 var c = 0
                 while c < Co {
-                    let base = m + t * Co + c
+                    let base = m + t * Co + c, step = planeStride(T, Co)
                     // Rows first: q[y][0..1] = (M A)[y].
                     for y in 0..<4 {
-                        let a = base.simd8(at: (y * 4) * T * Co), b = base.simd8(at: (y * 4 + 1) * T * Co)
-                        let e = base.simd8(at: (y * 4 + 2) * T * Co), f = base.simd8(at: (y * 4 + 3) * T * Co)
+                        let a = base.simd8(at: (y * 4) * step), b = base.simd8(at: (y * 4 + 1) * step)
+                        let e = base.simd8(at: (y * 4 + 2) * step), f = base.simd8(at: (y * 4 + 3) * step)
                         q[y * 2] = a + b + e; q[y * 2 + 1] = b - e - f
                     }
                     let b0 = bias.map { $0.simd8(at: c) } ?? SIMD8<Float>()

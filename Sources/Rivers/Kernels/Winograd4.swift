@@ -7,14 +7,15 @@ import Foundation
 
 extension Winograd {
     /// Output tiles per chunk of F(4x4): a thread's 36 transformed inputs and products of 24 tiles
-    /// stay in its caches (a sampling step at 200x600 measured 0.93 to 0.96 s with 24, 0.97 to
-    /// 0.98 with 32 or 48, 1.01 to 1.03 with 96; 24 is four of the GEMM's 6-row micro-tiles).
-    static let chunkTiles4 = 4 * Gemm.mr
+    /// stay in its caches (a sampling step at 200x600 measured the same, 0.91 to 0.94 s, with
+    /// 24, 48 and 96 once the planes were a line apart; 24 is a whole number of micro-tiles of
+    /// 6 and of 12 rows).
+    static let chunkTiles4 = 24
 
     /// Floats of scratch of `convolve4`.
     public static func scratchCount4(_ g: ConvGeometry, threads: Int = Parallel.threadCount) -> Int {
         36 * Gemm.packedSize(K: g.inChannels, N: g.outChannels) + 36 * g.inChannels * g.outChannels
-            + threads * 36 * chunkTiles4 * (g.inChannels + g.outChannels)
+            + threads * 36 * (planeStride(chunkTiles4, g.inChannels) + planeStride(chunkTiles4, g.outChannels))
     }
 
     /// U[xi, ci, co] = (G w G^T)[xi] (6x6) for w = weight[., ., ci, co], with
@@ -58,7 +59,7 @@ extension Winograd {
         let chunks = (tiles + chunkTiles4 - 1) / chunkTiles4
         let threads = max(1, min(Parallel.threadCount, chunks))
         let packedCount = Gemm.packedSize(K: Ci, N: Co)
-        let perThread = 36 * chunkTiles4 * (Ci + Co)
+        let perThread = 36 * (planeStride(chunkTiles4, Ci) + planeStride(chunkTiles4, Co))
         let u = scratch.winograd.elements(36 * packedCount + 36 * Ci * Co + threads * perThread)
         let raw = u + 36 * packedCount
         transformKernel4(raw, weight, Cin: Ci, Cout: Co)
@@ -70,7 +71,7 @@ extension Winograd {
         // Chunks t, t + threads, ... per thread: every tile is computed the same way whatever the
         // thread count.
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            let v = raw + 36 * Ci * Co + thread * perThread, m = v + 36 * chunkTiles4 * Ci
+            let v = raw + 36 * Ci * Co + thread * perThread, m = v + 36 * planeStride(chunkTiles4, Ci)
             var chunk = thread
             while chunk < chunks {
                 let t0 = chunk * chunkTiles4, T = min(chunkTiles4, tiles - t0)
@@ -78,8 +79,8 @@ extension Winograd {
                 transformInputs4(v, input, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Ci)
                 for xi in 0..<36 {
                     Gemm.multiplySerial(
-                        M: T, N: Co, K: Ci, a: v + xi * T * Ci, lda: Ci, packedB: u + xi * packedCount,
-                        c: m + xi * T * Co, ldc: Co, scratch: threadScratch[thread])
+                        M: T, N: Co, K: Ci, a: v + xi * planeStride(T, Ci), lda: Ci, packedB: u + xi * packedCount,
+                        c: m + xi * planeStride(T, Co), ldc: Co, scratch: threadScratch[thread])
                 }
                 transformOutputs4(
                     out, m, bias, t0: t0, T: T, H: H, W: W, Th: Th, Tw: Tw, C: Co, accumulate: accumulate)
@@ -129,7 +130,7 @@ extension Winograd {
                             d[x] = r.0; d[6 + x] = r.1; d[12 + x] = r.2; d[18 + x] = r.3; d[24 + x] = r.4
                             d[30 + x] = r.5
                         }
-                        let base = v + t * Ci + c, step = T * Ci
+                        let base = v + t * Ci + c, step = planeStride(T, Ci)
                         for y in 0..<6 {
                             let r = inputColumn(
                                 d[y * 6], d[y * 6 + 1], d[y * 6 + 2], d[y * 6 + 3], d[y * 6 + 4], d[y * 6 + 5])
@@ -170,7 +171,7 @@ extension Winograd {
                 let tx = tile % Tw, ty = (tile / Tw) % Th, n = tile / (Tw * Th)
                 var c = 0
                 while c < Co {
-                    let base = m + t * Co + c, step = T * Co
+                    let base = m + t * Co + c, step = planeStride(T, Co)
                     // Rows first: q[y][0..<4] = (M A)[y], 6 rows.
                     for y in 0..<6 {
                         let r = outputColumn(
