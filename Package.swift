@@ -37,7 +37,7 @@ let package = Package(
         // Code built for AVX-512, called only when the CPU has it.
         .target(name: "RiversAVX512", swiftSettings: avx512Flags),
         // The engine, the model, the pipeline's plans and runs, and the settings: no command line.
-        .target(name: "Rivers", dependencies: ["CJPEG", "CPNG"], swiftSettings: simdFlags),
+        .target(name: "Rivers", dependencies: ["CJPEG", "CPNG", "RiversCPU", "RiversAVX512"], swiftSettings: simdFlags),
         // The command line: the parser, options made from the settings' rows, every command.
         .target(name: "RiversCLI", dependencies: ["Rivers", "RiversCPU"], swiftSettings: simdFlags),
         // Its main.swift is built for the baseline: the CPU check runs before any AVX2 code.
@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "rivers-bench", dependencies: ["RiversCLI", "Rivers", "RiversCPU", "RiversAVX512"], exclude: ["pytorch_twin.py"], swiftSettings: simdFlags),
         // Tests by layer: the library's (kernels, model, imaging, pipeline) need no command line;
         // the command line's run the parser in process and the executable as a user would.
-        .target(name: "RiversTestSupport", dependencies: ["Rivers"], path: "Tests/Support", swiftSettings: simdFlags),
+        .target(name: "RiversTestSupport", dependencies: ["Rivers", "RiversCPU"], path: "Tests/Support", swiftSettings: simdFlags),
         .testTarget(name: "RiversTests", dependencies: ["Rivers", "RiversCPU", "RiversTestSupport"], swiftSettings: simdFlags),
         .testTarget(name: "RiversCLITests", dependencies: ["RiversCLI", "Rivers", "RiversTestSupport"], swiftSettings: simdFlags),
     ],

@@ -72,18 +72,21 @@ public struct CPUFeatures: Equatable, Sendable {
 
 /// The kernel path in use.
 public enum KernelPath {
-    /// The paths this build has kernels for, best first. AVX-512 kernels are not written yet: an
-    /// AVX-512 CPU runs the AVX2 ones (the 512-bit FMA peak is measured by rivers-bench peak).
+    /// The paths this build has kernels for, best first.
     public static let built: [ISA] = {
         #if arch(x86_64)
-            return [.avx2]
+            return [.avx512, .avx2]
         #else
             return [.native]
         #endif
     }()
 
-    /// The path in use, set once at startup (`rivers` and `rivers-bench` call `select`).
-    nonisolated(unsafe) public static var current: ISA = built[0]
+    /// The path in use: set at startup (`rivers` and `rivers-bench` call `select`, which reads
+    /// RIVERS_ISA), and until then the best path this CPU runs, so that a library user never
+    /// reaches AVX-512 code on a CPU without it.
+    nonisolated(unsafe) public static var current: ISA = {
+        (try? select(cpu: .current, environment: nil).get()) ?? built.last!
+    }()
 
     /// The path `RIVERS_ISA` (when set) forces, else the best one both built and supported by
     /// `cpu`. An unknown name, a path the CPU cannot run or one this build lacks is an error.
@@ -101,10 +104,14 @@ public enum KernelPath {
     }
 
     /// One line for --version and the benchmarks: the path in use and what the CPU could run.
-    public static func summary(cpu: CPUFeatures = .current) -> String {
-        let others = cpu.supported.filter { $0 != current }.map(\.rawValue)
-        return "kernels: \(current.rawValue)"
-            + (others.isEmpty ? "" : " (this CPU also runs \(others.joined(separator: ", ")); not built yet)")
+    public static func summary(cpu: CPUFeatures = .current, built: [ISA] = built) -> String {
+        let others = cpu.supported.filter { $0 != current }
+        let runnable = others.filter(built.contains).map(\.rawValue)
+        let missing = others.filter { !built.contains($0) }.map(\.rawValue)
+        var notes: [String] = []
+        if !runnable.isEmpty { notes.append("RIVERS_ISA=\(runnable.joined(separator: "|")) for the other path") }
+        if !missing.isEmpty { notes.append("this CPU also runs \(missing.joined(separator: ", ")); not built") }
+        return "kernels: \(current.rawValue)" + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
     }
 }
 
@@ -124,7 +131,7 @@ public enum ISAError: Error, Equatable, CustomStringConvertible {
                 "RIVERS_ISA=\(isa.rawValue): this CPU cannot run it (it runs \(supported.map(\.rawValue).joined(separator: ", ")))"
         case .notBuilt(let isa, let built):
             return
-                "RIVERS_ISA=\(isa.rawValue): this build has no \(isa.rawValue) kernels yet (it has \(built.map(\.rawValue).joined(separator: ", ")))"
+                "RIVERS_ISA=\(isa.rawValue): this build has no \(isa.rawValue) kernels (it has \(built.map(\.rawValue).joined(separator: ", ")))"
         case .unsupportedCPU(let missing):
             return
                 "this CPU lacks \(missing.joined(separator: ", ")) of x86-64-v3 (AVX2 and FMA, Intel Haswell or AMD Zen and later), which rivers is built for"

@@ -68,8 +68,8 @@ func unetKernelCases(batch: Int) -> [KernelCase] {
 }
 
 func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
-    let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
-    print("\(KernelPath.summary()); percentages of the 256-bit FMA peak measured here")
+    let peak = Peak.measurePathGFLOPS(threads: Parallel.threadCount)
+    print("\(KernelPath.summary()); percentages of the \(Peak.pathWidth) FMA peak measured here")
     let repeats = try args.resolve(BenchOptions()).repeats
     let scratch = ConvScratch()
     var rows = [["kernel", "pass", "shape", "GFLOP/s", "% of peak", "seconds"]]
@@ -166,10 +166,10 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
         memoryResults.append(["name": name, "pass": pass, "shape": shape, "gbytes_per_second": gbs, "seconds": seconds])
     }
     // Measured again at the end: on a shared machine the two differ when the load changed.
-    let peakEnd = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    let peakEnd = Peak.measurePathGFLOPS(threads: Parallel.threadCount)
     let rss = ResourceUsage.peakResidentBytes()
     print(
-        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before the kernels, \(fmt(peakEnd, 1)) after (percentages use the first)"
+        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before the kernels, \(fmt(peakEnd, 1)) after (percentages use the first)"
     )
     print(
         "GFLOP/s count the direct convolution's FLOPs; stride-1 3x3 convolutions run Winograd F(2x2,3x3) (2.25x fewer multiplies) and can exceed 100% of the peak"

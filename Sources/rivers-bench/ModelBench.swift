@@ -15,7 +15,7 @@ func benchSteps(
     _ title: String, model m: ModelOptions, parameters: Int, gflopPerStep: Double, memory: MemoryPlan,
     steps: Int, _ body: () -> Void
 ) -> [String: Any] {
-    let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    let peak = Peak.measurePathGFLOPS(threads: Parallel.threadCount)
     var times: [Double] = []
     let warm = DispatchTime.now().uptimeNanoseconds
     body()
@@ -27,14 +27,14 @@ func benchSteps(
     }
     let seconds = median(times)
     let rss = ResourceUsage.peakResidentBytes()
-    let peakEnd = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    let peakEnd = Peak.measurePathGFLOPS(threads: Parallel.threadCount)
     let gflops = gflopPerStep / seconds
     let c = m.config
     print(
         "\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")"
     )
     print(
-        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first); \(KernelPath.summary())"
+        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first); \(KernelPath.summary())"
     )
     print(
         "GFLOP count the direct convolutions (Winograd does fewer multiplies) and skip the embedding's per-image share")
@@ -145,7 +145,7 @@ func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
         height: config.height, width: config.width, paths: (0..<count).map { "img\($0)" }, pixels: pixels)
     let data = LabelledImages(images: images, classes: (0..<count).map { $0 % config.classes })
     let trainer = try ClassifierTrainer(config: config, recipe: recipe, normalizer: images.normalizer(), seed: 1)
-    let peak = Peak.measureGFLOPS(threads: Parallel.threadCount)
+    let peak = Peak.measurePathGFLOPS(threads: Parallel.threadCount)
     var times: [Double] = []
     for i in 0...options.steps {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -161,7 +161,7 @@ func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
         "classifier step: image \(config.height)x\(config.width), widths \(config.stemWidth) \(config.widths.map(String.init).joined(separator: " ")), batch \(options.batch), \(trainer.slab.count) parameters"
     )
     print(
-        "FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads; \(KernelPath.summary())"
+        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads; \(KernelPath.summary())"
     )
     print(
         table([

@@ -20,6 +20,16 @@ enum Peak {
         }
     }
 
+    /// The peak of the kernel path in use (512-bit FMAs for avx512, 256-bit otherwise): what the
+    /// benchmarks' percentages are of.
+    static func measurePathGFLOPS(threads: Int) -> Double {
+        KernelPath.current == .avx512
+            ? measure512GFLOPS(threads: threads) ?? measureGFLOPS(threads: threads) : measureGFLOPS(threads: threads)
+    }
+
+    /// "512-bit" or "256-bit": the width of the path's peak.
+    static var pathWidth: String { KernelPath.current == .avx512 ? "512-bit" : "256-bit" }
+
     /// x = x * m + x on 12 independent SIMD8 chains: a chain the compiler cannot fold, whose
     /// values stay finite.
     @inline(never)

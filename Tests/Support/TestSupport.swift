@@ -2,6 +2,7 @@
 import Foundation
 import XCTest
 import Rivers
+import RiversCPU
 
 /// A fresh temporary folder, removed when the test ends.
 public func makeTempDir(_ test: XCTestCase) throws -> String {
@@ -260,5 +261,39 @@ public func writeTrainingImages(_ dir: String, count: Int, width: Int = 24, heig
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     for k in 0..<count {
         try ImageFile.write(patternImage(width: width, height: height, seed: 7 * k), to: "\(dir)/\(prefix)\(k).png")
+    }
+}
+
+/// A test case for numerics: its tests run their checks once per kernel path this build has
+/// and this CPU runs (on an AVX-512 machine: avx512, then avx2) through `onEveryPath`, against
+/// the same naive twins; a failure names the path it happened on. (XCTest cannot run a test
+/// method twice, so the loop is inside each test.)
+open class KernelPathTestCase: XCTestCase {
+    /// The path of the run in progress.
+    public private(set) var path: ISA = KernelPath.current
+
+    /// The paths every check of these cases runs on, best first.
+    public static var paths: [ISA] { KernelPath.built.filter(CPUFeatures.current.supported.contains) }
+
+    /// Runs `body` once per path, with that path in use; the path in use is restored after.
+    public func onEveryPath(_ body: () throws -> Void) rethrows {
+        let saved = KernelPath.current
+        defer {
+            KernelPath.current = saved
+            path = saved
+        }
+        for isa in Self.paths {
+            path = isa
+            KernelPath.current = isa
+            try body()
+        }
+    }
+
+    open override func recordFailure(
+        withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool
+    ) {
+        super.recordFailure(
+            withDescription: "[kernel path \(path.rawValue)] \(description)", inFile: filePath, atLine: lineNumber,
+            expected: expected)
     }
 }

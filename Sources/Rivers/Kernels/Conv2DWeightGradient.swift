@@ -21,7 +21,7 @@ extension Conv2D {
             Winograd.weightGradient(
                 dweight, input, dout, batch: g.batch, height: g.height, width: g.width,
                 inChannels: g.inChannels, outChannels: g.outChannels, scratch: scratch)
-        } else if g.kernel == 1 && g.stride == 1 && g.inChannels < Gemm.nr {
+        } else if g.kernel == 1 && g.stride == 1 && g.inChannels < 16 {
             pointwiseWeights(dweight, input, dout, g, scratch: scratch)
         } else if g.outWidth <= 48 && g.outChannels * g.kernel * g.kernel * g.inChannels * 4 > 512 * 1024 {
             // The row-by-row kernel adds one output row (Wo pixels of K) into per-thread partial
@@ -43,8 +43,10 @@ extension Conv2D {
     ) {
         let (H, W, Cout, k, s) = (g.height, g.width, g.outChannels, g.kernel, g.stride)
         let (Ho, Wo) = (g.outHeight, g.outWidth)
-        // The B loads read 16 channels at a time: pad the channels to a multiple of 16 when needed.
-        let C = (g.inChannels + Gemm.nr - 1) / Gemm.nr * Gemm.nr
+        // The B loads read a micro-tile's width of channels at a time: pad the channels to a
+        // multiple of it when needed.
+        let kernel = Gemm.kernel, mr = kernel.mr, nr = kernel.nr
+        let C = (g.inChannels + nr - 1) / nr * nr
         var src = input
         if C != g.inChannels {
             let p = scratch.padded.elements(g.batch * H * W * C)
@@ -57,12 +59,12 @@ extension Conv2D {
         let rows = g.batch * Ho
         let threads = max(1, min(Parallel.threadCount, rows))
         let partial = scratch.partial.elements(threads * Cout * N)
-        let strips = C / Gemm.nr
-        let aTables = scratch.aRows.elements(threads * Gemm.mr), cTables = scratch.cRows.elements(threads * Gemm.mr)
+        let strips = C / nr
+        let aTables = scratch.aRows.elements(threads * mr), cTables = scratch.cRows.elements(threads * mr)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let part = partial + t * Cout * N
             part.initialize(repeating: 0, count: Cout * N)
-            let aRows = aTables + t * Gemm.mr, cRows = cTables + t * Gemm.mr
+            let aRows = aTables + t * mr, cRows = cTables + t * mr
             for row in (rows * t / threads)..<(rows * (t + 1) / threads) {
                 let n = row / Ho, oy = row % Ho
                 for ky in 0..<k {
@@ -80,15 +82,15 @@ extension Conv2D {
                         for strip in 0..<strips {
                             var co = 0
                             while co < Cout {
-                                for r in 0..<Gemm.mr {
+                                for r in 0..<mr {
                                     let c = min(co + r, Cout - 1)
                                     aRows[r] = a + c
                                     cRows[r] = co + r < Cout ? part + (co + r) * N : nil
                                 }
-                                Gemm.tile(
-                                    hi - lo, aRows, Cout, b + strip * Gemm.nr, s * C, cRows,
-                                    tapColumn + strip * Gemm.nr, Gemm.nr, true, nil)
-                                co += Gemm.mr
+                                kernel.run(
+                                    hi - lo, aRows, Cout, b + strip * nr, s * C, cRows,
+                                    tapColumn + strip * nr, nr, true, nil)
+                                co += mr
                             }
                         }
                     }

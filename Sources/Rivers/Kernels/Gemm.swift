@@ -1,7 +1,49 @@
-// GEMM: a 6x16 register-blocked SIMD8 micro-kernel that reads A through six row pointers
-// (no packing of A), B packed into 16-column strips, cache blocking and threads over row
+// GEMM: a register-blocked micro-kernel that reads A through row pointers (no packing of A),
+// B packed into column strips as wide as the micro-tile, cache blocking and threads over row
 // blocks. Convolutions drive the same micro-kernel with their own row pointers (implicit GEMM).
+// The micro-kernel is the kernel path's (RIVERS_ISA): 6x16 in SIMD8 for AVX2 (and NEON), 12x32
+// in SIMD16 for AVX-512 (RiversAVX512, built for x86-64-v4).
 import Foundation
+import RiversAVX512
+import RiversCPU
+
+/// One kernel path's GEMM micro-kernel: its register tile and its code.
+public struct MicroKernel: Sendable {
+    public typealias Tile =
+        @Sendable (
+            Int, UnsafePointer<UnsafePointer<Float>>, Int, UnsafePointer<Float>, Int,
+            UnsafePointer<UnsafeMutablePointer<Float>?>, Int, Int, Bool, UnsafePointer<Float>?
+        ) -> Void
+    public let isa: ISA
+    /// Rows and columns of the micro-tile; B is packed in `nr`-column strips.
+    public let mr: Int
+    public let nr: Int
+    let tile: Tile
+
+    public static let avx2 = MicroKernel(isa: .avx2, mr: 6, nr: 16) {
+        Gemm.tile($0, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+    }
+    public static let avx512 = MicroKernel(isa: .avx512, mr: AVX512.mr, nr: AVX512.nr) {
+        AVX512.tile($0, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+    }
+
+    /// The micro-kernel of a kernel path (arm64's is the SIMD8 one, as NEON builds it).
+    public static func of(_ isa: ISA) -> MicroKernel { isa == .avx512 ? .avx512 : .avx2 }
+
+    /// One micro-tile (see `Gemm.tile`), by this kernel; the AVX2 one inlined.
+    @inline(__always)
+    func run(
+        _ k: Int, _ a: UnsafePointer<UnsafePointer<Float>>, _ aStep: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ c: UnsafePointer<UnsafeMutablePointer<Float>?>, _ n0: Int, _ nCount: Int, _ add: Bool,
+        _ bias: UnsafePointer<Float>?
+    ) {
+        if isa == .avx512 {
+            tile(k, a, aStep, b, ldb, c, n0, nCount, add, bias)
+        } else {
+            Gemm.tile(k, a, aStep, b, ldb, c, n0, nCount, add, bias)
+        }
+    }
+}
 
 /// Everything the GEMM and convolution kernels reuse between calls: packed B, per-thread
 /// pointer tables, partial sums, segment lists. One per layer (or per shape) means a step
@@ -25,16 +67,18 @@ public final class GemmScratch: @unchecked Sendable {
 }
 
 public enum Gemm {
-    /// Rows per micro-tile, and columns (two SIMD8 registers): 12 accumulators + 2 B + 1 A.
-    public static let mr = 6
-    public static let nr = 16
+    /// The micro-kernel of the kernel path in use (`KernelPath.current`, set at startup).
+    public static var kernel: MicroKernel { .of(KernelPath.current) }
+    /// Rows and columns of its micro-tile (AVX2: 6 x 16, 12 accumulators + 2 B + 1 A registers).
+    public static var mr: Int { kernel.mr }
+    public static var nr: Int { kernel.nr }
     /// K per block: a KC x NR strip of B (12 KiB) stays in L1 while the tiles of a block pass
     /// (192 measured faster than 256 and 288 on the U-Net's 64-channel shapes).
     public static let kc = 192
     /// Rows per block: MC rows of A over KC (96 KiB) stay in L2 while the strips of B pass.
     public static let mc = 96
 
-    /// One micro-tile: C[r, n0..<n0+nCount] (+)= sum_p A_r[p * aStep] * B[p * ldb + j] for the six
+    /// The AVX2 micro-tile (6 x 16): C[r, n0..<n0+nCount] (+)= sum_p A_r[p * aStep] * B[p * ldb + j] for the six
     /// rows r, where A_r = a[r]. Rows whose C pointer is nil are computed and dropped (row tails).
     /// `bias` (nCount values) is added when given; with `add`, C is accumulated into.
     @inline(__always)
@@ -70,7 +114,7 @@ public enum Gemm {
             guard let base = c[r] else { return }
             let dst = base + n0
             var lo = lo + bias0, hi = hi + bias1
-            if nCount == nr {
+            if nCount == 16 {
                 if add {
                     lo += dst.simd8()
                     hi += dst.simd8(at: 8)
@@ -96,6 +140,7 @@ public enum Gemm {
         transposed: Bool, kOffset: Int = 0, kTotal: Int? = nil
     ) {
         let total = kTotal ?? K
+        let nr = Gemm.nr
         let strips = (N + nr - 1) / nr
         for s in 0..<strips {
             let n0 = s * nr, nj = min(nr, N - n0)
@@ -119,7 +164,10 @@ public enum Gemm {
     }
 
     /// Floats needed to pack a K x N matrix.
-    public static func packedSize(K: Int, N: Int) -> Int { ((N + nr - 1) / nr) * nr * K }
+    public static func packedSize(K: Int, N: Int) -> Int {
+        let nr = Gemm.nr
+        return ((N + nr - 1) / nr) * nr * K
+    }
 
     /// Fills the A-row table of one row block: `table[s * stride + i]` is row m0 + i of A for
     /// segment s, for i in 0..<stride (rows past the block's end repeat a valid row; they are
@@ -144,6 +192,7 @@ public enum Gemm {
         maxThreads: Int? = nil
     ) {
         if M == 0 || N == 0 { return }
+        let kernel = Gemm.kernel, mr = kernel.mr, nr = kernel.nr
         let strips = (N + nr - 1) / nr
         let blocks = (M + mc - 1) / mc
         let threads = max(1, min(maxThreads ?? Parallel.threadCount, blocks))
@@ -178,7 +227,7 @@ public enum Gemm {
                                 let b = packedB + s * K * nr + seg.k0 * nr
                                 var r0 = 0
                                 while r0 < mCount {
-                                    tile(
+                                    kernel.run(
                                         seg.count, rows + r0, aStep, b, nr, cRows + r0, n0, nCount, add,
                                         segBias.map { $0 + n0 })
                                     r0 += mr

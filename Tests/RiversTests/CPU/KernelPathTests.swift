@@ -2,6 +2,7 @@
 import Foundation
 import XCTest
 import RiversCPU
+import RiversTestSupport
 
 final class KernelPathTests: XCTestCase {
     static let v3 = "fpu sse sse2 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave"
@@ -36,8 +37,30 @@ final class KernelPathTests: XCTestCase {
             XCTAssertEqual(try KernelPath.select(cpu: cpu(Self.v3), environment: nil, built: both).get(), .avx2)
             XCTAssertEqual(try KernelPath.select(cpu: cpu(Self.v4), environment: "AVX2 ", built: both).get(), .avx2)
             XCTAssertEqual(try KernelPath.select(cpu: cpu(Self.v4), environment: "", built: both).get(), .avx512)
-            // What this build has: AVX2 kernels only, even on an AVX-512 CPU.
-            XCTAssertEqual(try KernelPath.select(cpu: cpu(Self.v4), environment: nil).get(), .avx2)
+            // What this build has: both, so an AVX-512 CPU gets the AVX-512 kernels.
+            XCTAssertEqual(KernelPath.built, [.avx512, .avx2])
+            XCTAssertEqual(try KernelPath.select(cpu: cpu(Self.v4), environment: nil).get(), .avx512)
+            // A build without them (the same check, another build) says so when one is forced.
+            XCTAssertEqual(try KernelPath.select(cpu: cpu(Self.v4), environment: nil, built: [.avx2]).get(), .avx2)
+        }
+
+        func testTheSummaryNamesThePathAndTheOthers() {
+            let saved = KernelPath.current
+            defer { KernelPath.current = saved }
+            KernelPath.current = .avx512
+            XCTAssertEqual(
+                KernelPath.summary(cpu: cpu(Self.v4)), "kernels: avx512 (RIVERS_ISA=avx2 for the other path)")
+            KernelPath.current = .avx2
+            XCTAssertEqual(KernelPath.summary(cpu: cpu(Self.v3)), "kernels: avx2")
+            XCTAssertEqual(
+                KernelPath.summary(cpu: cpu(Self.v4), built: [.avx2]),
+                "kernels: avx2 (this CPU also runs avx512; not built)")
+        }
+
+        /// The numerics tests run once per path this machine can run: on an AVX-512 CPU, both.
+        func testThePathsTheNumericsTestsRun() {
+            XCTAssertEqual(KernelPathTestCase.paths, CPUFeatures.current.supported)
+            XCTAssertEqual(KernelPath.current, KernelPathTestCase.paths.first, "the best path is the default")
         }
 
         func testRefusals() {
@@ -49,7 +72,8 @@ final class KernelPathTests: XCTestCase {
                 failure(KernelPath.select(cpu: cpu(Self.v3), environment: "avx512", built: [.avx512, .avx2])),
                 "RIVERS_ISA=avx512: this CPU cannot run it (it runs avx2)")
             XCTAssertTrue(
-                failure(KernelPath.select(cpu: cpu(Self.v4), environment: "avx512")).contains("no avx512 kernels yet"))
+                failure(KernelPath.select(cpu: cpu(Self.v4), environment: "avx512", built: [.avx2]))
+                    .contains("no avx512 kernels"))
             XCTAssertTrue(
                 failure(KernelPath.select(cpu: cpu(Self.v4), environment: "sse")).contains("use one of avx512, avx2"))
             XCTAssertTrue(

@@ -43,7 +43,7 @@ struct TinyNet {
     }
 }
 
-final class UNetTests: XCTestCase {
+final class UNetTests: KernelPathTestCase {
     func testParameterCountsOfMODEL() throws {
         let rows: [(UNetConfig, Int)] = [
             (UNetConfig(), 8_335_939),
@@ -80,176 +80,192 @@ final class UNetTests: XCTestCase {
     }
 
     func testMemoryIsPlannedWithoutAllocatingAndAbsurdSizesAreRefused() throws {
-        let net = try UNet(UNetConfig())
-        // The original's default run: planned, not allocated (this test would not fit otherwise).
-        let f32 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: false)
-        let f16 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: true)
-        XCTAssertGreaterThan(f32.totalBytes, 8 << 30)
-        XCTAssertLessThan(f16.savedBytes, f32.savedBytes * 6 / 10)
-        let inference = try UNetWorkspace.plannedMemory(
-            net, batch: 1, height: 200, width: 600, mixedPrecision: false, training: false)
-        XCTAssertLessThan(inference.totalBytes, f32.totalBytes / 4)
-        XCTAssertThrowsError(
-            try UNetWorkspace.plannedMemory(
-                net, batch: 1_000_000_000, height: 100_000_000, width: 80_000_000, mixedPrecision: false)
-        ) {
-            XCTAssertTrue("\($0)".contains("far too large"))
-        }
-        let attention = try UNet(UNetConfig(attentionInUpDownSample: true))
-        XCTAssertThrowsError(
-            try UNetWorkspace.plannedMemory(attention, batch: 1, height: 80_000, width: 80_000, mixedPrecision: false)
-        ) {
-            XCTAssertTrue("\($0)".contains("attention"))
+        try onEveryPath {
+            let net = try UNet(UNetConfig())
+            // The original's default run: planned, not allocated (this test would not fit otherwise).
+            let f32 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: false)
+            let f16 = try UNetWorkspace.plannedMemory(net, batch: 8, height: 200, width: 600, mixedPrecision: true)
+            XCTAssertGreaterThan(f32.totalBytes, 8 << 30)
+            XCTAssertLessThan(f16.savedBytes, f32.savedBytes * 6 / 10)
+            let inference = try UNetWorkspace.plannedMemory(
+                net, batch: 1, height: 200, width: 600, mixedPrecision: false, training: false)
+            XCTAssertLessThan(inference.totalBytes, f32.totalBytes / 4)
+            XCTAssertThrowsError(
+                try UNetWorkspace.plannedMemory(
+                    net, batch: 1_000_000_000, height: 100_000_000, width: 80_000_000, mixedPrecision: false)
+            ) {
+                XCTAssertTrue("\($0)".contains("far too large"))
+            }
+            let attention = try UNet(UNetConfig(attentionInUpDownSample: true))
+            XCTAssertThrowsError(
+                try UNetWorkspace.plannedMemory(
+                    attention, batch: 1, height: 80_000, width: 80_000, mixedPrecision: false)
+            ) {
+                XCTAssertTrue("\($0)".contains("attention"))
+            }
         }
     }
 
     func testForwardShapesOnTheOriginalsImageSizeArithmetic() throws {
-        // 200 -> 100 -> 50 -> 25 and back up to exactly 200 (odd 25 at the bottom), on a narrow net.
-        let tiny = try TinyNet(
-            UNetConfig(widths: [8, 8, 8, 8], blockDepth: 1, embeddingDims: 8), batch: 1, height: 200, width: 24)
-        XCTAssertEqual(tiny.ws.output.count, 200 * 24 * 3)
-        let images = randomArray(200 * 24 * 3, seed: 1)
-        let value = tiny.loss(images, [0.3], [Float](repeating: 1, count: images.count))
-        XCTAssertTrue(value.isFinite)
+        try onEveryPath {
+            // 200 -> 100 -> 50 -> 25 and back up to exactly 200 (odd 25 at the bottom), on a narrow net.
+            let tiny = try TinyNet(
+                UNetConfig(widths: [8, 8, 8, 8], blockDepth: 1, embeddingDims: 8), batch: 1, height: 200, width: 24)
+            XCTAssertEqual(tiny.ws.output.count, 200 * 24 * 3)
+            let images = randomArray(200 * 24 * 3, seed: 1)
+            let value = tiny.loss(images, [0.3], [Float](repeating: 1, count: images.count))
+            XCTAssertTrue(value.isFinite)
+        }
     }
 
     func testWholeNetworkGradientMatchesFiniteDifferences() throws {
-        // Both attention flags on, an odd bottleneck (6x10 -> 3x5), batch 2.
-        let config = UNetConfig(
-            widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true
-        )
-        let (N, H, W) = (2, 6, 10)
-        let tiny = try TinyNet(config, batch: N, height: H, width: W)
-        let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8],
-            r = randomArray(N * H * W * 3, seed: 3)
-        let (grads, dImages) = tiny.gradients(images, variances, r)
-        var rng = SeededGenerator(seed: 4)
-        // The loss is a Float32 network summed in Double: central differences with eps = 1e-2
-        // have rounding error ~1e-6 * |terms| * sqrt(360) / eps ~ 1e-3 and truncation ~eps^2 = 1e-4;
-        // 3e-3 absolute plus 3% relative separates that from any missing or doubled term.
-        func check(_ analytic: Float, _ perturb: (Float) -> Void, _ label: String) {
-            let eps: Float = 1e-2
-            perturb(eps)
-            let up = tiny.loss(images, variances, r)
-            perturb(-2 * eps)
-            let down = tiny.loss(images, variances, r)
-            perturb(eps)
-            let numeric = (up - down) / Double(2 * eps)
-            XCTAssertEqual(Double(analytic), numeric, accuracy: 3e-3 + 0.03 * abs(numeric), label)
-        }
-        var kinds = Set<String>()
-        for p in tiny.net.layout.params {
-            kinds.insert(String(p.name.split(separator: ".").suffix(2).joined(separator: ".")))
-            for _ in 0..<2 {
-                let i = p.offset + Int(rng.next() % UInt64(p.count))
-                check(grads[i], { tiny.slab.values.pointer[i] += $0 }, p.name)
+        try onEveryPath {
+            // Both attention flags on, an odd bottleneck (6x10 -> 3x5), batch 2.
+            let config = UNetConfig(
+                widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true,
+                attentionInUpDownSample: true
+            )
+            let (N, H, W) = (2, 6, 10)
+            let tiny = try TinyNet(config, batch: N, height: H, width: W)
+            let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8],
+                r = randomArray(N * H * W * 3, seed: 3)
+            let (grads, dImages) = tiny.gradients(images, variances, r)
+            var rng = SeededGenerator(seed: 4)
+            // The loss is a Float32 network summed in Double: central differences with eps = 1e-2
+            // have rounding error ~1e-6 * |terms| * sqrt(360) / eps ~ 1e-3 and truncation ~eps^2 = 1e-4;
+            // 3e-3 absolute plus 3% relative separates that from any missing or doubled term.
+            func check(_ analytic: Float, _ perturb: (Float) -> Void, _ label: String) {
+                let eps: Float = 1e-2
+                perturb(eps)
+                let up = tiny.loss(images, variances, r)
+                perturb(-2 * eps)
+                let down = tiny.loss(images, variances, r)
+                perturb(eps)
+                let numeric = (up - down) / Double(2 * eps)
+                XCTAssertEqual(Double(analytic), numeric, accuracy: 3e-3 + 0.03 * abs(numeric), label)
             }
-        }
-        // Every layer kind took part.
-        for kind in [
-            "shortcut.weight", "norm0.gamma", "conv1.weight", "norm2.beta", "downsample.weight", "upsample.weight",
-            "query.weight", "output.bias", "stem.weight", "head.bias",
-        ] {
-            XCTAssertTrue(kinds.contains(kind), kind)
-        }
-        var copy = images
-        for _ in 0..<12 {
-            let i = Int(rng.next() % UInt64(images.count))
-            let eps: Float = 1e-2
-            copy[i] = images[i] + eps
-            let up = tiny.loss(copy, variances, r)
-            copy[i] = images[i] - eps
-            let down = tiny.loss(copy, variances, r)
-            copy[i] = images[i]
-            let numeric = (up - down) / Double(2 * eps)
-            XCTAssertEqual(Double(dImages[i]), numeric, accuracy: 3e-3 + 0.03 * abs(numeric), "input \(i)")
+            var kinds = Set<String>()
+            for p in tiny.net.layout.params {
+                kinds.insert(String(p.name.split(separator: ".").suffix(2).joined(separator: ".")))
+                for _ in 0..<2 {
+                    let i = p.offset + Int(rng.next() % UInt64(p.count))
+                    check(grads[i], { tiny.slab.values.pointer[i] += $0 }, p.name)
+                }
+            }
+            // Every layer kind took part.
+            for kind in [
+                "shortcut.weight", "norm0.gamma", "conv1.weight", "norm2.beta", "downsample.weight", "upsample.weight",
+                "query.weight", "output.bias", "stem.weight", "head.bias",
+            ] {
+                XCTAssertTrue(kinds.contains(kind), kind)
+            }
+            var copy = images
+            for _ in 0..<12 {
+                let i = Int(rng.next() % UInt64(images.count))
+                let eps: Float = 1e-2
+                copy[i] = images[i] + eps
+                let up = tiny.loss(copy, variances, r)
+                copy[i] = images[i] - eps
+                let down = tiny.loss(copy, variances, r)
+                copy[i] = images[i]
+                let numeric = (up - down) / Double(2 * eps)
+                XCTAssertEqual(Double(dImages[i]), numeric, accuracy: 3e-3 + 0.03 * abs(numeric), "input \(i)")
+            }
         }
     }
 
     func testConstantChannelBlockEqualsItsMaterialisedTwin() {
-        // The first block with the embedding as per-image constants, against the same block
-        // (same parameters, same layout) given the embedding materialized at every pixel.
-        let (N, H, W, C, E, width) = (2, 5, 7, 8, 16, 8)
-        var layoutA = ParameterLayout(), layoutB = ParameterLayout()
-        let constant = ResidualBlock(&layoutA, "b", inChannels: C, constantChannels: E, width: width)
-        let twin = ResidualBlock(&layoutB, "b", inChannels: C + E, width: width)
-        XCTAssertEqual(layoutA.params, layoutB.params)
-        let slab = ParameterSlab(layout: layoutA)
-        var rng = SeededGenerator(seed: 3)
-        slab.initialize(using: &rng)
-        for i in 0..<slab.count { slab.values.pointer[i] += (rng.uniform() - 0.5) * 0.2 }
-        let P = N * H * W
-        let x = randomArray(P * C, seed: 1), emb = randomArray(N * E, seed: 2), dout = randomArray(P * width, seed: 3)
-        var full = [Float](repeating: 0, count: P * (C + E))
-        for p in 0..<P {
-            for c in 0..<C { full[p * (C + E) + c] = x[p * C + c] }
-            for e in 0..<E { full[p * (C + E) + C + e] = emb[(p / (H * W)) * E + e] }
-        }
-        func run(_ block: ResidualBlock, _ input: [Float], constants: [Float]?) -> (
-            out: [Float], dx: [Float], grads: [Float]
-        ) {
-            let cin = block.inChannels
-            let c1 = FloatBuffer(count: P * width), c2 = FloatBuffer(count: P * width),
-                out = FloatBuffer(count: P * width)
-            let stats = FloatBuffer(count: block.statsCount(batch: N) + block.sliceCount)
-            let wide = FloatBuffer(count: P * cin), narrow = FloatBuffer(count: P * width)
-            let dx = FloatBuffer(count: P * cin), dc = FloatBuffer(count: P * width),
-                dWide = FloatBuffer(count: P * cin)
-            let xs = FloatBuffer(count: input.count), cs = FloatBuffer(count: max(1, constants?.count ?? 0))
-            xs.pointer.update(from: input, count: input.count)
-            if let constants { cs.pointer.update(from: constants, count: constants.count) }
-            let ctx = LayerContext(weights: slab.values.pointer, grads: slab.grads.pointer)
-            slab.zeroGradients()
-            let b = ResidualBlock.Buffers(
-                x: xs.pointer, constants: constants == nil ? nil : UnsafePointer(cs.pointer), c1: c1.pointer,
-                c2: c2.pointer,
-                out: out.pointer, stats: stats.pointer, slice: stats.pointer + block.statsCount(batch: N),
-                wide: wide.pointer, narrow: narrow.pointer)
-            block.forward(b, batch: N, height: H, width: W, ctx)
-            dout.withUnsafeBufferPointer { d in
-                block.backward(
-                    b,
-                    ResidualBlock.Gradients(dout: d.baseAddress!, dx: dx.pointer, dc: dc.pointer, dWide: dWide.pointer),
-                    batch: N, height: H, width: W, ctx)
+        onEveryPath {
+            // The first block with the embedding as per-image constants, against the same block
+            // (same parameters, same layout) given the embedding materialized at every pixel.
+            let (N, H, W, C, E, width) = (2, 5, 7, 8, 16, 8)
+            var layoutA = ParameterLayout(), layoutB = ParameterLayout()
+            let constant = ResidualBlock(&layoutA, "b", inChannels: C, constantChannels: E, width: width)
+            let twin = ResidualBlock(&layoutB, "b", inChannels: C + E, width: width)
+            XCTAssertEqual(layoutA.params, layoutB.params)
+            let slab = ParameterSlab(layout: layoutA)
+            var rng = SeededGenerator(seed: 3)
+            slab.initialize(using: &rng)
+            for i in 0..<slab.count { slab.values.pointer[i] += (rng.uniform() - 0.5) * 0.2 }
+            let P = N * H * W
+            let x = randomArray(P * C, seed: 1), emb = randomArray(N * E, seed: 2),
+                dout = randomArray(P * width, seed: 3)
+            var full = [Float](repeating: 0, count: P * (C + E))
+            for p in 0..<P {
+                for c in 0..<C { full[p * (C + E) + c] = x[p * C + c] }
+                for e in 0..<E { full[p * (C + E) + C + e] = emb[(p / (H * W)) * E + e] }
             }
-            return (
-                Array(UnsafeBufferPointer(start: out.pointer, count: P * width)),
-                Array(UnsafeBufferPointer(start: dx.pointer, count: P * cin)),
-                Array(UnsafeBufferPointer(start: slab.grads.pointer, count: slab.count))
-            )
+            func run(_ block: ResidualBlock, _ input: [Float], constants: [Float]?) -> (
+                out: [Float], dx: [Float], grads: [Float]
+            ) {
+                let cin = block.inChannels
+                let c1 = FloatBuffer(count: P * width), c2 = FloatBuffer(count: P * width),
+                    out = FloatBuffer(count: P * width)
+                let stats = FloatBuffer(count: block.statsCount(batch: N) + block.sliceCount)
+                let wide = FloatBuffer(count: P * cin), narrow = FloatBuffer(count: P * width)
+                let dx = FloatBuffer(count: P * cin), dc = FloatBuffer(count: P * width),
+                    dWide = FloatBuffer(count: P * cin)
+                let xs = FloatBuffer(count: input.count), cs = FloatBuffer(count: max(1, constants?.count ?? 0))
+                xs.pointer.update(from: input, count: input.count)
+                if let constants { cs.pointer.update(from: constants, count: constants.count) }
+                let ctx = LayerContext(weights: slab.values.pointer, grads: slab.grads.pointer)
+                slab.zeroGradients()
+                let b = ResidualBlock.Buffers(
+                    x: xs.pointer, constants: constants == nil ? nil : UnsafePointer(cs.pointer), c1: c1.pointer,
+                    c2: c2.pointer,
+                    out: out.pointer, stats: stats.pointer, slice: stats.pointer + block.statsCount(batch: N),
+                    wide: wide.pointer, narrow: narrow.pointer)
+                block.forward(b, batch: N, height: H, width: W, ctx)
+                dout.withUnsafeBufferPointer { d in
+                    block.backward(
+                        b,
+                        ResidualBlock.Gradients(
+                            dout: d.baseAddress!, dx: dx.pointer, dc: dc.pointer, dWide: dWide.pointer),
+                        batch: N, height: H, width: W, ctx)
+                }
+                return (
+                    Array(UnsafeBufferPointer(start: out.pointer, count: P * width)),
+                    Array(UnsafeBufferPointer(start: dx.pointer, count: P * cin)),
+                    Array(UnsafeBufferPointer(start: slab.grads.pointer, count: slab.count))
+                )
+            }
+            let a = run(constant, x, constants: emb), b = run(twin, full, constants: nil)
+            // The two compute the same sums in different orders (per-image vectors vs per-pixel
+            // products over 9 * (C + E) = 216 terms of O(1)): float rounding, under 1e-4.
+            assertClose(a.out, b.out, atol: 1e-4, rtol: 1e-4, "forward")
+            assertClose(
+                a.dx, (0..<P).flatMap { p in (0..<C).map { b.dx[p * (C + E) + $0] } }, atol: 1e-4, rtol: 1e-4, "dx")
+            // Weight gradients sum over all P = 70 pixels: 1e-3 relative to their O(10) size.
+            assertClose(a.grads, b.grads, atol: 1e-3, rtol: 1e-4, "parameter gradients")
         }
-        let a = run(constant, x, constants: emb), b = run(twin, full, constants: nil)
-        // The two compute the same sums in different orders (per-image vectors vs per-pixel
-        // products over 9 * (C + E) = 216 terms of O(1)): float rounding, under 1e-4.
-        assertClose(a.out, b.out, atol: 1e-4, rtol: 1e-4, "forward")
-        assertClose(a.dx, (0..<P).flatMap { p in (0..<C).map { b.dx[p * (C + E) + $0] } }, atol: 1e-4, rtol: 1e-4, "dx")
-        // Weight gradients sum over all P = 70 pixels: 1e-3 relative to their O(10) size.
-        assertClose(a.grads, b.grads, atol: 1e-3, rtol: 1e-4, "parameter gradients")
     }
 
     func testFloat16StorageGradientsAreCloseToFloat32() throws {
-        // Attention on: its input is read back through a Float32 stand-in in the backward pass.
-        let config = UNetConfig(
-            widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true, attentionInUpDownSample: true
-        )
-        let (N, H, W) = (2, 8, 12)
-        let f32 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: false)
-        let f16 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: true)
-        // Float16 slots take half; attention outputs stay Float32 (beside their caches), so the
-        // whole is a little over half.
-        XCTAssertLessThan(f16.ws.memory.savedBytes, f32.ws.memory.savedBytes * 2 / 3)
-        let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8],
-            r = randomArray(N * H * W * 3, seed: 3)
-        let a = f32.gradients(images, variances, r).params, b = f16.gradients(images, variances, r).params
-        // Float16 keeps 11 significant bits: each saved activation is off by up to 2^-11
-        // relative (4.9e-4). A gradient sums many such products, with errors of either sign,
-        // so the whole gradient vector stays within a few times 4.9e-4 of the Float32 one in
-        // relative norm; 5e-3 allows 10x that and still catches any wrong or stale slot
-        // (which is off by O(1)).
-        let diff = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
-        let norm = a.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        XCTAssertGreaterThan(norm, 0)
-        XCTAssertGreaterThan(diff, 0, "Float16 storage was not used")
-        XCTAssertLessThan(diff / norm, 5e-3)
+        try onEveryPath {
+            // Attention on: its input is read back through a Float32 stand-in in the backward pass.
+            let config = UNetConfig(
+                widths: [8, 16], blockDepth: 2, embeddingDims: 8, attentionInBottleneck: true,
+                attentionInUpDownSample: true
+            )
+            let (N, H, W) = (2, 8, 12)
+            let f32 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: false)
+            let f16 = try TinyNet(config, batch: N, height: H, width: W, mixedPrecision: true)
+            // Float16 slots take half; attention outputs stay Float32 (beside their caches), so the
+            // whole is a little over half.
+            XCTAssertLessThan(f16.ws.memory.savedBytes, f32.ws.memory.savedBytes * 2 / 3)
+            let images = randomArray(N * H * W * 3, seed: 2), variances: [Float] = [0.3, 0.8],
+                r = randomArray(N * H * W * 3, seed: 3)
+            let a = f32.gradients(images, variances, r).params, b = f16.gradients(images, variances, r).params
+            // Float16 keeps 11 significant bits: each saved activation is off by up to 2^-11
+            // relative (4.9e-4). A gradient sums many such products, with errors of either sign,
+            // so the whole gradient vector stays within a few times 4.9e-4 of the Float32 one in
+            // relative norm; 5e-3 allows 10x that and still catches any wrong or stale slot
+            // (which is off by O(1)).
+            let diff = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = a.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            XCTAssertGreaterThan(norm, 0)
+            XCTAssertGreaterThan(diff, 0, "Float16 storage was not used")
+            XCTAssertLessThan(diff / norm, 5e-3)
+        }
     }
 }
