@@ -14,34 +14,53 @@ extension Winograd {
 
     /// Floats of scratch of `convolve4`.
     public static func scratchCount4(_ g: ConvGeometry, threads: Int = Parallel.threadCount) -> Int {
-        36 * Gemm.packedSize(K: g.inChannels, N: g.outChannels) + 36 * g.inChannels * g.outChannels
+        36 * Gemm.packedSize(K: g.inChannels, N: g.outChannels)
             + threads * 36 * (planeStride(chunkTiles4, g.inChannels) + planeStride(chunkTiles4, g.outChannels))
     }
 
-    /// U[xi, ci, co] = (G w G^T)[xi] (6x6) for w = weight[., ., ci, co], with
-    /// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
-    static func transformKernel4(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, Cin: Int, Cout: Int)
-    {
+    /// U[xi] = (G w G^T)[xi] (6x6) for w = weight[., ., ci, co], with
+    /// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+    /// written straight into the 36 GEMM panels: `packed + xi * packedCount` is U[xi] (K = Cin,
+    /// N = Cout) in `Gemm.packB`'s layout, strips of `Gemm.nr` columns zero past Cout. Eight
+    /// output channels at a time (Cout is a multiple of 8), in Double: 1/6, 1/12 and 1/24 are
+    /// not exact in Float.
+    static func transformKernel4(
+        _ packed: UnsafeMutablePointer<Float>, _ packedCount: Int, _ weight: UnsafePointer<Float>, Cin: Int, Cout: Int
+    ) {
+        typealias D = SIMD8<Double>
+        let nr = Gemm.nr, strips = (Cout + nr - 1) / nr
+        if strips * nr != Cout {
+            // The padding columns of the last strip.
+            for xi in 0..<36 {
+                let last = packed + xi * packedCount + (strips - 1) * Cin * nr
+                for k in 0..<Cin { for j in (Cout - (strips - 1) * nr)..<nr { last[k * nr + j] = 0 } }
+            }
+        }
         Parallel.forChunks(Cin, minimumChunk: 8) { r in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 9 + 18 + 6) { buffer in
-                // In Double: the constants 1/6, 1/12 and 1/24 are not exact in Float.
+            withUnsafeTemporaryAllocation(of: D.self, capacity: 9 + 18 + 6) { buffer in
                 let w = buffer.baseAddress!, t = w + 9, g = t + 18
                 /// g[0..<6] = G (a, b, c).
-                @inline(__always) func apply(_ a: Double, _ b: Double, _ c: Double) {
-                    g[0] = a / 4; g[1] = -(a + b + c) / 6; g[2] = -(a - b + c) / 6
-                    g[3] = a / 24 + b / 12 + c / 6; g[4] = a / 24 - b / 12 + c / 6; g[5] = c
+                @inline(__always) func apply(_ a: D, _ b: D, _ c: D) {
+                    let sixth = D(repeating: 1.0 / 6), twelfth = D(repeating: 1.0 / 12)
+                    let twentyFourth = D(repeating: 1.0 / 24)
+                    g[0] = a * 0.25; g[1] = -(a + b + c) * sixth; g[2] = -(a - b + c) * sixth
+                    g[3] = a * twentyFourth + b * twelfth + c * sixth; g[4] = a * twentyFourth - b * twelfth + c * sixth
+                    g[5] = c
                 }
                 for i in r {
-                    for o in 0..<Cout {
-                        for k in 0..<9 { w[k] = Double(weight[k * Cin * Cout + i * Cout + o]) }
+                    var o = 0
+                    while o < Cout {
+                        for k in 0..<9 { w[k] = D(weight.simd8(at: k * Cin * Cout + i * Cout + o)) }
                         for x in 0..<3 {
                             apply(w[x], w[3 + x], w[6 + x])
                             for y in 0..<6 { t[y * 3 + x] = g[y] }
                         }
+                        let dst = packed + (o / nr) * Cin * nr + i * nr + o % nr
                         for y in 0..<6 {
                             apply(t[y * 3], t[y * 3 + 1], t[y * 3 + 2])
-                            for x in 0..<6 { u[((y * 6 + x) * Cin + i) * Cout + o] = Float(g[x]) }
+                            for x in 0..<6 { (dst + (y * 6 + x) * packedCount).storeSIMD8(SIMD8<Float>(g[x])) }
                         }
+                        o += 8
                     }
                 }
             }
@@ -60,18 +79,14 @@ extension Winograd {
         let threads = max(1, min(Parallel.threadCount, chunks))
         let packedCount = Gemm.packedSize(K: Ci, N: Co)
         let perThread = 36 * (planeStride(chunkTiles4, Ci) + planeStride(chunkTiles4, Co))
-        let u = scratch.winograd.elements(36 * packedCount + 36 * Ci * Co + threads * perThread)
-        let raw = u + 36 * packedCount
-        transformKernel4(raw, weight, Cin: Ci, Cout: Co)
-        for xi in 0..<36 {
-            Gemm.packB(u + xi * packedCount, raw + xi * Ci * Co, K: Ci, N: Co, ldb: Co, transposed: false)
-        }
+        let u = scratch.winograd.elements(36 * packedCount + threads * perThread)
+        transformKernel4(u, packedCount, weight, Cin: Ci, Cout: Co)
         while scratch.threadScratch.count < threads { scratch.threadScratch.append(GemmScratch()) }
         let threadScratch = scratch.threadScratch
         // Chunks t, t + threads, ... per thread: every tile is computed the same way whatever the
         // thread count.
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            let v = raw + 36 * Ci * Co + thread * perThread, m = v + 36 * planeStride(chunkTiles4, Ci)
+            let v = u + 36 * packedCount + thread * perThread, m = v + 36 * planeStride(chunkTiles4, Ci)
             var chunk = thread
             while chunk < chunks {
                 let t0 = chunk * chunkTiles4, T = min(chunkTiles4, tiles - t0)

@@ -11,10 +11,12 @@ final class Winograd4Tests: KernelPathTestCase {
 
     func testMatchesNaive() {
         onEveryPath {
-            // 1x1 (one partial tile), 5x7 and 6x4 (partial tiles on both sides), 2 x 41 x 40 = 220
-            // tiles (three chunks of 96), channels of 8 to 64.
+            // 1x1 (one partial tile), 5x7 and 6x4 (partial tiles on both sides), 2 x 11 x 10 = 220
+            // tiles (ten chunks of 24, the last partial), channels of 8 to 64; 40 output channels
+            // end in a partial strip of the packed kernel on both paths (16 and 32 columns).
             for (n, h, w, cin, cout) in [
                 (1, 5, 7, 8, 16), (2, 6, 4, 24, 8), (1, 1, 1, 8, 8), (2, 41, 40, 16, 8), (1, 9, 13, 64, 64),
+                (1, 7, 9, 16, 40),
             ] {
                 let g = ConvGeometry(batch: n, height: h, width: w, inChannels: cin, outChannels: cout, kernel: 3)
                 let x = randomArray(g.inputCount, seed: 1), wt = randomArray(g.weightCount, seed: 2),
