@@ -25,7 +25,7 @@ let package = Package(
         .trait(name: "MPI", description: "data-parallel training and sharded generation under mpirun, over OpenMPI"),
     ],
     targets: [
-        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG",
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),

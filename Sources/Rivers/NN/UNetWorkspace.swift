@@ -67,7 +67,7 @@ public final class UNetWorkspace: @unchecked Sendable {
     let x0: Slot
     let skipSlots: [Slot]
     /// Saved activations: Float32 slots, Float16 slots, Float32 side memory.
-    let full: FloatBuffer, half: ScratchBuffer<Float16>
+    let full: FloatBuffer, half: ScratchBuffer<HalfStorage>
     let side: FloatBuffer
     /// Work: wide buffers (the largest block input), narrow ones (the largest stage output).
     let wide: [FloatBuffer], narrow: [FloatBuffer]
@@ -91,7 +91,7 @@ public final class UNetWorkspace: @unchecked Sendable {
         x0 = layout.x0
         skipSlots = layout.skips
         full = FloatBuffer(count: layout.fullCount)
-        half = ScratchBuffer<Float16>()
+        half = ScratchBuffer<HalfStorage>()
         _ = half.elements(layout.halfCount)
         side = FloatBuffer(count: layout.sideCount)
         wide = layout.wideCounts.map { FloatBuffer(count: $0) }
@@ -252,7 +252,7 @@ public final class UNetWorkspace: @unchecked Sendable {
                 * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
                     + 2 * imageCount + N * net.config.embeddingDims)
             memory = MemoryPlan(
-                savedBytes: 4 * fullCount + 2 * halfCount, workBytes: work, scratchBytes: scratch,
+                savedBytes: 4 * fullCount + MemoryLayout<HalfStorage>.stride * halfCount, workBytes: work, scratchBytes: scratch,
                 parameterBytes: 20 * net.parameterCount)
         }
     }

@@ -241,6 +241,9 @@ final class UNetTests: KernelPathTestCase {
     }
 
     func testFloat16StorageGradientsAreCloseToFloat32() throws {
+        try XCTSkipIf(
+            ObjectIdentifier(HalfStorage.self) == ObjectIdentifier(Float.self),
+            "Float16 does not exist on this platform: mixed precision stores Float32")
         try onEveryPath {
             // Attention on: its input is read back through a Float32 stand-in in the backward pass.
             let config = UNetConfig(
