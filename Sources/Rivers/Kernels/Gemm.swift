@@ -154,6 +154,16 @@ public enum Gemm {
                         for k in 0..<K { d[k * nr + j] = 0 }
                     }
                 }
+            } else if nj == nr {
+                // A whole strip: nr / 8 vector copies a row.
+                for k in 0..<K {
+                    let src = b + k * ldb + n0, row = d + k * nr
+                    var j = 0
+                    while j < nr {
+                        row.storeSIMD8(src.simd8(at: j), at: j)
+                        j += 8
+                    }
+                }
             } else {
                 for k in 0..<K {
                     let src = b + k * ldb + n0
