@@ -124,7 +124,8 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
             ])
         }
     }
-    // Memory-bound kernels: effective bandwidth (bytes read + written once) instead of FLOP/s.
+    // Memory-bound kernels: effective bandwidth (each tensor read or written once; GroupNorm reads
+    // its input twice) instead of FLOP/s, beside a plain copy of the same size.
     let batch = try args.resolve(BenchOptions()).batch
     let (HW, C, G) = (64 * 192, 64, 8)
     let count = batch * HW * C
@@ -140,6 +141,15 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
     var memoryRows = [["kernel", "pass", "shape", "GB/s", "seconds"]]
     var memoryResults: [[String: Any]] = []
     let memoryPasses: [(String, String, Double, () -> Void)] = [
+        // The machine's memory bandwidth for the same tensor: a parallel copy, no arithmetic.
+        (
+            "copy", "reference", 2,
+            {
+                Parallel.forChunks(count, minimumChunk: 1 << 16) { r in
+                    (c.pointer + r.lowerBound).update(from: a.pointer + r.lowerBound, count: r.count)
+                }
+            }
+        ),
         ("swish", "forward", 2, { Elementwise.swishForward(c.pointer, a.pointer, count) }),
         ("swish", "backward", 3, { Elementwise.swishBackward(c.pointer, b.pointer, a.pointer, count) }),
         (
