@@ -3,9 +3,11 @@
 # PyTorch for the CPU:
 #   python pytorch_twin.py train  200 600 8 3 cl   # 3 training steps (forward, backward, AdamW), batch 8
 #   python pytorch_twin.py sample 200 600 1 3 cl   # 3 sampling steps (a forward pass without gradients)
-#   python pytorch_twin.py train  64 192 8 3 cl bf16  # the same under torch.autocast("cpu", bfloat16)
-# Arguments: mode, height, width, batch, steps, then any of "cl" for channels-last tensors (faster
-# with oneDNN) and "bf16" for bfloat16 autocast (what a CPU user would add with one line).
+#   python pytorch_twin.py train  64 192 8 3 cl --bf16  # the same under torch.autocast("cpu", bfloat16)
+# Arguments: mode, height, width, batch, steps, then any of "cl" (or "--cl") for channels-last
+# tensors (faster with oneDNN) and "bf16" (or "--bf16") for bfloat16 autocast (what a CPU user
+# would add with one line). To hold PyTorch to AVX2 as rivers' RIVERS_ISA=avx2 is held, run it with
+# ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 in its environment.
 # It prints the median seconds per step and per image, and the peak resident memory.
 import contextlib, math, os, sys, time, resource
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -72,7 +74,9 @@ class UNet(nn.Module):
 
 def main():
     mode, H, W, B, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    flags = set(sys.argv[6:])
+    flags = {a.lstrip("-") for a in sys.argv[6:]}
+    if not flags <= {"cl", "bf16"}:
+        sys.exit(f"unknown flags {sorted(flags - {'cl', 'bf16'})}: use cl and bf16 (or --cl, --bf16)")
     channels_last, bf16 = "cl" in flags, "bf16" in flags
     cast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
     torch.set_num_threads(len(os.sched_getaffinity(0)))  # every core, as rivers-bench

@@ -27,7 +27,8 @@ public enum Half {
     /// dst[p * dstStride + c] = activation(src[p * channels + c]) for `pixels` pixels of
     /// `channels` values: a tensor expanded into (part of) a wider one, e.g. one side of a concat.
     public static func expand(
-        _ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<HalfStorage>, channels: Int, pixels: Int,
+        _ dst: UnsafeMutablePointer<Float>, dstStride: Int, _ src: UnsafePointer<HalfStorage>, channels: Int,
+        pixels: Int,
         activation: Activation = .identity
     ) {
         strided(dst, dstStride, src, channels, pixels, activation, { SIMD8<Float>($0.simd8()) }, { Float($0) })

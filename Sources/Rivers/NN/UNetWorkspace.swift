@@ -252,7 +252,8 @@ public final class UNetWorkspace: @unchecked Sendable {
                 * ((wideCounts + narrowCounts + halfTempCounts).reduce(0, +) + skipGradCount + attentionWork + sideCount
                     + 2 * imageCount + N * net.config.embeddingDims)
             memory = MemoryPlan(
-                savedBytes: 4 * fullCount + MemoryLayout<HalfStorage>.stride * halfCount, workBytes: work, scratchBytes: scratch,
+                savedBytes: 4 * fullCount + MemoryLayout<HalfStorage>.stride * halfCount, workBytes: work,
+                scratchBytes: scratch,
                 parameterBytes: 20 * net.parameterCount)
         }
     }
