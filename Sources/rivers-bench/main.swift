@@ -96,6 +96,13 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
     ),
     (
         Command(
+            name: "sampler-error",
+            abstract: "each sampler's distance to the ODE's image in 5 to 50 steps, on a trained run's weights",
+            summary: "", options: SamplerErrorOptions.options(required: ["model_dir"]) + common
+        ) { _ in 0 }, benchSamplerError
+    ),
+    (
+        Command(
             name: "classifier-step",
             abstract: "one training step of evaluate's classifier (64x192): seconds, GFLOP/s, % of peak", summary: "",
             options: BenchOptions.options(["batch_size", "steps"], defaults: classifierBenchDefaults) + common
@@ -114,7 +121,10 @@ case .failure(let problem):
 var argv = Array(CommandLine.arguments.dropFirst())
 func usage() -> String {
     (["usage: rivers-bench <section> [options] [--json]", "", "sections:"]
-        + sections.map { "  \($0.0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.0.abstract)" }).joined(
+        + sections.map {
+            let width = (sections.map(\.0.name.count).max() ?? 0) + 2
+            return "  \($0.0.name.padding(toLength: width, withPad: " ", startingAt: 0))\($0.0.abstract)"
+        }).joined(
             separator: "\n")
 }
 guard let name = argv.first, !name.hasPrefix("-") else { print(usage()); exit(argv.isEmpty ? 0 : 2) }

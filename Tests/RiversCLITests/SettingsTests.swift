@@ -124,7 +124,8 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(
             r.out.contains(
-                "--generate_diffusion_steps N  DDIM steps of each generated image (1 to 10000; default: 30)"), r.out)
+                "--generate_diffusion_steps N  sampler steps (network passes) of each generated image (1 to 10000; default: 30)"
+            ), r.out)
         let a = try runRivers(["augment", "-h"])
         XCTAssertTrue(a.out.contains("(1 to 10000; default: 50)"), a.out)
         XCTAssertTrue(a.out.contains("--strength S...") && a.out.contains("default: 1 0.6)"), a.out)

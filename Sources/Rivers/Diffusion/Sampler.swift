@@ -44,8 +44,40 @@ public final class NetworkPredictor: NoisePredictor {
     }
 }
 
+/// A sampling loop in progress: a sequence of finished steps over a state it updates in place.
+public protocol SamplingLoop: AnyObject {
+    /// Runs one step; nil when every step is done.
+    func next() -> SamplingStep?
+    /// The predicted images of the last finished step (normalized); after the last, the result.
+    var predictedImages: UnsafePointer<Float> { get }
+}
+
+/// What generation runs: DDIM (MODEL.md) or DPM-Solver++(2M) (SAMPLING.md), batched, each image
+/// drawing any noise from its own generator.
+public protocol GenerationSampler: Sendable {
+    var schedule: CosineSchedule { get }
+    /// Network evaluations from `start`.
+    var steps: Int { get }
+    /// The diffusion time of the first evaluation.
+    var start: Double { get }
+    /// The same sampler for an image-to-image variation (SDEdit) from diffusion time `strength`:
+    /// ceil(strength x steps) evaluations from `strength` down to 0.
+    func variation(from strength: Double) -> Self
+    /// For plans and logs: "30 DDIM steps, eta 0", "15 DPM-Solver++(2M) steps (time spacing)".
+    var summary: String { get }
+    /// The loop over `x` (the state at `start`); image b draws noise from `rngs[b]`.
+    func loop(_ predictor: NoisePredictor, x: UnsafeMutablePointer<Float>, rngs: [SeededGenerator]) -> SamplingLoop
+}
+
+extension GenerationSampler {
+    /// Evaluations of a variation from `strength`.
+    static func variationSteps(_ steps: Int, _ strength: Double) -> Int {
+        max(1, Int((strength * Double(steps)).rounded(.up)))
+    }
+}
+
 /// The DDIM sampler of MODEL.md: `steps` steps from diffusion time `start` (1: pure noise) to 0.
-public struct DDIMSampler: Sendable {
+public struct DDIMSampler: GenerationSampler, Equatable {
     public var schedule: CosineSchedule
     public var steps: Int
     /// 0: deterministic DDIM; 1: DDPM-like noise at every step.
@@ -109,6 +141,16 @@ public struct DDIMSampler: Sendable {
     public func run(_ predictor: NoisePredictor, x: UnsafeMutablePointer<Float>, rngs: [SeededGenerator]) -> DDIMRun {
         DDIMRun(sampler: self, predictor: predictor, x: x, rngs: rngs)
     }
+
+    public var summary: String { "\(steps) DDIM steps, eta \(formatNumber(eta))" }
+
+    public func variation(from strength: Double) -> DDIMSampler {
+        DDIMSampler(schedule: schedule, steps: Self.variationSteps(steps, strength), eta: eta, start: strength)
+    }
+
+    public func loop(_ predictor: NoisePredictor, x: UnsafeMutablePointer<Float>, rngs: [SeededGenerator])
+        -> SamplingLoop
+    { run(predictor, x: x, rngs: rngs) }
 }
 
 /// One finished step of a sampling loop.
@@ -121,7 +163,7 @@ public struct SamplingStep: Sendable {
 }
 
 /// A DDIM loop in progress (see `DDIMSampler.run`).
-public final class DDIMRun: Sequence, IteratorProtocol {
+public final class DDIMRun: Sequence, IteratorProtocol, SamplingLoop {
     public let sampler: DDIMSampler
     let predictor: NoisePredictor
     public let x: UnsafeMutablePointer<Float>
@@ -165,7 +207,7 @@ public enum Generation {
     /// does not depend on the batch it was generated in.
     public static func images(
         indices: [Int], predictor: NoisePredictor, normalizer: Normalizer,
-        sampler: DDIMSampler, seed: UInt64, stream: String = "generation",
+        sampler: some GenerationSampler, seed: UInt64, stream: String = "generation",
         onStep: (SamplingStep) -> Void = { _ in }, shouldStop: () -> Bool = { false }
     ) throws -> [Image] {
         try sample(
@@ -182,12 +224,11 @@ public enum Generation {
     /// ceil(strength x steps) steps of `sampler` (whose `start` is replaced by `strength`).
     public static func variations(
         of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
-        normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64, stream: String,
+        normalizer: Normalizer, sampler: some GenerationSampler, seed: UInt64, stream: String,
         onStep: (SamplingStep) -> Void = { _ in }, shouldStop: () -> Bool = { false }
     ) throws -> [Image] {
         precondition(sources.count == indices.count, "one index per source image")
-        let steps = max(1, Int((strength * Double(sampler.steps)).rounded(.up)))
-        let variation = DDIMSampler(schedule: sampler.schedule, steps: steps, eta: sampler.eta, start: strength)
+        let variation = sampler.variation(from: strength)
         let (n0, s0) = sampler.schedule.rates(strength)
         return try sample(
             indices: indices, predictor: predictor, normalizer: normalizer, sampler: variation, seed: seed,
@@ -212,8 +253,8 @@ public enum Generation {
     /// than `indices`). A network whose output is not finite is an error (`.diverged`): NaN or
     /// infinity has no pixel value.
     static func sample(
-        indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: DDIMSampler, seed: UInt64,
-        stream: String,
+        indices: [Int], predictor: NoisePredictor, normalizer: Normalizer, sampler: some GenerationSampler,
+        seed: UInt64, stream: String,
         onStep: (SamplingStep) -> Void,
         shouldStop: () -> Bool = { false },
         prepare: (Int, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void
@@ -232,7 +273,7 @@ public enum Generation {
             x.pointer.update(repeating: 0, count: N * perImage)
             for b in 0..<real { prepare(batchStart + b, x.pointer + b * perImage, perImage, &rngs[b]) }
             if shouldStop() { break }
-            let loop = sampler.run(predictor, x: x.pointer, rngs: rngs)
+            let loop = sampler.loop(predictor, x: x.pointer, rngs: rngs)
             while let step = loop.next() {
                 onStep(step)
                 if step.index + 1 < sampler.steps && shouldStop() { return result }

@@ -4,7 +4,7 @@ import Foundation
 /// What `rivers infer` will do: a value, printed by `--dry_run`.
 public struct InferencePlan: Sendable {
     public var count: Int
-    public var sampler: DDIMSampler
+    public var sampler: any GenerationSampler
     public var seed: UInt64
     public var batch: Int
     public var outDir: String
@@ -14,7 +14,8 @@ public struct InferencePlan: Sendable {
     public var memoryBytes: Int
 
     public init(
-        count: Int, sampler: DDIMSampler, seed: UInt64, batch: Int, outDir: String, label: Int, firstIndex: Int,
+        count: Int, sampler: any GenerationSampler, seed: UInt64, batch: Int, outDir: String, label: Int,
+        firstIndex: Int,
         memoryBytes: Int
     ) {
         self.count = count; self.sampler = sampler; self.seed = seed; self.batch = batch

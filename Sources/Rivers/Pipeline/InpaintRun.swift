@@ -104,7 +104,7 @@ public enum InpaintRun {
         let H = model.height, W = model.width, g = settings.generation
         let predictor = try model.predictor(batch: 1)
         let repaint = RePaint(
-            sampler: g.sampler(model.record.train.schedule), jumpLength: settings.jumpLength,
+            sampler: g.ddim(model.record.train.schedule), jumpLength: settings.jumpLength,
             jumpSamples: settings.jumpSamples)
         let perImage = stepsPerImage(settings)
         var report = InpaintReport()

@@ -2,8 +2,11 @@
 // `inpaint`. Each holds the same generation settings (rows declared once) with its own defaults.
 import Foundation
 
-/// DDIM steps, eta, seed, batch and checkpoint: what every generating command shares.
+/// The sampler, its steps, eta, seed, batch and checkpoint: what every generating command shares.
 public struct GenerationSettings: Equatable, Sendable {
+    /// `ddim` or `dpmpp2m` (DPM-Solver++(2M)), and the spacing of the solver's steps.
+    public var sampler = "ddim"
+    public var spacing = TimeSpacing.time.rawValue
     public var steps = 30
     public var eta = 0.0
     public var seed: UInt64 = 42
@@ -16,12 +19,16 @@ public struct GenerationSettings: Equatable, Sendable {
         self.steps = steps; self.eta = eta; self.seed = seed; self.batchSize = batchSize; self.checkpoint = checkpoint
     }
 
-    /// The rows, placed at `path` of a section; `seedHelp` says what the seed fixes there.
-    static func settings<S>(_ path: WritableKeyPath<S, GenerationSettings>, seedHelp: String, batch: Bool = true)
-        -> [Setting<S>]
-    {
+    /// The rows, placed at `path` of a section; `seedHelp` says what the seed fixes there. Without
+    /// `samplers` the section runs DDIM only (inpainting: RePaint's jumps need its one-step update).
+    static func settings<S>(
+        _ path: WritableKeyPath<S, GenerationSettings>, seedHelp: String, batch: Bool = true, samplers: Bool = true
+    ) -> [Setting<S>] {
+        let choice: [Setting<GenerationSettings>] =
+            samplers
+            ? [Setting(SharedSettings.sampler, \.sampler), Setting(SharedSettings.spacing, \.spacing)] : []
         let rows: [Setting<GenerationSettings>] =
-            [
+            choice + [
                 Setting(SharedSettings.generateDiffusionSteps, \.steps),
                 Setting(SharedSettings.eta, \.eta),
                 Setting(SharedSettings.seed.help(seedHelp), \.seed),
@@ -31,10 +38,32 @@ public struct GenerationSettings: Equatable, Sendable {
         return rows.map { $0.lifted(path) }
     }
 
-    /// The DDIM sampler of these settings under a run's schedule.
-    public func sampler(_ schedule: CosineSchedule) -> DDIMSampler {
+    /// The sampler of these settings under a run's schedule.
+    public func sampler(_ schedule: CosineSchedule) -> any GenerationSampler {
+        SamplerKind(rawValue: sampler) == .dpmpp2m
+            ? DPMSolverSampler(schedule: schedule, steps: steps, spacing: TimeSpacing(rawValue: spacing) ?? .time)
+            : DDIMSampler(schedule: schedule, steps: steps, eta: eta)
+    }
+
+    /// The DDIM sampler of these settings (inpainting's).
+    public func ddim(_ schedule: CosineSchedule) -> DDIMSampler {
         DDIMSampler(schedule: schedule, steps: steps, eta: eta)
     }
+
+    /// The solver draws no noise: an eta above 0 with it is a mistake, refused.
+    func validate<S: ConfigSection>(_: S.Type) throws {
+        if SamplerKind(rawValue: sampler) == .dpmpp2m && eta != 0 {
+            throw S.refuse("eta", "applies to --sampler ddim only (dpmpp2m draws no noise), got \(formatNumber(eta))")
+        }
+    }
+}
+
+/// The samplers of generation.
+public enum SamplerKind: String, CaseIterable, Sendable {
+    /// DDIM (MODEL.md), eta 0 deterministic to 1 DDPM-like.
+    case ddim
+    /// DPM-Solver++(2M) (SAMPLING.md): second order, deterministic, fewer steps for the same image.
+    case dpmpp2m
 }
 
 /// `rivers infer`'s section, `generate`.
@@ -49,6 +78,8 @@ public struct GenerateConfig: ConfigSection {
         + GenerationSettings.settings(
             \Self.generation,
             seedHelp: "seed of the noise (image n of a folder draws from (seed, n), so a rerun adds new images)")
+
+    public func validateTogether() throws { try generation.validate(Self.self) }
 }
 
 /// `rivers augment`'s section.
@@ -82,6 +113,7 @@ public struct AugmentConfig: ConfigSection {
             \Self.generation, seedHelp: "seed of the plan's choices and of every image's noise")
 
     public func validateTogether() throws {
+        try generation.validate(Self.self)
         guard strengths.count == probs.count else {
             throw Self.refuse(
                 "probs", "needs as many shares as --strength has values (got \(probs.count) and \(strengths.count))")
@@ -111,7 +143,9 @@ public struct InpaintConfig: ConfigSection {
                 range: .within(1...10_000)),
             // Visits times steps bound the schedule's length: 100 x 10^4 steps.
             Setting("jump_n_sample", "times each jump point is visited", \.jumpSamples, range: .within(1...100)),
-        ] + GenerationSettings.settings(\Self.generation, seedHelp: "seed of the noise (per image name)", batch: false)
+        ]
+        + GenerationSettings.settings(
+            \Self.generation, seedHelp: "seed of the noise (per image name)", batch: false, samplers: false)
 
     public func validateTogether() throws {
         guard jumpLength <= generation.steps else {

@@ -10,7 +10,14 @@ public enum SharedSettings {
     public static let seed = SettingRow<UInt64>("seed", "seed of every random choice")
     /// Steps times images bound every progress total and index (10^4 x 10^5 = 10^9).
     public static let generateDiffusionSteps = SettingRow<Int>(
-        "generate_diffusion_steps", "DDIM steps of each generated image", range: .within(1...10_000))
+        "generate_diffusion_steps", "sampler steps (network passes) of each generated image", range: .within(1...10_000)
+    )
+    public static let sampler = SettingRow<String>(
+        "sampler", "ddim, or dpmpp2m (DPM-Solver++(2M): deterministic, second order, fewer steps)",
+        placeholder: "NAME", range: .oneOf(SamplerKind.allCases.map(\.rawValue)))
+    public static let spacing = SettingRow<String>(
+        "spacing", "where dpmpp2m's steps fall: time (t uniform) or logSNR (log signal-to-noise uniform)",
+        placeholder: "NAME", range: .oneOf(TimeSpacing.allCases.map(\.rawValue)))
     public static let eta = SettingRow<Double>(
         "eta", "DDIM eta: 0 deterministic (what the original produced), 1 DDPM-like noise",
         placeholder: "X", range: .between(0, 1))

@@ -51,7 +51,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         "model: \(model.directory.path) (label \(plan.label), \(model.height)x\(model.width), \((model.checkpointPath as NSString).lastPathComponent) after epoch \(model.epoch))"
     )
     print(
-        "generating \(counted(plan.count, "image")) with \(plan.sampler.steps) DDIM steps, eta \(formatNumber(plan.sampler.eta)), seed \(plan.seed), batches of \(plan.batch), indices \(plan.firstIndex)..\(plan.firstIndex + plan.count - 1), into \(outDir); memory \(mebibytes(plan.memoryBytes)) of \(mebibytes(available)) available"
+        "generating \(counted(plan.count, "image")) with \(plan.sampler.summary), seed \(plan.seed), batches of \(plan.batch), indices \(plan.firstIndex)..\(plan.firstIndex + plan.count - 1), into \(outDir); memory \(mebibytes(plan.memoryBytes)) of \(mebibytes(available)) available"
     )
     if plan.memoryBytes > available {
         throw RiversError.usage(

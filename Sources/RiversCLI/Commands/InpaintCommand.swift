@@ -22,7 +22,9 @@ let inpaintCommand = Command(
     summary: """
         Fills the black regions of masks (white = keep) in images with a trained model, by RePaint: at each
         step the kept region is the real image noised to the current time and the rest comes from the
-        sampler, with jumps back in time so the fill agrees with its surroundings. Each mask in --masks has
+        DDIM sampler, with jumps back in time so the fill agrees with its surroundings (DDIM only: the
+        jumps and the re-noised kept region need a sampler whose step depends on the current state alone,
+        which DPM-Solver++'s multistep update is not). Each mask in --masks has
         its image's file name (any image extension). Results are <stem>_INPAINT.JPG in --out_dir, at the
         image's size; existing files are kept. Refused before any work: an --out_dir in --images or --masks,
         two images of one name (A.jpg and A.png), two masks for one image. Ctrl-C drops the image being filled
