@@ -2,7 +2,9 @@
 // accumulators, two B vectors and a broadcast A value fill 27 of the 32 vector registers, and
 // each k step issues 24 FMAs for 2 loads of B and 12 broadcasts of A (the AVX2 kernel's 6x16
 // issues 12 for 2 and 6). The same contract as the AVX2 tile (Gemm.tile in Rivers), with B
-// packed in 32-column strips. Built for x86-64-v4: called only when the CPU has AVX-512.
+// packed in 32-column strips. Built for x86-64-v4: called only when the CPU has AVX-512. Written
+// out beside the AVX2 tile rather than shared as a generic over the vector type: a generic is
+// compiled in the module that specializes it, with that module's flags (x86-64-v3 in Rivers).
 import Foundation
 
 extension UnsafePointer where Pointee == Float {

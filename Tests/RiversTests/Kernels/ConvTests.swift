@@ -15,6 +15,12 @@ final class ConvTests: KernelPathTestCase {
         (1, 5, 6, 128, 120, 3, 1), (2, 5, 7, 72, 250, 3, 2), (2, 40, 30, 3, 24, 1, 1),
     ]
 
+    func geometry(_ sh: (n: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int)) -> ConvGeometry {
+        ConvGeometry(
+            batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
+            stride: sh.s)
+    }
+
     func testSamePaddingRule() {
         onEveryPath {
             // 3x3 stride 2 on an even size: 0 before, 1 after (TensorFlow), unlike PyTorch's 1/1.
@@ -46,9 +52,7 @@ final class ConvTests: KernelPathTestCase {
     func testForwardMatchesNaive() {
         onEveryPath {
             for (i, sh) in shapes.enumerated() {
-                let g = ConvGeometry(
-                    batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
-                    stride: sh.s)
+                let g = geometry(sh)
                 let x = randomArray(g.inputCount, seed: UInt64(i)),
                     w = randomArray(g.weightCount, seed: 100 + UInt64(i))
                 let b = randomArray(sh.cout, seed: 200)
@@ -66,9 +70,7 @@ final class ConvTests: KernelPathTestCase {
     func testBackwardInputMatchesNaive() {
         onEveryPath {
             for (i, sh) in shapes.enumerated() {
-                let g = ConvGeometry(
-                    batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
-                    stride: sh.s)
+                let g = geometry(sh)
                 let dy = randomArray(g.outputCount, seed: UInt64(i)),
                     w = randomArray(g.weightCount, seed: 100 + UInt64(i))
                 var fast = [Float](repeating: 7, count: g.inputCount), slow = fast
@@ -84,9 +86,7 @@ final class ConvTests: KernelPathTestCase {
     func testBackwardWeightsMatchesNaive() {
         onEveryPath {
             for (i, sh) in shapes.enumerated() {
-                let g = ConvGeometry(
-                    batch: sh.n, height: sh.h, width: sh.w, inChannels: sh.cin, outChannels: sh.cout, kernel: sh.k,
-                    stride: sh.s)
+                let g = geometry(sh)
                 let x = randomArray(g.inputCount, seed: UInt64(i)),
                     dy = randomArray(g.outputCount, seed: 300 + UInt64(i))
                 var fast = [Float](repeating: 7, count: g.weightCount), slow = fast
