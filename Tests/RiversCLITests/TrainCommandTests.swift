@@ -57,6 +57,52 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(notRun.err.contains("config.json: missing"), notRun.err)
     }
 
+    /// `--init_from RUN`: a new run at another image size starts from RUN's weights (config.json
+    /// records the checkpoint); a different network, a missing run and --load_and_train are
+    /// refused before anything is written.
+    func testInitFromStartsANewRunAtAnotherSize() throws {
+        let root = try makeTempDir(self)
+        try writeTrainingImages(root + "/L2/2", count: 4)
+        let small = try runRivers(
+            ["train", "--in_dir", root + "/L2", "--out_dir", root + "/small", "--num_epochs", "1"] + tiny)
+        XCTAssertEqual(small.status, 0, small.err)
+        let source = try XCTUnwrap(runs(root + "/small").first)
+        var bigger = tiny
+        bigger[2] = "24"  // --image_size 8 24
+        let dry = try runRivers(
+            [
+                "train", "--in_dir", root + "/L2", "--out_dir", root + "/big", "--num_epochs", "1", "--init_from",
+                source,
+                "--dry_run",
+            ] + bigger)
+        XCTAssertEqual(dry.status, 0, dry.err)
+        XCTAssertTrue(
+            dry.out.contains("starts from: the weights and EMA of \(source)/last.safetensors (epoch 1"), dry.out)
+        XCTAssertEqual(listing(root + "/big"), [], "a dry run writes nothing")
+        let big = try runRivers(
+            ["train", "--in_dir", root + "/L2", "--out_dir", root + "/big", "--num_epochs", "1", "--init_from", source]
+                + bigger)
+        XCTAssertEqual(big.status, 0, big.err)
+        let run = try XCTUnwrap(runs(root + "/big").first)
+        XCTAssertEqual(try RunDirectory(run).record().initFrom, source + "/last.safetensors")
+        XCTAssertEqual(try RunDirectory(run).record().train.imageSize, [8, 24])
+        // Refusals, each before anything is written.
+        let before = listing(root)
+        let other = try runRivers(
+            ["train", "--in_dir", root + "/L2", "--out_dir", root + "/other", "--init_from", source] + tiny
+                + ["--widths", "8", "24"])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.err.contains("was trained with widths 8 16, block depth 1"), other.err)
+        let missing = try runRivers(
+            ["train", "--in_dir", root + "/L2", "--out_dir", root + "/other", "--init_from", root + "/nope"] + tiny)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.err.contains("missing: --init_from needs a run"), missing.err)
+        let resume = try runRivers(["train", "--load_and_train", "--model_dir", run, "--init_from", source])
+        XCTAssertEqual(resume.status, 2)
+        XCTAssertTrue(resume.err.contains("--init_from starts a new run"), resume.err)
+        XCTAssertEqual(listing(root), before)
+    }
+
     /// `--dry_run` of the original's defaults (on small images, so the measured step is quick)
     /// prints MODEL.md's parameter count with separators and the figures, and writes nothing.
     func testDryRunPrintsTheFiguresAndWritesNothing() throws {

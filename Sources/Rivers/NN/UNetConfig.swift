@@ -17,6 +17,15 @@ public struct UNetConfig: Equatable, Codable, Sendable {
         self.attentionInBottleneck = attentionInBottleneck; self.attentionInUpDownSample = attentionInUpDownSample
     }
 
+    /// The architecture in words, for errors: "widths 64 96 128 256, block depth 3, embedding 256,
+    /// no attention".
+    public var summary: String {
+        let attention = [attentionInBottleneck ? "bottleneck" : nil, attentionInUpDownSample ? "up/down" : nil]
+            .compactMap { $0 }
+        return
+            "widths \(widths.map(String.init).joined(separator: " ")), block depth \(blockDepth), embedding \(embeddingDims), \(attention.isEmpty ? "no attention" : "attention in " + attention.joined(separator: " and "))"
+    }
+
     /// GroupNorm's group count, fixed by MODEL.md.
     public static let groups = 8
 

@@ -94,6 +94,56 @@ public enum Checkpoint {
         return (weights, normalizer, state)
     }
 
+    /// The checkpoint `rivers train --init_from SOURCE` starts from: SOURCE's `last.safetensors`
+    /// when it is a run directory, else the checkpoint file itself; checked against `network`
+    /// (configuration, tensor names and shapes) before any run is created, so that a refusal
+    /// leaves nothing behind.
+    public static func initSource(_ source: String, network: UNetConfig) throws -> (path: String, state: State) {
+        let path = FileOps.isDirectory(source) ? RunDirectory(source).lastCheckpoint : source
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RiversError.file(
+                path: path, reason: "missing: --init_from needs a run with a checkpoint (or a checkpoint file)")
+        }
+        let file = try SafeTensors.read(path)
+        let state = try state(of: file, path: path)
+        guard state.config == network else {
+            throw RiversError.file(
+                path: path,
+                reason:
+                    "was trained with \(state.config.summary); the new run's network has \(network.summary): --init_from needs the same widths, depth, embedding and attention"
+            )
+        }
+        _ = try checkTensors(file, path: path, prefixes: ["weights", "ema"], layout: try UNet(network).layout)
+        return (FileOps.canonicalPath(path), state)
+    }
+
+    /// Copies the weights and the EMA of `path` into `trainer` and nothing else: its optimizer
+    /// (moments and step), normalizer and generator stay those of a new run (`rivers train
+    /// --init_from`). The network must be the same; the image size may differ (the U-Net has no
+    /// positional input). Every tensor is checked before any is copied.
+    @discardableResult
+    public static func loadWeights(_ path: String, into trainer: DiffusionTrainer) throws -> State {
+        let file = try SafeTensors.read(path)
+        let state = try state(of: file, path: path)
+        guard state.config == trainer.net.config else {
+            throw RiversError.file(
+                path: path,
+                reason:
+                    "was trained with \(state.config.summary); this run's network has \(trainer.net.config.summary)")
+        }
+        let chosen = prefixes.filter { ["weights", "ema"].contains($0.0) }
+        _ = try checkTensors(file, path: path, prefixes: chosen.map(\.0), layout: trainer.slab.layout)
+        for (prefix, keyPath) in chosen {
+            let buffer = trainer.slab[keyPath: keyPath]
+            for p in trainer.slab.layout.params {
+                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer {
+                    (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count)
+                }
+            }
+        }
+        return state
+    }
+
     /// Restores every slab buffer, the normalizer, the optimizer's step and the generator of
     /// `trainer` (built with the same configuration) from `path`. Returns the saved state.
     @discardableResult

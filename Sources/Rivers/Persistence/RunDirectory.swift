@@ -16,17 +16,22 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Worker threads of the run: a resumed run repeats its losses exactly with the same count
     /// (weight gradients are summed per thread).
     public var threads: Int?
+    /// The checkpoint a new run took its first weights and EMA from (`--init_from`), if any.
+    public var initFrom: String?
 
     public static let currentFormat = "rivers-run-1"
 
     public init(
         label: Int, inDir: String, created: String = ISO8601DateFormatter().string(from: Date()), train: TrainConfig,
-        threads: Int? = Parallel.threadCount
+        threads: Int? = Parallel.threadCount, initFrom: String? = nil
     ) {
         self.label = label; self.inDir = inDir; self.created = created; self.train = train; self.threads = threads
+        self.initFrom = initFrom
     }
 
-    enum CodingKeys: String, CodingKey { case format, label, inDir = "in_dir", created, train, threads }
+    enum CodingKeys: String, CodingKey {
+        case format, label, inDir = "in_dir", created, train, threads, initFrom = "init_from"
+    }
 }
 
 /// One row of `log.csv`.

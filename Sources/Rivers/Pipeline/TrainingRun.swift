@@ -131,6 +131,7 @@ public final class TrainingRun {
         try checkData(data, record.train, inDir: record.inDir)
         let trainer = try makeTrainer(record.train, comm: comm)
         trainer.normalizer = data.normalizer()
+        if let source = record.initFrom { try Checkpoint.loadWeights(source, into: trainer) }
         let early = EarlyStopping(epochs: record.train.numEpochs, learningRate: record.train.learningRate)
         let run = TrainingRun(
             directory: directory, record: record, data: data, trainer: trainer,

@@ -8,6 +8,7 @@ struct TrainInputs: SettingGroup {
     var label: Int? = nil
     var loadAndTrain = false
     var modelDir: String? = nil
+    var initFrom: String? = nil
     var gpuIndex: Int? = nil
 
     static let name = "command line"
@@ -20,6 +21,10 @@ struct TrainInputs: SettingGroup {
             range: .within(1...6)),
         Setting("load_and_train", "continue the run --model_dir from its last checkpoint", \.loadAndTrain, flag: true),
         Setting("model_dir", "the run directory to continue", \.modelDir, placeholder: "RUN", range: .nonEmpty),
+        Setting(
+            "init_from",
+            "start the new run from the weights and EMA of RUN's last checkpoint (same network, any image size; a fresh optimizer at step 0)",
+            \.initFrom, placeholder: "RUN", range: .nonEmpty),
         Setting(
             "gpu_index", "accepted for the original's scripts and ignored: rivers runs on the CPU", \.gpuIndex,
             range: .within(0...65_535)),
@@ -42,9 +47,10 @@ let trainCommand = Command(
         Trains the DDIM diffusion model (U-Net) on every image below --in_dir (e.g. diffusion_data/L2), into
         a new run directory <out_dir>/L<label>_<time>/ holding config.json, best and last checkpoints,
         log.csv, loss.svg, sample grids and generated images. --load_and_train --model_dir RUN resumes a run
-        exactly where it stopped. Ctrl-C checkpoints and stops; the message says how to resume.
+        exactly where it stopped. --init_from RUN starts a new run from another run's weights (e.g. trained
+        at a smaller image size). Ctrl-C checkpoints and stops; the message says how to resume.
         """,
-    options: TrainInputs.options(["in_dir", "label", "load_and_train", "model_dir"]) + sharedTrainOptions,
+    options: TrainInputs.options(["in_dir", "label", "load_and_train", "model_dir", "init_from"]) + sharedTrainOptions,
     rankAware: true,
     run: runTrain
 )
@@ -62,6 +68,10 @@ func prepareTraining(_ args: ParsedArguments) throws -> (CommonOptions, TrainInp
 func runTrain(_ args: ParsedArguments) throws -> Int32 {
     let (options, inputs) = try prepareTraining(args)
     if inputs.loadAndTrain {
+        if inputs.initFrom != nil {
+            throw UsageError(
+                description: "--init_from starts a new run; a resumed run continues from its own checkpoint")
+        }
         guard let runPath = inputs.modelDir else {
             throw UsageError(description: "--load_and_train needs --model_dir RUN, the run directory to continue")
         }
@@ -93,7 +103,10 @@ func runTrain(_ args: ParsedArguments) throws -> Int32 {
     let config = try section(args, \.train)
     try TrainingPlan.checkOutputOutside(config, inDir: inDir)
     let label = try inputs.label ?? TrainingPlan.label(of: inDir)
-    return try trainLabel(config, inDir: inDir, label: label, resume: nil, options: options).status
+    let source = try inputs.initFrom.map { try Checkpoint.initSource($0, network: config.network) }
+    return try trainLabel(
+        config, inDir: inDir, label: label, resume: nil, initFrom: source, options: options
+    ).status
 }
 
 /// How one label's training ended, for the exit status and train-all's summary.
@@ -108,16 +121,17 @@ struct LabelResult {
 }
 
 /// Plans, checks memory, loads the images and trains one label (new or resumed); prints as it goes.
-func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: ResumePlan?, options: CommonOptions) throws
-    -> LabelResult
-{
+func trainLabel(
+    _ config: TrainConfig, inDir: String, label: Int, resume: ResumePlan?,
+    initFrom: (path: String, state: Checkpoint.State)? = nil, options: CommonOptions
+) throws -> LabelResult {
     let quiet = options.quiet
     let started = Date()
     let scan = try TrainingImages.scan(inDir)
     for skipped in scan.ignored { warn("\(skipped)") }
     let plan = try TrainingPlan(config: config, label: label, inDir: inDir, images: scan.images.count)
     if options.dryRun {
-        printDryRun(plan, resume: resume?.directory)
+        printDryRun(plan, resume: resume?.directory, initFrom: initFrom)
         // A run that would be refused: the dry run fails with the same error.
         if plan.stepsPerEpoch == 0 {
             throw RiversError.file(
@@ -157,10 +171,12 @@ func trainLabel(_ config: TrainConfig, inDir: String, label: Int, resume: Resume
         try TrainingRun.checkData(load.images, config, inDir: inDir)
         let directory = try RunDirectory.create(in: config.outDir, label: label, comm: comm)
         run = try TrainingRun.start(
-            in: directory, record: RunRecord(label: label, inDir: FileOps.canonicalPath(inDir), train: config),
+            in: directory,
+            record: RunRecord(
+                label: label, inDir: FileOps.canonicalPath(inDir), train: config, initFrom: initFrom?.path),
             data: load.images, comm: comm)
         print(
-            "training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(run.trainer.batch) images of each batch per rank)" : "") on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)"
+            "training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(run.trainer.batch) images of each batch per rank)" : "") on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)\(initFrom.map { ", from the weights of \($0.path) (epoch \($0.state.epoch), step \($0.state.step))" } ?? "")"
         )
     }
     let outcome = try run.train(trainingEvents(run, quiet: quiet))
@@ -257,7 +273,9 @@ func trainingEvents(_ run: TrainingRun, quiet: Bool) -> TrainingEvents {
     return events
 }
 
-func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
+func printDryRun(
+    _ plan: TrainingPlan, resume: RunDirectory?, initFrom: (path: String, state: Checkpoint.State)? = nil
+) {
     let c = plan.config
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -268,6 +286,11 @@ func printDryRun(_ plan: TrainingPlan, resume: RunDirectory?) {
         "images: \(plan.images) found below \(plan.inDir)\(plan.validationImages > 0 ? ", \(plan.validationImages) held out for validation" : "") (not decoded in a dry run)"
     )
     print("parameters: \(grouped(plan.parameters))")
+    if let initFrom {
+        print(
+            "starts from: the weights and EMA of \(initFrom.path) (epoch \(initFrom.state.epoch), step \(initFrom.state.step)); a fresh optimizer at step 0"
+        )
+    }
     print(
         String(
             format: "GFLOP per step: %.1f (batch %d of %dx%d)", plan.flopsPerStep / 1e9, c.batchSize, c.height, c.width)

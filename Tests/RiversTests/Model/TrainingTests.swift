@@ -147,6 +147,48 @@ final class TrainingTests: XCTestCase {
             Array(UnsafeBufferPointer(start: b.slab.values.pointer, count: b.slab.count)))
     }
 
+    /// `--init_from`: the weights and EMA of a run trained at one size start a trainer at another,
+    /// whose optimizer (moments, step), normalizer and seed stay a new run's; another network is
+    /// refused naming both, before anything is copied.
+    func testInitFromCopiesWeightsAndEMAOnly() throws {
+        let dir = try makeTempDir(self)
+        let path = dir + "/last.safetensors"
+        let (a, images) = try tinyTrainer()
+        for _ in 0..<3 { a.step(images) }
+        try Checkpoint.save(a, epoch: 3, to: path)
+        let b = try DiffusionTrainer(
+            config: a.net.config, batch: 2, height: 16, width: 24, learningRate: 2e-3, seed: 5)
+        let fresh = (b.normalizer, b.optimizer, b.seed)
+        let source = try Checkpoint.initSource(dir, network: b.net.config)
+        XCTAssertEqual(source.path, FileOps.canonicalPath(path), "a run directory means its last checkpoint")
+        XCTAssertEqual([source.state.epoch, source.state.step], [3, 3])
+        try Checkpoint.loadWeights(source.path, into: b)
+        for (x, y) in [(a.slab.values, b.slab.values), (a.slab.ema, b.slab.ema)] {
+            XCTAssertEqual(
+                Array(UnsafeBufferPointer(start: x.pointer, count: a.slab.count)),
+                Array(UnsafeBufferPointer(start: y.pointer, count: b.slab.count)))
+        }
+        XCTAssertTrue(UnsafeBufferPointer(start: b.slab.adamM.pointer, count: b.slab.count).allSatisfy { $0 == 0 })
+        XCTAssertEqual(b.normalizer, fresh.0)
+        XCTAssertEqual(b.optimizer, fresh.1)
+        XCTAssertEqual(b.optimizer.step, 0)
+        XCTAssertEqual(b.seed, fresh.2)
+        // It trains at its own size from there.
+        var big = [Float](repeating: 0, count: 2 * 16 * 24 * 3)
+        for i in big.indices { big[i] = Float(i % 7) / 7 }
+        XCTAssertTrue(b.step(big).nLoss.isFinite)
+        // Another network: refused, naming both, before any copy.
+        let other = UNetConfig(widths: [8, 24], blockDepth: 1, embeddingDims: 8)
+        assertFileError(
+            try Checkpoint.initSource(dir, network: other), path: path,
+            reason:
+                "was trained with widths 8 16, block depth 1, embedding 8, no attention; the new run's network has widths 8 24"
+        )
+        assertFileError(
+            try Checkpoint.initSource(dir + "/none", network: a.net.config), path: dir + "/none",
+            reason: "missing: --init_from needs a run")
+    }
+
     func testCheckpointErrorsNameTheFile() throws {
         let dir = try makeTempDir(self)
         let (trainer, _) = try tinyTrainer()
