@@ -118,7 +118,9 @@ struct NormLayer {
 }
 
 /// Keras' MultiHeadAttention(heads, key_dim) over the pixels as a sequence, added to its
-/// input, with dropout on the attention probabilities in training.
+/// input. In training with a rate above 0 (the bottleneck's 0.2) it drops twice, as the original
+/// does (MODEL.md, bottleneck): the attention probabilities, and the block's output after the
+/// residual add.
 struct AttentionLayer {
     let wq, bq, wk, bk, wv, bv, wo, bo: Param
     let channels: Int, heads: Int, keyDim: Int
@@ -144,17 +146,21 @@ struct AttentionLayer {
     }
 
     /// Floats this layer keeps for the backward pass at sequence length L: q, k, v,
-    /// probabilities, context, and the dropout mask.
+    /// probabilities, context, and the two dropout masks (probabilities, output).
     func savedCount(batch N: Int, length L: Int) -> Int {
         AttentionCache.sizes(batch: N, length: L, heads: heads, keyDim: keyDim).reduce(0, +)
-            + (dropout > 0 ? N * heads * L * L : 0)
+            + (dropout > 0 ? N * heads * L * L + N * L * channels : 0)
     }
 
-    /// Floats of work memory of the backward pass.
-    func workCount(batch N: Int, length L: Int) -> Int { 4 * N * L * heads * keyDim + 2 * L * L }
+    /// Floats of work memory of the kernel's backward pass, then (with dropout) the output's
+    /// gradient through the output mask.
+    func workCount(batch N: Int, length L: Int) -> Int {
+        kernelWorkCount(batch: N, length: L) + (dropout > 0 ? N * L * channels : 0)
+    }
+    func kernelWorkCount(batch N: Int, length L: Int) -> Int { 4 * N * L * heads * keyDim + 2 * L * L }
 
     func cache(_ base: UnsafeMutablePointer<Float>, batch N: Int, length L: Int) -> (
-        AttentionCache, UnsafeMutablePointer<Float>?
+        AttentionCache, probMask: UnsafeMutablePointer<Float>?, outMask: UnsafeMutablePointer<Float>?
     ) {
         let s = AttentionCache.sizes(batch: N, length: L, heads: heads, keyDim: keyDim)
         var p = base
@@ -162,31 +168,37 @@ struct AttentionLayer {
         for n in s { parts.append(p); p += n }
         return (
             AttentionCache(q: parts[0], k: parts[1], v: parts[2], probs: parts[3], context: parts[4]),
-            dropout > 0 ? p : nil
+            dropout > 0 ? p : nil, dropout > 0 ? p + N * heads * L * L : nil
         )
     }
 
-    /// out = x + attention(x). In training with dropout, draws image n's mask (0 or 1 / (1 - rate))
-    /// from `rngs[n]` into the saved memory; `work` holds L*L floats.
+    /// out = x + attention(x), then in training with dropout the output mask. Image n draws its
+    /// masks (0 or 1 / (1 - rate)) from `rngs[n]`, the probabilities' first and then the
+    /// output's, into the saved memory; `work` holds L*L floats.
     func forward(
         _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, saved: UnsafeMutablePointer<Float>,
         work: UnsafeMutablePointer<Float>,
         batch N: Int, length L: Int, training: Bool, rngs: inout [SeededGenerator], _ ctx: LayerContext
     ) {
-        let (cache, maskMemory) = self.cache(saved, batch: N, length: L)
+        let (cache, probMask, outMask) = self.cache(saved, batch: N, length: L)
         var mask: UnsafePointer<Float>? = nil
-        if training, let maskMemory {
-            let keep = 1 / (1 - dropout), perImage = heads * L * L
+        let keep = 1 / (1 - dropout)
+        if training, let probMask, let outMask {
+            let perImage = heads * L * L, outPerImage = L * channels
             for n in 0..<N {
                 for i in (n * perImage)..<((n + 1) * perImage) {
-                    maskMemory[i] = rngs[n].uniform() < dropout ? 0 : keep
+                    probMask[i] = rngs[n].uniform() < dropout ? 0 : keep
+                }
+                for i in (n * outPerImage)..<((n + 1) * outPerImage) {
+                    outMask[i] = rngs[n].uniform() < dropout ? 0 : keep
                 }
             }
-            mask = UnsafePointer(maskMemory)
+            mask = UnsafePointer(probMask)
         }
         Attention.forward(
             out, cache, x, weights(ctx.weights), N: N, L: L, C: channels, heads: heads, keyDim: keyDim,
             dropoutMask: mask, work: work, scratch: ctx.gemm)
+        if training, let outMask { for i in 0..<(N * L * channels) { out[i] *= outMask[i] } }
     }
 
     /// dx += ..., weight gradients += ... .
@@ -195,10 +207,17 @@ struct AttentionLayer {
         saved: UnsafeMutablePointer<Float>,
         work: UnsafeMutablePointer<Float>, batch N: Int, length L: Int, training: Bool, _ ctx: LayerContext
     ) {
-        let (cache, maskMemory) = self.cache(saved, batch: N, length: L)
+        let (cache, probMask, outMask) = self.cache(saved, batch: N, length: L)
+        var gradient = dout
+        if training, let outMask {
+            // Through the output mask: the gradient of x + attention(x).
+            let masked = work + kernelWorkCount(batch: N, length: L)
+            for i in 0..<(N * L * channels) { masked[i] = dout[i] * outMask[i] }
+            gradient = UnsafePointer(masked)
+        }
         Attention.backward(
-            dx, weights(ctx.grads), dout, x, weights(ctx.weights), cache, N: N, L: L, C: channels, heads: heads,
+            dx, weights(ctx.grads), gradient, x, weights(ctx.weights), cache, N: N, L: L, C: channels, heads: heads,
             keyDim: keyDim,
-            dropoutMask: training ? maskMemory.map { UnsafePointer($0) } : nil, work: work, scratch: ctx.gemm)
+            dropoutMask: training ? probMask.map { UnsafePointer($0) } : nil, work: work, scratch: ctx.gemm)
     }
 }

@@ -260,15 +260,16 @@ final class UNetTests: KernelPathTestCase {
                 r = randomArray(N * H * W * 3, seed: 3)
             let a = f32.gradients(images, variances, r).params, b = f16.gradients(images, variances, r).params
             // Float16 keeps 11 significant bits: each saved activation is off by up to 2^-11
-            // relative (4.9e-4). A gradient sums many such products, with errors of either sign,
-            // so the whole gradient vector stays within a few times 4.9e-4 of the Float32 one in
-            // relative norm; 5e-3 allows 10x that and still catches any wrong or stale slot
-            // (which is off by O(1)).
+            // relative (4.9e-4). A gradient sums many such products through the whole depth, with
+            // errors of either sign: measured 2.2e-3 to 5.2e-3 in relative norm over three weight
+            // seeds of this network (with both of the bottleneck attention's dropout masks, whose
+            // zeros and 1.25 scales leave fewer, larger terms). A wrong or stale slot is off by
+            // O(1) (above 0.1); 2e-2 lies between the two.
             let diff = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
             let norm = a.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
             XCTAssertGreaterThan(norm, 0)
             XCTAssertGreaterThan(diff, 0, "Float16 storage was not used")
-            XCTAssertLessThan(diff / norm, 5e-3)
+            XCTAssertLessThan(diff / norm, 2e-2)
         }
     }
 }
