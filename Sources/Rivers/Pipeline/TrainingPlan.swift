@@ -111,10 +111,23 @@ public struct TrainingPlan: Sendable {
             "the run needs \(mebibytes(totalBytes)) of memory (training \(mebibytes(training.totalBytes)), images \(mebibytes(dataBytes)), generation \(mebibytes(generationBytes))) and \(mebibytes(available)) is available; try \(hints.joined(separator: ", or "))"
     }
 
-    /// Seconds of one training step of this configuration on random images: a first step (which
-    /// also grows the kernels' scratch), then a second one when the first took under 90 s.
-    /// Returns the last measured time and whether it is the first, warm-up, step.
-    public func measureStep() throws -> (seconds: Double, firstStepOnly: Bool) {
+    /// A training step measured on random images: a warm-up step (it also touches the memory of
+    /// the whole step and grows the kernels' scratch, and at 200x600 took 1.3x a later step), then
+    /// steady steps: two when the warm-up took under a minute, else one.
+    public struct StepTiming: Sendable {
+        public var warmUp: Double
+        public var steady: [Double]
+        /// The estimate: the median of the steady steps.
+        public var seconds: Double {
+            let s = steady.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        /// How far apart the steady steps were, as a fraction of the estimate (0 with one step).
+        public var spread: Double { ((steady.max() ?? 0) - (steady.min() ?? 0)) / max(seconds, 1e-12) }
+    }
+
+    /// Times this configuration's training step (see `StepTiming`).
+    public func measureStep() throws -> StepTiming {
         let trainer = try DiffusionTrainer(
             config: config.network, batch: config.batchSize, height: config.height, width: config.width,
             mixedPrecision: config.useMixPrecision, learningRate: Float(config.learningRate), seed: config.seed)
@@ -125,7 +138,7 @@ public struct TrainingPlan: Sendable {
             trainer.step(images)
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        let first = timed()
-        return first < 90 ? (timed(), false) : (first, true)
+        let warmUp = timed()
+        return StepTiming(warmUp: warmUp, steady: (0..<(warmUp < 60 ? 2 : 1)).map { _ in timed() })
     }
 }

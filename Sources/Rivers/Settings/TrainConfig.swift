@@ -52,7 +52,7 @@ public struct TrainConfig: ConfigSection {
             range: .between(1e-12, 1)),
         Setting(
             "use_mix_precision",
-            "keep activations for the backward pass as Float16 (compute stays Float32): about a quarter less memory, the same speed",
+            "keep activations for the backward pass as Float16 (compute stays Float32): about a quarter less memory at about the same speed",
             \.useMixPrecision, flag: true),
         Setting("embedding_dims", "size of the noise embedding (even)", \.embeddingDims, range: .within(2...2048)),
         // Up to 8 levels of up to 2048 channels: parameter counts stay below 2^40.

@@ -307,10 +307,13 @@ func printDryRun(
         print("would not start: \(refusal)")
     } else if let measured = try? plan.measureStep() {
         let steps = plan.stepsPerEpoch
+        let steady = measured.steady.map { String(format: "%.3f", $0) }.joined(separator: ", ")
         print(
             String(
-                format: "one step: %.3f s (measured on %d threads%@)", measured.seconds, Parallel.threadCount,
-                measured.firstStepOnly ? ", the first step, which includes warm-up" : ""))
+                format:
+                    "one step: %.3f s (measured on %d threads: %@ s after a warm-up step of %.3f s%@; other load on the machine slows steps, and validation and sample grids add to an epoch)",
+                measured.seconds, Parallel.threadCount, steady, measured.warmUp,
+                measured.steady.count > 1 ? String(format: "; the steps differ by %.1f%%", 100 * measured.spread) : ""))
         print(
             "per epoch: \(steps) step\(steps == 1 ? "" : "s"), about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)"
         )
