@@ -15,7 +15,8 @@ public struct ResumePlan: Sendable {
 
     /// Settings that a resumed run may change: the epoch total and what is generated.
     public static let resumableSettings: Set<String> = [
-        "num_epochs", "early_stopping", "images_to_generate", "generate_diffusion_steps", "eta", "generate_on_epoch",
+        "num_epochs", "early_stopping", "images_to_generate", "sampler", "spacing", "generate_diffusion_steps", "eta",
+        "generate_on_epoch",
     ]
 
     /// The plan for resuming the run at `path` with the training settings `given` (key ->

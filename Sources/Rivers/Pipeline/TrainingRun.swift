@@ -348,7 +348,7 @@ public final class TrainingRun {
             net: trainer.net, weights: trainer.slab.ema.pointer,
             batch: try TrainingPlan.generationBatch(trainer.net, config).batch,
             height: config.height, width: config.width)
-        let sampler = DDIMSampler(schedule: config.schedule, steps: config.generateDiffusionSteps, eta: config.eta)
+        let sampler = config.generationSampler
         return (
             predictor.batch,
             { count, first, stream in

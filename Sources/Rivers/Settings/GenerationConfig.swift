@@ -40,9 +40,7 @@ public struct GenerationSettings: Equatable, Sendable {
 
     /// The sampler of these settings under a run's schedule.
     public func sampler(_ schedule: CosineSchedule) -> any GenerationSampler {
-        SamplerKind(rawValue: sampler) == .dpmpp2m
-            ? DPMSolverSampler(schedule: schedule, steps: steps, spacing: TimeSpacing(rawValue: spacing) ?? .time)
-            : DDIMSampler(schedule: schedule, steps: steps, eta: eta)
+        SamplerKind.make(sampler, spacing: spacing, schedule: schedule, steps: steps, eta: eta)
     }
 
     /// The DDIM sampler of these settings (inpainting's).
@@ -50,12 +48,7 @@ public struct GenerationSettings: Equatable, Sendable {
         DDIMSampler(schedule: schedule, steps: steps, eta: eta)
     }
 
-    /// The solver draws no noise: an eta above 0 with it is a mistake, refused.
-    func validate<S: ConfigSection>(_: S.Type) throws {
-        if SamplerKind(rawValue: sampler) == .dpmpp2m && eta != 0 {
-            throw S.refuse("eta", "applies to --sampler ddim only (dpmpp2m draws no noise), got \(formatNumber(eta))")
-        }
-    }
+    func validate<S: ConfigSection>(_: S.Type) throws { try SamplerKind.check(sampler, eta: eta, S.self) }
 }
 
 /// The samplers of generation.
@@ -64,6 +57,22 @@ public enum SamplerKind: String, CaseIterable, Sendable {
     case ddim
     /// DPM-Solver++(2M) (SAMPLING.md): second order, deterministic, fewer steps for the same image.
     case dpmpp2m
+
+    /// The sampler a section's settings name (`ddim` for any other name: the rows allow no other).
+    static func make(_ name: String, spacing: String, schedule: CosineSchedule, steps: Int, eta: Double)
+        -> any GenerationSampler
+    {
+        SamplerKind(rawValue: name) == .dpmpp2m
+            ? DPMSolverSampler(schedule: schedule, steps: steps, spacing: TimeSpacing(rawValue: spacing) ?? .time)
+            : DDIMSampler(schedule: schedule, steps: steps, eta: eta)
+    }
+
+    /// The solver draws no noise: an eta above 0 with it is a mistake, refused.
+    static func check<S: SettingGroup>(_ name: String, eta: Double, _: S.Type) throws {
+        if SamplerKind(rawValue: name) == .dpmpp2m && eta != 0 {
+            throw S.refuse("eta", "applies to --sampler ddim only (dpmpp2m draws no noise), got \(formatNumber(eta))")
+        }
+    }
 }
 
 /// `rivers infer`'s section, `generate`.

@@ -15,6 +15,8 @@ public struct TrainConfig: ConfigSection {
     public var attentionInBottleneck = false
     public var attentionInUpDownSample = false
     public var imagesToGenerate = 5
+    public var sampler = SamplerKind.ddim.rawValue
+    public var spacing = TimeSpacing.time.rawValue
     public var generateDiffusionSteps = 30
     public var eta = 0.0
     public var seed: UInt64 = 42
@@ -72,7 +74,10 @@ public struct TrainConfig: ConfigSection {
             )
             .ranged(.within(0...100_000)), \.imagesToGenerate),
         Setting(
-            SharedSettings.generateDiffusionSteps.help("DDIM steps of those generations"), \.generateDiffusionSteps),
+            SharedSettings.sampler.help("sampler of those generations: ddim, or dpmpp2m (DPM-Solver++(2M))"), \.sampler),
+        Setting(SharedSettings.spacing, \.spacing),
+        Setting(
+            SharedSettings.generateDiffusionSteps.help("sampler steps of those generations"), \.generateDiffusionSteps),
         Setting(
             SharedSettings.eta.help(
                 "DDIM eta of those generations: 0 deterministic (what the original really did), 1 DDPM-like"), \.eta),
@@ -114,8 +119,14 @@ public struct TrainConfig: ConfigSection {
         try network.validate(height: height, width: width)
     }
 
+    /// The sampler of the run's sample grids and final images.
+    public var generationSampler: any GenerationSampler {
+        SamplerKind.make(sampler, spacing: spacing, schedule: schedule, steps: generateDiffusionSteps, eta: eta)
+    }
+
     public func validateTogether() throws {
         try validateModel()
+        try SamplerKind.check(sampler, eta: eta, Self.self)
         guard minSignalRate < maxSignalRate else {
             throw Self.refuse(
                 "min_signal_rate",
