@@ -133,15 +133,22 @@ public enum Checkpoint {
         }
         let chosen = prefixes.filter { ["weights", "ema"].contains($0.0) }
         _ = try checkTensors(file, path: path, prefixes: chosen.map(\.0), layout: trainer.slab.layout)
+        copy(file, chosen, into: trainer.slab)
+        return state
+    }
+
+    /// Copies the tensors of `chosen` (checked before) from `file` into their slab buffers.
+    static func copy(
+        _ file: SafeTensors.File, _ chosen: [(String, KeyPath<ParameterSlab, FloatBuffer>)], into slab: ParameterSlab
+    ) {
         for (prefix, keyPath) in chosen {
-            let buffer = trainer.slab[keyPath: keyPath]
-            for p in trainer.slab.layout.params {
+            let buffer = slab[keyPath: keyPath]
+            for p in slab.layout.params {
                 file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer {
                     (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count)
                 }
             }
         }
-        return state
     }
 
     /// Restores every slab buffer, the normalizer, the optimizer's step and the generator of
@@ -157,14 +164,7 @@ public enum Checkpoint {
         let slab = trainer.slab
         // Everything is checked before anything is copied: a bad file leaves the trainer as it was.
         let normalizer = try checkTensors(file, path: path, prefixes: prefixes.map(\.0), layout: slab.layout)
-        for (prefix, keyPath) in prefixes {
-            let buffer = slab[keyPath: keyPath]
-            for p in slab.layout.params {
-                file.tensors["\(prefix)/\(p.name)"]!.values.withUnsafeBufferPointer {
-                    (buffer.pointer + p.offset).update(from: $0.baseAddress!, count: p.count)
-                }
-            }
-        }
+        copy(file, prefixes, into: slab)
         trainer.normalizer = normalizer
         trainer.optimizer.step = state.step
         // The draws of the next step are keyed by (seed, step): both come back. (Checkpoints
