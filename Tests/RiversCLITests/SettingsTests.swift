@@ -124,10 +124,11 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(
             r.out.contains(
-                "--generate_diffusion_steps N  sampler steps (network passes) of each generated image (1 to 10000; default: 30)"
+                "--generate_diffusion_steps N  sampler steps (network passes) of each generated image (1 to 10000; default: 10)"
             ), r.out)
         let a = try runRivers(["augment", "-h"])
-        XCTAssertTrue(a.out.contains("(1 to 10000; default: 50)"), a.out)
+        XCTAssertTrue(a.out.contains("(1 to 10000; default: 15)"), a.out)
+        XCTAssertTrue(a.out.contains("(ddim or dpmpp2m; default: dpmpp2m)"), a.out)
         XCTAssertTrue(a.out.contains("--strength S...") && a.out.contains("default: 1 0.6)"), a.out)
         let unknown = try runRivers(["help", "trian"])
         XCTAssertEqual(unknown.status, 2)

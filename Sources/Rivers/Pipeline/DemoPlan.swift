@@ -14,7 +14,7 @@ public struct DemoPlan: Sendable {
     /// Sample grids per run, spread over its epochs.
     public let gridsPerRun: Int
     /// Generated images per label for the generated-only arm: as many as the label's training
-    /// photos (at most `inferImages` with --quick), `inferSteps` DDIM steps each.
+    /// photos (at most `inferImages` with --quick), `inferSteps` sampler steps each.
     public let inferImages: Int, inferSteps: Int, augmentSteps: Int
     /// The synthetic photos: the layout `copies` times (40 photos a copy), at `photoSize`.
     public let copies: Int, photoSize: [Int]

@@ -14,8 +14,11 @@ public struct GenerationSettings: Equatable, Sendable {
     public var batchSize: Int? = nil
     public var checkpoint = "best"
 
-    public init(steps: Int = 30, eta: Double = 0, seed: UInt64 = 42, batchSize: Int? = nil, checkpoint: String = "best")
-    {
+    public init(
+        sampler: SamplerKind = .ddim, spacing: TimeSpacing = .time, steps: Int = 30, eta: Double = 0, seed: UInt64 = 42,
+        batchSize: Int? = nil, checkpoint: String = "best"
+    ) {
+        self.sampler = sampler.rawValue; self.spacing = spacing.rawValue
         self.steps = steps; self.eta = eta; self.seed = seed; self.batchSize = batchSize; self.checkpoint = checkpoint
     }
 
@@ -78,7 +81,9 @@ public enum SamplerKind: String, CaseIterable, Sendable {
 /// `rivers infer`'s section, `generate`.
 public struct GenerateConfig: ConfigSection {
     public var imagesToGenerate = 5
-    public var generation = GenerationSettings()
+    /// DPM-Solver++(2M) on a logSNR grid, 10 steps: a third of DDIM's 30, and measured 10x closer
+    /// to the ODE's image than DDIM with 50 (README, The sampler).
+    public var generation = GenerationSettings(sampler: .dpmpp2m, spacing: .logSNR, steps: 10)
 
     public init() {}
     public static let name = "generate"
@@ -98,7 +103,8 @@ public struct AugmentConfig: ConfigSection {
     /// image, SDEdit) and the share of each.
     public var strengths: [Double] = [1, 0.6]
     public var probs: [Double] = [0.5, 0.5]
-    public var generation = GenerationSettings(steps: 50)
+    /// DPM-Solver++(2M) on a logSNR grid, 15 steps: under a third of DDIM's 50 (README, The sampler).
+    public var generation = GenerationSettings(sampler: .dpmpp2m, spacing: .logSNR, steps: 15)
 
     public init() {}
     public init(strengths: [Double], probs: [Double], seed: UInt64 = 42) {

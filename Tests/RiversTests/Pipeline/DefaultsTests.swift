@@ -29,7 +29,12 @@ final class DefaultsTests: XCTestCase {
             [t.learningRate, t.ema, t.minSignalRate, t.maxSignalRate, t.validationSplit], [1e-5, 0.999, 0.01, 0.95, 0])
         let b = BalanceConfig()
         XCTAssertEqual([Double(b.labels), b.theta, b.fact, Double(b.multiplier), Double(b.seed)], [3, 5, 1.3, 6, 42])
-        XCTAssertEqual(AugmentConfig().generation.steps, 50)
+        // Generation: DPM-Solver++(2M) on logSNR grids, a third of DDIM's passes or fewer (the
+        // measured curve in README, The sampler); inpainting keeps DDIM.
+        let (g, a) = (GenerateConfig().generation, AugmentConfig().generation)
+        XCTAssertEqual([g.sampler, g.spacing, a.sampler, a.spacing], ["dpmpp2m", "logSNR", "dpmpp2m", "logSNR"])
+        XCTAssertEqual([g.steps, a.steps], [10, 15])
+        XCTAssertEqual(InpaintConfig().generation.sampler, "ddim")
         XCTAssertEqual([Double(InpaintConfig().generation.steps), InpaintConfig().generation.eta], [50, 1])
     }
 
