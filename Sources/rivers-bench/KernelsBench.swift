@@ -190,6 +190,6 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
     print("peak resident memory: \(fmt(Double(rss) / 1048576, 1)) MiB")
     return [
         "peak_gflops": peak, "peak_gflops_end": peakEnd, "kernels": results, "memory_bound": memoryResults,
-        "peak_rss_bytes": rss, "threads": Parallel.threadCount,
+        "peak_rss_bytes": rss, "threads": Parallel.threadCount, "isa": KernelPath.current.rawValue,
     ]
 }

@@ -61,6 +61,7 @@ func benchSteps(
         "percent_of_peak": 100 * gflops / peak, "parameters": parameters, "peak_rss_bytes": rss,
         "planned_bytes": memory.totalBytes,
         "peak_gflops": peak, "peak_gflops_end": peakEnd, "threads": Parallel.threadCount,
+        "isa": KernelPath.current.rawValue,
         "batch_size": m.batch, "image_size": [m.height, m.width], "mixed_precision": m.mixedPrecision,
     ]
 }
@@ -177,7 +178,7 @@ func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
     return [
         "seconds_per_step": seconds, "gflop_per_step": gflop, "gflops": gflop / seconds, "peak_gflops": peak,
         "predict_seconds_per_image": predictSeconds, "peak_rss_bytes": rss, "batch_size": options.batch,
-        "parameters": trainer.slab.count,
+        "parameters": trainer.slab.count, "isa": KernelPath.current.rawValue,
     ]
 }
 
