@@ -1,5 +1,5 @@
 // `rivers-bench sampler-error --model_dir RUN`: how close each sampler gets, in K network passes,
-// to the image the probability-flow ODE gives (SAMPLING.md 3), on a trained run's EMA weights.
+// to the image the probability-flow ODE gives (docs/sampling.md), on a trained run's EMA weights.
 import Foundation
 import Rivers
 import RiversCLI

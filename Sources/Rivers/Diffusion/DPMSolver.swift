@@ -1,11 +1,11 @@
-// DPM-Solver++(2M) (SAMPLING.md; Lu et al. 2022, "DPM-Solver++", Algorithm 2): a second-order
+// DPM-Solver++(2M) (docs/model.md; Lu et al. 2022, "DPM-Solver++", Algorithm 2): a second-order
 // multistep solver of the probability-flow ODE in the data prediction x0 = (x - n eps) / s,
 // stepping in the half log-SNR lambda = log(s / n). Its first step is DDIM's at eta 0; each later
 // step extrapolates x0 linearly in lambda from the last two predictions, so K network passes get
 // as close to the ODE's image as DDIM gets with several times more.
 import Foundation
 
-/// Where a sampler's evaluations fall between its start and diffusion time 0 (SAMPLING.md 2).
+/// Where a sampler's evaluations fall between its start and diffusion time 0 (docs/model.md).
 public enum TimeSpacing: String, Codable, Sendable, CaseIterable {
     /// t uniform: t_i = start (1 - i / (K - 1)).
     case time
@@ -81,7 +81,7 @@ public struct DPMSolverSampler: GenerationSampler, Equatable {
 
     public var summary: String { "\(steps) DPM-Solver++(2M) steps (\(spacing.rawValue) spacing)" }
 
-    /// From `strength`: the first step is first order, so nothing before it is needed (SAMPLING.md 5).
+    /// From `strength`: the first step is first order, so nothing before it is needed (docs/model.md).
     public func variation(from strength: Double) -> DPMSolverSampler {
         DPMSolverSampler(
             schedule: schedule, steps: Self.variationSteps(steps, strength), start: strength, spacing: spacing)

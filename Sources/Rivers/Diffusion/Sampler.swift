@@ -1,4 +1,4 @@
-// DDIM sampling with eta (MODEL.md; Song et al. 2020, "Denoising Diffusion Implicit Models"):
+// DDIM sampling with eta (docs/model.md; Song et al. 2020, "Denoising Diffusion Implicit Models"):
 // the step as the paper writes it, a noise predictor to plug in, and the loop as a Sequence.
 import Foundation
 
@@ -52,7 +52,7 @@ public protocol SamplingLoop: AnyObject {
     var predictedImages: UnsafePointer<Float> { get }
 }
 
-/// What generation runs: DDIM (MODEL.md) or DPM-Solver++(2M) (SAMPLING.md), batched, each image
+/// What generation runs: DDIM or DPM-Solver++(2M) (docs/model.md), batched, each image
 /// drawing any noise from its own generator.
 public protocol GenerationSampler: Sendable {
     var schedule: CosineSchedule { get }
@@ -76,7 +76,7 @@ extension GenerationSampler {
     }
 }
 
-/// The DDIM sampler of MODEL.md: `steps` steps from diffusion time `start` (1: pure noise) to 0.
+/// The DDIM sampler of docs/model.md: `steps` steps from diffusion time `start` (1: pure noise) to 0.
 public struct DDIMSampler: GenerationSampler, Equatable {
     public var schedule: CosineSchedule
     public var steps: Int
@@ -93,7 +93,7 @@ public struct DDIMSampler: GenerationSampler, Equatable {
     }
 
     /// Step i goes from t = start - i step to t' = max(t - step, 0), step = start / steps
-    /// (MODEL.md: t = 1 - i/S for generation); the last step ends at 0 exactly.
+    /// (docs/model.md: t = 1 - i/S for generation); the last step ends at 0 exactly.
     public func times(_ i: Int) -> (t: Double, next: Double) {
         let step = start / Double(steps)
         let t = start - Double(i) * step
@@ -218,7 +218,7 @@ public enum Generation {
         }
     }
 
-    /// Image-to-image variations (MODEL.md; SDEdit, Meng et al. 2021): each source image (at the
+    /// Image-to-image variations (docs/model.md; SDEdit, Meng et al. 2021): each source image (at the
     /// predictor's size) is normalized, noised to diffusion time `strength` with noise from its
     /// own generator (seed, stream, "image", index), and sampled down to 0 with
     /// ceil(strength x steps) steps of `sampler` (whose `start` is replaced by `strength`).

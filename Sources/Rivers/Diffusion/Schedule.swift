@@ -1,4 +1,4 @@
-// The continuous cosine noise schedule and the per-channel normalizer of MODEL.md.
+// The continuous cosine noise schedule and the per-channel normalizer of docs/model.md.
 import Foundation
 
 /// Diffusion time t in [0, 1] -> (noise rate, signal rate): the angle runs linearly from

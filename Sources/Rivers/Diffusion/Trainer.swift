@@ -1,4 +1,4 @@
-// The training step of MODEL.md: normalize, noise at random diffusion times, predict the
+// The training step of docs/model.md: normalize, noise at random diffusion times, predict the
 // noise, MAE loss, backward, AdamW, EMA. Everything random about an image comes from a generator
 // keyed by (seed, step, its place in the global batch), so a batch split over processes draws
 // exactly what one process would.

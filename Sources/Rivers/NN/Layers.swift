@@ -45,7 +45,7 @@ struct ConvLayer {
     let kernel: Int, stride: Int, inChannels: Int, outChannels: Int
     let transposed: Bool
 
-    /// Declares the weight and bias. He-normal unless told otherwise (MODEL.md).
+    /// Declares the weight and bias. He-normal unless told otherwise (docs/model.md).
     init(
         _ layout: inout ParameterLayout, _ name: String, kernel: Int, stride: Int = 1, inChannels: Int,
         outChannels: Int,
@@ -119,7 +119,7 @@ struct NormLayer {
 
 /// Keras' MultiHeadAttention(heads, key_dim) over the pixels as a sequence, added to its
 /// input. In training with a rate above 0 (the bottleneck's 0.2) it drops twice, as the original
-/// does (MODEL.md, bottleneck): the attention probabilities, and the block's output after the
+/// does (docs/model.md, bottleneck): the attention probabilities, and the block's output after the
 /// residual add.
 struct AttentionLayer {
     let wq, bq, wk, bk, wv, bv, wo, bo: Param

@@ -1,4 +1,4 @@
-// The residual block of MODEL.md, with the first block's noise-embedding channels taken as
+// The residual block of docs/model.md, with the first block's noise-embedding channels taken as
 // per-image constants: its shortcut, first GroupNorm and first 3x3 convolution never see a
 // full-resolution copy of the embedding.
 import Foundation

@@ -1,4 +1,4 @@
-// The U-Net of MODEL.md: its layers as a list of stages, built once from a configuration;
+// The U-Net of docs/model.md: its layers as a list of stages, built once from a configuration;
 // network(noisy images, noise variances) -> predicted noise, and its backward pass.
 import Foundation
 
@@ -90,7 +90,7 @@ public final class UNet: @unchecked Sendable {
         self.layout = layout
     }
 
-    /// Trainable parameters (MODEL.md's table).
+    /// Trainable parameters (docs/model.md's table).
     public var parameterCount: Int { layout.count }
 
     /// Multiply-adds x 2 of one forward pass of a batch (convolutions and dense layers; the

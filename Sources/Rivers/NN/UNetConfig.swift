@@ -1,7 +1,7 @@
 // The U-Net's hyper-parameters and the checks made before anything is built.
 import Foundation
 
-/// Widths, depth, embedding size and attention flags of MODEL.md's U-Net.
+/// Widths, depth, embedding size and attention flags of docs/model.md's U-Net.
 public struct UNetConfig: Equatable, Codable, Sendable {
     public var widths: [Int]
     public var blockDepth: Int
@@ -26,7 +26,7 @@ public struct UNetConfig: Equatable, Codable, Sendable {
             "widths \(widths.map(String.init).joined(separator: " ")), block depth \(blockDepth), embedding \(embeddingDims), \(attention.isEmpty ? "no attention" : "attention in " + attention.joined(separator: " and "))"
     }
 
-    /// GroupNorm's group count, fixed by MODEL.md.
+    /// GroupNorm's group count, fixed by docs/model.md.
     public static let groups = 8
 
     /// Throws a one-line reason, naming the training setting, when the network cannot be built:

@@ -124,7 +124,7 @@ public struct TrainingImages: Sendable {
         return (TrainingImages(height: height, width: width, paths: kept, pixels: pixels), failures)
     }
 
-    /// Per-channel statistics of every image (MODEL.md's normalizer).
+    /// Per-channel statistics of every image (docs/model.md's normalizer).
     public func normalizer() -> Normalizer {
         var statistics = Normalizer.Accumulator()
         pixels.withUnsafeBufferPointer { statistics.add($0.baseAddress!, pixels: count * height * width) }

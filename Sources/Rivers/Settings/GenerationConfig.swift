@@ -56,9 +56,9 @@ public struct GenerationSettings: Equatable, Sendable {
 
 /// The samplers of generation.
 public enum SamplerKind: String, CaseIterable, Sendable {
-    /// DDIM (MODEL.md), eta 0 deterministic to 1 DDPM-like.
+    /// DDIM (docs/model.md), eta 0 deterministic to 1 DDPM-like.
     case ddim
-    /// DPM-Solver++(2M) (SAMPLING.md): second order, deterministic, fewer steps for the same image.
+    /// DPM-Solver++(2M) (docs/model.md): second order, deterministic, fewer steps for the same image.
     case dpmpp2m
 
     /// The sampler a section's settings name (`ddim` for any other name: the rows allow no other).
