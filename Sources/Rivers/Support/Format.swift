@@ -20,9 +20,9 @@ public func grouped(_ n: Int) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
-/// "1 image", "3 images".
-public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
-    "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
+/// "1 image", "3 images" (with `thousands`: "1,200 images"): for messages whose count can be 1.
+public func counted(_ n: Int, _ noun: String, plural: String? = nil, thousands: Bool = false) -> String {
+    (thousands ? grouped(n) : String(n)) + " " + (n == 1 ? noun : plural ?? noun + "s")
 }
 
 /// Rows of cells as aligned columns; columns in `rightAligned` (numbers) are aligned right, their
