@@ -28,7 +28,7 @@ final class CommandLineTests: XCTestCase {
         {
             XCTAssertTrue(help.out.contains(option), option)
         }
-        XCTAssertTrue(help.out.contains("default: 1.3)"))
+        XCTAssertTrue(oneLine(help.out).contains("default: 1.3)"))
     }
 
     /// Option values that used to pass the checks and crash later (a zoom reaching 0, an angle

@@ -291,7 +291,8 @@ final class TrainCommandTests: XCTestCase {
         ] {
             XCTAssertTrue(help.out.contains("--\(name)"), name)
         }
-        XCTAssertTrue(help.out.contains("default: 64 96 128 256)") && help.out.contains("default: 1e-05)"), help.out)
+        let text = oneLine(help.out)
+        XCTAssertTrue(text.contains("default: 64 96 128 256)") && text.contains("default: 1e-05)"), help.out)
         let gpu = try runRivers(["train", "--in_dir", "/nonexistent/L1", "--gpu_index", "0"])
         XCTAssertTrue(gpu.err.contains("note: --gpu_index is ignored"), gpu.err)
     }
