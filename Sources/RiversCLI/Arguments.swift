@@ -43,7 +43,41 @@ extension SettingGroup {
 /// A command line that cannot be understood; the CLI prints it and exits with status 2.
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
-    public init(description: String) { self.description = description }
+    /// Whether the message should end by pointing at the command's --help (not when it already
+    /// says what to run instead).
+    public let pointsToHelp: Bool
+    public init(description: String, pointsToHelp: Bool = true) {
+        self.description = description; self.pointsToHelp = pointsToHelp
+    }
+}
+
+/// The original tool's `--runtime` values and the rivers command that does the same.
+public let originalRuntimes: [(runtime: String, command: String)] = [
+    ("training", "train"), ("inference", "infer"), ("inpainting", "inpaint"),
+]
+
+/// The error for the original's `--runtime` (`value` as given, if any): rivers has a command for
+/// each runtime instead.
+public func runtimeError(_ value: String?) -> UsageError {
+    let said = "--runtime is the original's; rivers has subcommands: "
+    if let value, let match = originalRuntimes.first(where: { $0.runtime == value.lowercased() }) {
+        return UsageError(
+            description: said + "--runtime \(match.runtime) is 'rivers \(match.command)'", pointsToHelp: false)
+    }
+    let all = originalRuntimes.map { "--runtime \($0.runtime) is 'rivers \($0.command)'" }
+    return UsageError(description: said + all.joined(separator: ", "), pointsToHelp: false)
+}
+
+/// The value given to `--runtime` in `args`, nil when there is none; whether it is there at all.
+func runtimeValue(in args: [String]) -> (found: Bool, value: String?) {
+    for (i, token) in args.enumerated() {
+        if token.hasPrefix("--runtime=") { return (true, String(token.dropFirst("--runtime=".count))) }
+        if token == "--runtime" {
+            let next = i + 1 < args.count && !args[i + 1].hasPrefix("-") ? args[i + 1] : nil
+            return (true, next)
+        }
+    }
+    return (false, nil)
 }
 
 public struct Command {
@@ -65,34 +99,14 @@ public struct Command {
         self.rankAware = rankAware; self.run = run
     }
 
-    public var usage: String {
-        var lines = ["usage: rivers \(name) [options]", "", summary, "", "options:"]
-        for o in options + [Option(name: "help", help: "show this help (also -h)")] {
-            var left = "  --\(o.name)"
-            switch o.arity {
-            case .flag: break
-            case .one: left += " \(o.placeholder)"
-            case .many: left += " \(o.placeholder)..."
-            }
-            var notes: [String] = []
-            if o.required { notes.append("required") }
-            if let r = o.range { notes.append(r) }
-            if let d = o.defaultValue { notes.append("default: \(d)") }
-            let help = o.help + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
-            lines.append(left.padding(toLength: max(left.count + 2, 28), withPad: " ", startingAt: 0) + help)
-        }
-        lines.append("")
-        lines.append("Options may also be written with dashes (--in-dir) or as --name=value.")
-        return lines.joined(separator: "\n")
-    }
-
     /// Parses `args` (after the command name). Throws UsageError for anything unknown.
+    /// `--help` or `-h` anywhere wins over everything else on the line, as in argparse.
     public func parse(_ args: [String]) throws -> ParsedArguments {
+        if args.contains(where: { $0 == "--help" || $0 == "-h" }) { return ParsedArguments(values: ["help": []]) }
         var values: [String: [String]] = [:]
         var i = 0
         while i < args.count {
             let token = args[i]
-            if token == "-h" { values["help"] = []; i += 1; continue }
             guard token.hasPrefix("--"), token.count > 2 else {
                 throw UsageError(description: "unexpected argument '\(token)' (options start with --)")
             }
@@ -105,6 +119,7 @@ public struct Command {
             name = name.replacingOccurrences(of: "-", with: "_")
             if name == "help" { values["help"] = []; i += 1; continue }
             guard let option = options.first(where: { $0.name == name }) else {
+                if name == "runtime" { throw runtimeError(runtimeValue(in: Array(args[i...])).value) }
                 let hint =
                     closest(name, among: options.map(\.name) + ["help"]).map { " (did you mean '--\($0)'?)" } ?? ""
                 throw UsageError(description: "unknown option '\(token)' for 'rivers \(self.name)'\(hint)")

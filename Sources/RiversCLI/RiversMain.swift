@@ -14,16 +14,89 @@ public enum RiversMain {
         inpaintCommand, evaluateCommand, reportCommand, synthesizeCommand,
     ]
 
-    public static func usage() -> String {
+    /// The list of commands, wrapped to the terminal's width.
+    public static func usage() -> String { usage(width: HelpWidth.current) }
+
+    /// The list of commands wrapped to `width` columns (at least 40), each abstract in a column
+    /// with its lines under one another.
+    public static func usage(width: Int) -> String {
+        let width = max(width, HelpWidth.minimum)
+        var lines = wrap("rivers \(version): balance and enlarge small river image datasets on a CPU.", width: width)
+        lines += [""] + wrap("rivers <command> [options]", width: width, indent: "           ", first: "usage: ")
+        lines += wrap("rivers help [--markdown] [<command>]", width: width, indent: "           ", first: "       ")
+        lines += ["", "commands:"]
+        let column = 14
+        let indent = String(repeating: " ", count: column)
+        for c in commands {
+            lines += wrap(
+                c.abstract, width: width, indent: indent,
+                first: ("  " + c.name).padding(toLength: column, withPad: " ", startingAt: 0))
+        }
+        lines += ["", "options:"]
+        for (left, text) in [
+            ("-h, --help", "show this help (also 'rivers help')"),
+            ("-V, --version", "print the version and the kernel path (also 'rivers version')"),
+        ] {
+            lines += wrap(
+                text, width: width, indent: indent + "    ",
+                first: "  " + left.padding(toLength: 16, withPad: " ", startingAt: 0))
+        }
+        lines.append("")
+        lines += wrap(
+            "rivers <command> --help (or -h, or rivers help <command>) lists a command's options, their ranges and defaults; rivers help --markdown <command> prints the same as Markdown, and rivers help --markdown all every command's.",
+            width: width)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The Markdown index of the commands: each with its abstract.
+    public static func markdownIndex() -> String {
         var lines = [
-            "rivers \(version): balance and enlarge small river image datasets on a CPU.", "",
-            "usage: rivers <command> [options]", "", "commands:",
+            "# rivers", "", markdownText("rivers \(version): balance and enlarge small river image datasets on a CPU."),
+            "", "```", "rivers <command> [options]", "```", "", "| command | what it does |", "| --- | --- |",
         ]
         for c in commands {
-            lines.append("  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract)
+            lines.append(
+                "| `rivers \(c.name)` | \(markdownText(c.abstract).replacingOccurrences(of: "|", with: "\\|")) |")
         }
-        lines += ["", "rivers <command> --help (or -h) lists a command's options, their ranges and defaults."]
+        lines += [
+            "",
+            "`rivers <command> --help` (or `-h`) lists a command's options; `rivers --version` (or `-V`) prints the version.",
+        ]
         return lines.joined(separator: "\n")
+    }
+
+    /// `rivers help [--markdown] [<command>]` (also `--help` and `-h` in place of `help`): the
+    /// text to print.
+    static func help(_ words: [String], spelled: String) throws -> String {
+        let markdown = words.contains("--markdown")
+        var names: [String] = []
+        for w in words where w != "--markdown" {
+            if w == "--help" || w == "-h" { continue }
+            if w.hasPrefix("-") {
+                // `rivers --help --anything` prints the help, as argparse does; `rivers help` has one option.
+                if spelled != "help" { continue }
+                let hint =
+                    closest(String(w.drop(while: { $0 == "-" })), among: ["markdown"]).map {
+                        " (did you mean '--\($0)'?)"
+                    } ?? ""
+                throw UsageError(
+                    description: "unknown option '\(w)' for 'rivers help'\(hint); it takes --markdown and a command")
+            }
+            names.append(w)
+        }
+        guard names.count <= 1 else {
+            throw UsageError(
+                description: "rivers help takes one command, got \(names.count): \(names.joined(separator: " "))")
+        }
+        guard let name = names.first else { return markdown ? markdownIndex() : usage() }
+        if markdown && name == "all" {
+            return ([markdownIndex()] + commands.map { $0.markdown(heading: "##") }).joined(separator: "\n\n")
+        }
+        guard let c = commands.first(where: { $0.name == name }) else {
+            let hint = closest(name, among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+            throw UsageError(description: "no command '\(name)'\(hint); 'rivers --help' lists the commands")
+        }
+        return markdown ? c.markdown() : c.usage
     }
 
     /// The exit status of an error that ended a command.
@@ -39,7 +112,8 @@ public enum RiversMain {
     public static func message(of error: Error, command: String?) -> String {
         switch error {
         case let e as UsageError:
-            return "\(e.description)" + (command.map { "; 'rivers \($0) --help' lists the options" } ?? "")
+            guard e.pointsToHelp, let command else { return e.description }
+            return "\(e.description); 'rivers \(command) --help' lists the options"
         case let e as RiversError:
             if case .setting(_, _, _, nil) = e, let command {
                 return "\(e.description); 'rivers \(command) --help' lists the options"
@@ -57,20 +131,17 @@ public enum RiversMain {
     }
 
     public static func request(_ argv: [String], ranks: Int) throws -> Request {
-        if argv.isEmpty || ["--help", "-h", "help"].contains(argv[0]) {
-            if argv.count >= 2 {
-                guard let c = commands.first(where: { $0.name == argv[1] }) else {
-                    let hint = closest(argv[1], among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
-                    throw UsageError(description: "no command '\(argv[1])'\(hint); 'rivers --help' lists the commands")
-                }
-                return .text(c.usage)
-            }
-            return .text(usage())
+        if argv.isEmpty { return .text(usage()) }
+        if ["--help", "-h", "help"].contains(argv[0]) {
+            return .text(try help(Array(argv.dropFirst()), spelled: argv[0]))
         }
         if ["--version", "-V", "version"].contains(argv[0]) {
             return .text("rivers \(version)\(buildNote)\n\(KernelPath.summary())")
         }
         guard let command = commands.first(where: { $0.name == argv[0] }) else {
+            // The original's `--runtime training` in place of a command.
+            let runtime = runtimeValue(in: argv)
+            if runtime.found { throw runtimeError(runtime.value) }
             let hint = closest(argv[0], among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
             throw UsageError(description: "unknown command '\(argv[0])'\(hint); 'rivers --help' lists the commands")
         }

@@ -179,7 +179,7 @@ func benchKernels(_ args: ParsedArguments) throws -> [String: Any] {
     let peakEnd = Peak.measurePathGFLOPS(threads: Parallel.threadCount)
     let rss = ResourceUsage.peakResidentBytes()
     print(
-        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before the kernels, \(fmt(peakEnd, 1)) after (percentages use the first)"
+        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(counted(Parallel.threadCount, "thread")) before the kernels, \(fmt(peakEnd, 1)) after (percentages use the first)"
     )
     print(
         "GFLOP/s count the direct convolution's FLOPs; stride-1 3x3 convolutions run Winograd F(2x2,3x3) (2.25x fewer multiplies) and can exceed 100% of the peak"

@@ -34,7 +34,7 @@ func benchSteps(
         "\(title): widths \(c.widths.map(String.init).joined(separator: " ")), depth \(c.blockDepth), embedding \(c.embeddingDims), image \(m.height)x\(m.width), batch \(m.batch)\(m.mixedPrecision ? ", mixed precision" : "")\(c.attentionInBottleneck ? ", bottleneck attention" : "")\(c.attentionInUpDownSample ? ", up/down attention" : "")"
     )
     print(
-        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads before, \(fmt(peakEnd, 1)) after (percentages use the first); \(KernelPath.summary())"
+        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(counted(Parallel.threadCount, "thread")) before, \(fmt(peakEnd, 1)) after (percentages use the first); \(KernelPath.summary())"
     )
     print(
         "GFLOP count the direct convolutions (Winograd does fewer multiplies) and skip the embedding's per-image share")
@@ -162,7 +162,7 @@ func benchClassifierStep(_ args: ParsedArguments) throws -> [String: Any] {
         "classifier step: image \(config.height)x\(config.width), widths \(config.stemWidth) \(config.widths.map(String.init).joined(separator: " ")), batch \(options.batch), \(trainer.slab.count) parameters"
     )
     print(
-        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(Parallel.threadCount) threads; \(KernelPath.summary())"
+        "\(Peak.pathWidth) FMA peak measured in this run: \(fmt(peak, 1)) GFLOP/s on \(counted(Parallel.threadCount, "thread")); \(KernelPath.summary())"
     )
     print(
         table([

@@ -58,7 +58,7 @@ final class ArgumentsTests: XCTestCase {
     }
 
     func testHelpListsEveryOptionWithItsRangeAndDefault() {
-        let usage = command.usage
+        let usage = oneLine(command.usage(width: 80))
         for o in command.options { XCTAssertTrue(usage.contains("--\(o.name)"), o.name) }
         XCTAssertTrue(usage.contains("(from 1 to 10; default: 1.3)"), usage)
         XCTAssertTrue(usage.contains("(required)"), usage)

@@ -28,7 +28,7 @@ final class CommandLineTests: XCTestCase {
         {
             XCTAssertTrue(help.out.contains(option), option)
         }
-        XCTAssertTrue(help.out.contains("default: 1.3)"))
+        XCTAssertTrue(oneLine(help.out).contains("default: 1.3)"))
     }
 
     /// Option values that used to pass the checks and crash later (a zoom reaching 0, an angle
@@ -91,6 +91,32 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.out.contains("label  site  before  added  after"), r.out)
         XCTAssertTrue(r.out.contains("nothing was written"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    /// The plan's table: each number ends under the end of its header (label, before, added,
+    /// after), each site starts under "site".
+    func testBalanceTableColumnsLineUp() throws {
+        let raw = try makeRaw()
+        let r = try run(["balance", "--in_dir", raw, "--out_dir", raw + "-out", "--dry_run"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n").map { Array($0) }
+        let h = try XCTUnwrap(lines.firstIndex { String($0).hasPrefix("label") }, r.out)
+        let header = String(lines[h])
+        XCTAssertEqual(header, "label  site  before  added  after  note")
+        let rows = lines[(h + 1)...].prefix { !String($0).hasPrefix("dry run") }
+        // The sites of labels 1 to 3 in SampleDataset.layout.
+        XCTAssertEqual(rows.count, 8, r.out)
+        XCTAssertEqual(String(rows.first!).split(separator: " "), ["1", "S1", "4", "0", "4"], r.out)
+        func offset(_ i: String.Index) -> Int { header.distance(from: header.startIndex, to: i) }
+        let site = offset(header.range(of: "site")!.lowerBound)
+        for row in rows {
+            for name in ["label", "before", "added", "after"] {
+                let end = offset(header.range(of: name)!.upperBound)
+                XCTAssertTrue(row[end - 1].isNumber, "\(name) in:\n\(header)\n\(String(row))")
+                XCTAssertTrue(end == row.count || row[end] == " ", "\(name) in:\n\(header)\n\(String(row))")
+            }
+            XCTAssertTrue(row[site] == "S" && row[site - 1] == " ", "site in:\n\(header)\n\(String(row))")
+        }
     }
 
     func testMissingLabelFolderIsOneLineErrorAndNothingIsWritten() throws {

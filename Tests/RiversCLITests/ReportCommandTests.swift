@@ -126,9 +126,9 @@ final class ReportCommandTests: XCTestCase {
         for (log, message) in [
             (
                 header + "1,nan,inf,0.1,1e-3\n2,-inf,nan,0.1,1e-3\n3,1e308,1e308,1e308,1\n",
-                "3 line(s) left out: line 2 "
+                "3 lines left out: line 2 "
             ),
-            (header + "9223372036854775807,0.5,0.5,0.1,1e-3\n-5,0.4,0.4,0.1,1e-3\n", "2 line(s) left out: line 2 "),
+            (header + "9223372036854775807,0.5,0.5,0.1,1e-3\n-5,0.4,0.4,0.1,1e-3\n", "2 lines left out: line 2 "),
             ("epoch,n_loss\n1,abc\n", "unreadable: line 1 is not a training log header"),
         ] {
             writeFile(moved + "/log.csv", Data(log.utf8))

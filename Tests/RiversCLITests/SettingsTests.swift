@@ -27,12 +27,12 @@ final class SettingsTests: XCTestCase {
             for key in sections[command.name]! {
                 XCTAssertTrue(names.contains(key), "\(command.name): --\(key) missing")
             }
-            let usage = command.usage
+            let usage = oneLine(command.usage(width: 80))
             for o in command.options {
                 XCTAssertTrue(usage.contains("--\(o.name)"), "\(command.name): --\(o.name)")
-                if let r = o.range { XCTAssertTrue(usage.contains(r), "\(command.name): --\(o.name)'s range") }
+                if let r = o.range { XCTAssertTrue(usage.contains(oneLine(r)), "\(command.name): --\(o.name)'s range") }
                 if let d = o.defaultValue {
-                    XCTAssertTrue(usage.contains("default: \(d)"), "\(command.name): --\(o.name)'s default")
+                    XCTAssertTrue(usage.contains(oneLine("default: \(d)")), "\(command.name): --\(o.name)'s default")
                 }
             }
         }
@@ -123,13 +123,14 @@ final class SettingsTests: XCTestCase {
         let r = try runRivers(["infer", "--help"])
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(
-            r.out.contains(
-                "--generate_diffusion_steps N  sampler steps (network passes) of each generated image (1 to 10000; default: 10)"
+            oneLine(r.out).contains(
+                "--generate_diffusion_steps N sampler steps (network passes) of each generated image (1 to 10000; default: 10)"
             ), r.out)
         let a = try runRivers(["augment", "-h"])
-        XCTAssertTrue(a.out.contains("(1 to 10000; default: 15)"), a.out)
-        XCTAssertTrue(a.out.contains("(ddim or dpmpp2m; default: dpmpp2m)"), a.out)
-        XCTAssertTrue(a.out.contains("--strength S...") && a.out.contains("default: 1 0.6)"), a.out)
+        let help = oneLine(a.out)
+        XCTAssertTrue(help.contains("(1 to 10000; default: 15)"), a.out)
+        XCTAssertTrue(help.contains("(ddim or dpmpp2m; default: dpmpp2m)"), a.out)
+        XCTAssertTrue(help.contains("--strength S...") && help.contains("default: 1 0.6)"), a.out)
         let unknown = try runRivers(["help", "trian"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.err.contains("did you mean 'train'?"), unknown.err)

@@ -243,6 +243,25 @@ final class TrainCommandTests: XCTestCase {
             listing(run).filter { $0.hasSuffix(".tmp") }, [], "a resumed run removes temporary files of killed writers")
     }
 
+    /// Counts of one read in the singular: one thread, one step, one epoch, one training image.
+    func testDryRunSaysOneThreadOneStepOneEpoch() throws {
+        let root = try makeTempDir(self)
+        try writeTrainingImages(root + "/L1", count: 2)
+        let dry = ["--out_dir", root + "/models", "--num_epochs", "1", "--threads", "1", "--dry_run"] + tiny
+        let r = try runRivers(["train", "--in_dir", root + "/L1"] + dry)
+        XCTAssertEqual(r.status, 0, r.err)
+        for expected in ["(measured on 1 thread: ", "per epoch: 1 step, about ", "; 1 epoch: about "] {
+            XCTAssertTrue(r.out.contains(expected), "missing '\(expected)' in:\n\(r.out)")
+        }
+        // One image and batches of 2: refused as the run would be, in the singular.
+        try writeTrainingImages(root + "/L2", count: 1)
+        let one = try runRivers(["train", "--in_dir", root + "/L2"] + dry)
+        XCTAssertEqual(one.status, 1, one.err)
+        XCTAssertTrue(one.out.contains("would not start: 1 training image is fewer than one batch of 2"), one.out)
+        XCTAssertTrue(one.err.contains("has 1 training image, fewer than one batch of 2"), one.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/models"))
+    }
+
     func testTrainAllGoesOnPastAFailingLabel() throws {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/dd/L1/1", count: 4)
@@ -252,7 +271,7 @@ final class TrainCommandTests: XCTestCase {
         let r = try runRivers(
             ["train-all", "--in_dir", root + "/dd", "--out_dir", root + "/models", "--num_epochs", "1"] + tiny)
         XCTAssertEqual(r.status, 1, r.err)
-        XCTAssertTrue(r.err.contains("label 2: \(root)/dd/L2: has 1 training images"), r.err)
+        XCTAssertTrue(r.err.contains("label 2: \(root)/dd/L2: has 1 training image,"), r.err)
         let names = runs(root + "/models").map { ($0 as NSString).lastPathComponent }
         XCTAssertEqual(names.map { String($0.prefix(3)) }, ["L1_", "L3_"])
         let table = r.out.split(separator: "\n").map(String.init)
@@ -272,7 +291,8 @@ final class TrainCommandTests: XCTestCase {
         ] {
             XCTAssertTrue(help.out.contains("--\(name)"), name)
         }
-        XCTAssertTrue(help.out.contains("default: 64 96 128 256)") && help.out.contains("default: 1e-05)"), help.out)
+        let text = oneLine(help.out)
+        XCTAssertTrue(text.contains("default: 64 96 128 256)") && text.contains("default: 1e-05)"), help.out)
         let gpu = try runRivers(["train", "--in_dir", "/nonexistent/L1", "--gpu_index", "0"])
         XCTAssertTrue(gpu.err.contains("note: --gpu_index is ignored"), gpu.err)
     }

@@ -176,12 +176,19 @@ public var riversExecutable: URL {
     return URL(fileURLWithPath: "rivers-not-found")
 }
 
-/// Runs `rivers` with `args` to completion: exit status, standard output and error.
-public func runRivers(_ args: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String)
-{
+/// Runs `rivers` with `args` to completion: exit status, standard output and error. `environment`
+/// sets (or, with nil, removes) variables of the test's own environment.
+public func runRivers(_ args: [String], in directory: String? = nil, environment: [String: String?] = [:]) throws -> (
+    status: Int32, out: String, err: String
+) {
     let process = Process()
     process.executableURL = riversExecutable
     process.arguments = args
+    if !environment.isEmpty {
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+    }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     // Standard error goes to a file, so that neither stream can fill a pipe and block the child.
     let errPath = NSTemporaryDirectory() + "rivers-stderr-" + UUID().uuidString
@@ -296,4 +303,10 @@ open class KernelPathTestCase: XCTestCase {
             withDescription: "[kernel path \(path.rawValue)] \(description)", inFile: filePath, atLine: lineNumber,
             expected: expected)
     }
+}
+
+/// `text` with every run of spaces and line breaks as one space: help wrapped to any width reads
+/// the same.
+public func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
 }

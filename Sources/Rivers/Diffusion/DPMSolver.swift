@@ -79,7 +79,7 @@ public struct DPMSolverSampler: GenerationSampler, Equatable {
         DPMSolverRun(sampler: self, predictor: predictor, x: x)
     }
 
-    public var summary: String { "\(steps) DPM-Solver++(2M) steps (\(spacing.rawValue) spacing)" }
+    public var summary: String { "\(counted(steps, "DPM-Solver++(2M) step")) (\(spacing.rawValue) spacing)" }
 
     /// From `strength`: the first step is first order, so nothing before it is needed (docs/model.md).
     public func variation(from strength: Double) -> DPMSolverSampler {

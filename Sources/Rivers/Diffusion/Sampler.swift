@@ -142,7 +142,7 @@ public struct DDIMSampler: GenerationSampler, Equatable {
         DDIMRun(sampler: self, predictor: predictor, x: x, rngs: rngs)
     }
 
-    public var summary: String { "\(steps) DDIM steps, eta \(formatNumber(eta))" }
+    public var summary: String { "\(counted(steps, "DDIM step")), eta \(formatNumber(eta))" }
 
     public func variation(from strength: Double) -> DDIMSampler {
         DDIMSampler(schedule: schedule, steps: Self.variationSteps(steps, strength), eta: eta, start: strength)

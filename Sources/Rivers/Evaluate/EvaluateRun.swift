@@ -65,7 +65,8 @@ public struct EvaluatePlan: Sendable {
         if let names, names.count != trainDirs.count {
             throw RiversError.setting(
                 section: "evaluate", key: "names",
-                reason: "gives \(names.count) names for \(trainDirs.count) training folders: one name per folder",
+                reason:
+                    "gives \(counted(names.count, "name")) for \(counted(trainDirs.count, "training folder")): one name per folder",
                 file: nil)
         }
         let test = try LabelledFiles.scan(testDir)
@@ -384,7 +385,7 @@ public struct EvaluateRun {
             sets.append(set)
         }
         say(
-            "leak check: none of the \(sets.reduce(0) { $0 + $1.count }) training images has the content, the name or the pixels of one of the \(test.count) test photos"
+            "leak check: none of the \(counted(sets.reduce(0) { $0 + $1.count }, "training image")) has the content, the name or the pixels of one of the \(counted(test.count, "test photo"))"
         )
         // Every arm is normalized with the real training photos' statistics.
         let normalizer = sets[0].images.normalizer()

@@ -188,8 +188,10 @@ public struct RunDirectory: Sendable {
             if !readable { return "\(path): unreadable: \(problems[0])" }
             // Five reasons fit one readable line; a log of many bad rows is summarized by the count.
             let cited = problems.prefix(shown).map(\.description).joined(separator: "; ")
-            let more = problems.count > shown ? "; and \(problems.count - shown) more line(s)" : ""
-            return "\(path): \(problems.count) line(s) left out: \(cited)\(more)"
+            let more =
+                problems.count > shown
+                ? "; and \(counted(problems.count - shown, "more line", plural: "more lines"))" : ""
+            return "\(path): \(counted(problems.count, "line")) left out: \(cited)\(more)"
         }
     }
 

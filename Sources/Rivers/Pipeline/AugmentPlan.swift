@@ -112,7 +112,7 @@ public enum Augment {
             let quota = labelsOfSmaller.firstIndex(of: label).map { quotas[$0] } ?? 0
             if quota > 0 && models[label] == nil {
                 throw RiversError.usage(
-                    "label \(label) needs \(quota) generated images and no --weight_paths run was trained on label \(label)"
+                    "label \(label) needs \(counted(quota, "generated image")) and no --weight_paths run was trained on label \(label)"
                 )
             }
             labels.append(

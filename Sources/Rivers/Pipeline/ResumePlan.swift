@@ -54,7 +54,7 @@ public struct ResumePlan: Sendable {
             "its training images")
         if let recorded = record.threads, recorded != threads {
             notes.append(
-                "the run used \(recorded) threads and this one \(threads): losses stay close but not bit-identical to an uninterrupted run (use --threads \(recorded))"
+                "the run used \(counted(recorded, "thread")) and this one \(threads): losses stay close but not bit-identical to an uninterrupted run (use --threads \(recorded))"
             )
         }
         let saved = try TrainingRun.savedProgress(directory)
@@ -66,7 +66,7 @@ public struct ResumePlan: Sendable {
             complete =
                 saved.stoppedEarly && saved.epoch < record.train.numEpochs
                 ? "stopped early after epoch \(saved.epoch) (pass --early_stopping false to train on)"
-                : "has trained \(saved.epoch) of \(record.train.numEpochs) epochs (pass a larger --num_epochs to train on)"
+                : "has trained \(saved.epoch) of \(counted(record.train.numEpochs, "epoch")) (pass a larger --num_epochs to train on)"
         }
     }
 }

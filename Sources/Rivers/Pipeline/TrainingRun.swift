@@ -111,7 +111,7 @@ public final class TrainingRun {
             throw RiversError.file(
                 path: inDir,
                 reason:
-                    "has \(data.count - held) training images\(detail), fewer than one batch of \(config.batchSize); lower --batch_size"
+                    "has \(counted(data.count - held, "training image"))\(detail), fewer than one batch of \(config.batchSize); lower --batch_size"
             )
         }
     }

@@ -148,7 +148,7 @@ public struct ReportPage {
         let verdict =
             pairs.of == 0
             ? "There are not enough labels with real and generated images to compare."
-            : "Of the \(pairs.of) pairs of labels whose real images are in order of water, the generated images keep \(pairs.kept) in the same order."
+            : "Of the \(counted(pairs.of, "pair")) of labels whose real images are in order of water, the generated images keep \(pairs.kept) in the same order."
         return """
             <section id="measure">
             <h2>Label measure: does each model make its own label's content?</h2>
@@ -167,7 +167,7 @@ public struct ReportPage {
             "label \(run.record.label)", "\(c.height)x\(c.width) images",
             "widths \(c.widths.map(String.init).joined(separator: " "))",
             "block depth \(c.blockDepth)", "batch \(c.batchSize)", "learning rate \(formatNumber(c.learningRate))",
-            "\(run.log.last?.epoch ?? 0) of \(c.numEpochs) epochs logged",
+            "\(run.log.last?.epoch ?? 0) of \(counted(c.numEpochs, "epoch")) logged",
         ]
         if let bestRow { facts.append(String(format: "best n_loss %.4f", bestRow.nLoss) + " (epoch \(bestRow.epoch))") }
         let totalSeconds = run.log.reduce(0) { $0 + $1.seconds }

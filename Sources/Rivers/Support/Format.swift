@@ -20,12 +20,13 @@ public func grouped(_ n: Int) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
-/// "1 image", "3 images".
-public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
-    "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
+/// "1 image", "3 images" (with `thousands`: "1,200 images"): for messages whose count can be 1.
+public func counted(_ n: Int, _ noun: String, plural: String? = nil, thousands: Bool = false) -> String {
+    (thousands ? grouped(n) : String(n)) + " " + (n == 1 ? noun : plural ?? noun + "s")
 }
 
-/// Rows of cells as aligned columns; columns in `rightAligned` (numbers) are aligned right.
+/// Rows of cells as aligned columns; columns in `rightAligned` (numbers) are aligned right, their
+/// headers too, so that every number ends under the end of its header.
 public func textTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
     let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
     return rows.map { row in
@@ -33,7 +34,10 @@ public func textTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> String
             rightAligned.contains(c)
                 ? String(repeating: " ", count: widths[c] - cell.count) + cell
                 : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "  ")
+    }.map { line in
+        // Only the end is trimmed: a right-aligned first column keeps its leading spaces.
+        String(line.reversed().drop(while: { $0 == " " }).reversed())
     }.joined(separator: "\n")
 }
 

@@ -57,7 +57,7 @@ func runEvaluate(_ args: ParsedArguments) throws -> Int32 {
     let seconds = try EvaluatePlan.measureStep(settings)
     let estimate = plan.estimatedSeconds(secondsPerStep: seconds)
     print(
-        "\(counted(plan.runs, "classifier")) of \(grouped(settings.steps)) steps (\(plan.arms.count) training \(plan.arms.count == 1 ? "set" : "sets") x \(counted(settings.seeds, "seed")), and the shuffled control), \(String(format: "%.3f", seconds)) s a step: about \(ProgressBar.clock(estimate))"
+        "\(counted(plan.runs, "classifier")) of \(counted(settings.steps, "step", thousands: true)) (\(plan.arms.count) training \(plan.arms.count == 1 ? "set" : "sets") x \(counted(settings.seeds, "seed")), and the shuffled control), \(String(format: "%.3f", seconds)) s a step: about \(ProgressBar.clock(estimate))"
     )
     if options.dryRun {
         print("dry run: nothing trained, nothing written (the results would go to \(settings.out)).")
@@ -129,7 +129,7 @@ func evaluationReport(_ r: EvaluationResult) -> String {
     let seeds = r.settings.seeds
     var lines: [String] = [""]
     lines.append(
-        "held-out test photos: \(r.testCounts.reduce(0, +)) (\(r.testCounts.enumerated().map { "label \($0.offset + 1): \($0.element)" }.joined(separator: ", "))); \(counted(seeds, "seed")), \(grouped(r.settings.steps)) steps each; mean ± 95% interval over seeds, in %"
+        "held-out test photos: \(r.testCounts.reduce(0, +)) (\(r.testCounts.enumerated().map { "label \($0.offset + 1): \($0.element)" }.joined(separator: ", "))); \(counted(seeds, "seed")), \(counted(r.settings.steps, "step", thousands: true)) each; mean ± 95% interval over seeds, in %"
     )
     var rows = [
         [

@@ -87,7 +87,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
     if let m = report.memorization { printMemorization(m) }
     if report.interrupted {
         print(
-            "interrupted: \(n) of \(plan.count) images were written; run again for more (new files take the next indices)."
+            "interrupted: \(n) of \(counted(plan.count, "image")) \(n == 1 ? "was" : "were") written; run again for more (new files take the next indices)."
         )
         return Interrupt.status
     }

@@ -60,7 +60,9 @@ func prepareTraining(_ args: ParsedArguments) throws -> (CommonOptions, TrainInp
     let options = try common(args)
     let inputs = try args.resolve(TrainInputs())
     if inputs.gpuIndex != nil {
-        note("--gpu_index is ignored: rivers has no GPU code and trains on the CPU (\(Parallel.threadCount) threads)")
+        note(
+            "--gpu_index is ignored: rivers has no GPU code and trains on the CPU (\(counted(Parallel.threadCount, "thread")))"
+        )
     }
     return (options, inputs)
 }
@@ -137,7 +139,7 @@ func trainLabel(
             throw RiversError.file(
                 path: inDir,
                 reason:
-                    "has \(plan.images - plan.validationImages) training images, fewer than one batch of \(config.batchSize); lower --batch_size"
+                    "has \(counted(plan.images - plan.validationImages, "training image")), fewer than one batch of \(config.batchSize); lower --batch_size"
             )
         }
         if let refusal = plan.memoryRefusal(available: ResourceUsage.availableBytes()) {
@@ -176,7 +178,7 @@ func trainLabel(
                 label: label, inDir: FileOps.canonicalPath(inDir), train: config, initFrom: initFrom?.path),
             data: load.images, comm: comm)
         print(
-            "training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(run.trainer.batch) images of each batch per rank)" : "") on \(run.split.train.count) images\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)\(initFrom.map { ", from the weights of \($0.path) (epoch \($0.state.epoch), step \($0.state.step))" } ?? "")"
+            "training label \(label)\(comm.size > 1 ? " on \(comm.size) ranks (\(counted(run.trainer.batch, "image")) of each batch per rank)" : "") on \(counted(run.split.train.count, "image"))\(run.split.validation.isEmpty ? "" : " (+\(run.split.validation.count) for validation)") of \(config.height)x\(config.width), \(grouped(plan.parameters)) parameters, into \(directory.path)\(initFrom.map { ", from the weights of \($0.path) (epoch \($0.state.epoch), step \($0.state.step))" } ?? "")"
         )
     }
     let outcome = try run.train(trainingEvents(run, quiet: quiet))
@@ -195,7 +197,7 @@ func trainLabel(
         return result
     case .stoppedEarly(let epochs):
         print(
-            "early stopping after epoch \(epochs): n_loss improved by less than \(String(format: "%g", config.learningRate / 10)) for \(run.progress.earlyStopping.patience) epochs"
+            "early stopping after epoch \(epochs): n_loss improved by less than \(String(format: "%g", config.learningRate / 10)) for \(counted(run.progress.earlyStopping.patience, "epoch"))"
         )
         result.outcome = "stopped early"
     case .finished:
@@ -215,7 +217,9 @@ func trainLabel(
         print("\(counted(written.count, "image")) generated with the EMA weights into \(run.directory.generatedDir)")
         let made = try run.directory.finalImages(epoch: run.progress.epoch).made
         if made < config.imagesToGenerate {
-            print("interrupted: training is complete; \(made) of \(config.imagesToGenerate) images were generated.")
+            print(
+                "interrupted: training is complete; \(made) of \(counted(config.imagesToGenerate, "image")) to generate \(made == 1 ? "was" : "were") generated."
+            )
             print(
                 "finish with: \(Job.world.size > 1 ? "mpirun -np \(Job.world.size) " : "")rivers train --load_and_train --model_dir \(run.directory.path)"
             )
@@ -301,7 +305,7 @@ func printDryRun(
     )
     if plan.stepsPerEpoch == 0 {
         print(
-            "would not start: \(plan.images - plan.validationImages) training images are fewer than one batch of \(c.batchSize); lower --batch_size"
+            "would not start: \(counted(plan.images - plan.validationImages, "training image")) \(plan.images - plan.validationImages == 1 ? "is" : "are") fewer than one batch of \(c.batchSize); lower --batch_size"
         )
     } else if let refusal = plan.memoryRefusal(available: available) {
         print("would not start: \(refusal)")
@@ -311,11 +315,11 @@ func printDryRun(
         print(
             String(
                 format:
-                    "one step: %.3f s (measured on %d threads: %@ s after a warm-up step of %.3f s%@; other load on the machine slows steps, and validation and sample grids add to an epoch)",
-                measured.seconds, Parallel.threadCount, steady, measured.warmUp,
+                    "one step: %.3f s (measured on %@: %@ s after a warm-up step of %.3f s%@; other load on the machine slows steps, and validation and sample grids add to an epoch)",
+                measured.seconds, counted(Parallel.threadCount, "thread"), steady, measured.warmUp,
                 measured.steady.count > 1 ? String(format: "; the steps differ by %.1f%%", 100 * measured.spread) : ""))
         print(
-            "per epoch: \(steps) step\(steps == 1 ? "" : "s"), about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(c.numEpochs) epochs: about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)"
+            "per epoch: \(counted(steps, "step")), about \(ProgressBar.clock(Double(steps) * measured.seconds)); \(counted(c.numEpochs, "epoch")): about \(ProgressBar.clock(Double(steps * c.numEpochs) * measured.seconds)) (early stopping may end sooner)"
         )
     }
     print("dry run: nothing was written\(resume.map { " (would resume \($0.path))" } ?? "").")

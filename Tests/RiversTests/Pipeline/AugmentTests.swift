@@ -92,7 +92,7 @@ final class AugmentTests: XCTestCase {
         ) { error in
             XCTAssertTrue(
                 "\(error)".contains(
-                    "label 6 needs 1 generated images and no --weight_paths run was trained on label 6"), "\(error)")
+                    "label 6 needs 1 generated image and no --weight_paths run was trained on label 6"), "\(error)")
         }
         XCTAssertThrowsError(try AugmentConfig(strengths: [1, 0.6], probs: [0.5, 0.6]).validate())
         XCTAssertThrowsError(try AugmentConfig(strengths: [1.5], probs: [1]).validate())

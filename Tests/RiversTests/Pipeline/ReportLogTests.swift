@@ -73,9 +73,9 @@ final class ReportLogTests: XCTestCase {
         XCTAssertEqual(reasons[13], "has epoch 3, not after epoch 3 above it")
         let summary = try XCTUnwrap(contents.summary(dir.logPath))
         XCTAssertTrue(
-            summary.hasPrefix(dir.logPath + ": 10 line(s) left out: line 3 has n_loss nan, not finite; line 4 "),
+            summary.hasPrefix(dir.logPath + ": 10 lines left out: line 3 has n_loss nan, not finite; line 4 "),
             summary)
-        XCTAssertTrue(summary.hasSuffix("; and 5 more line(s)"), summary)
+        XCTAssertTrue(summary.hasSuffix("; and 5 more lines"), summary)
         XCTAssertFalse(summary.contains("\n"))
         // The strict reading names the first bad line.
         assertFileError(try dir.readLog(), path: dir.logPath, reason: "line 3 has n_loss nan")
@@ -155,7 +155,7 @@ final class ReportLogTests: XCTestCase {
             [
                 (
                     header + "\n1,nan,inf,0.1,1e-3\n2,-inf,nan,0.1,1e-3\n3,1e308,1e308,1e308,1\n",
-                    "3 line(s) left out: line 2 "
+                    "3 lines left out: line 2 "
                 ),
                 (
                     header + "\n9223372036854775807,0.5,0.5,0.1,1e-3\n-5,0.4,0.4,0.1,1e-3\n",
@@ -163,7 +163,7 @@ final class ReportLogTests: XCTestCase {
                 ),
                 (header + "\n1,0.5,0.5,1e9,1e-3\n2,0.4,0.4,1e9,1e-3\n3,0.4,0.4,1e9,1e-3\n", ""),
                 ("epoch,n_loss\n1,abc\n", "unreadable: line 1 is not a training log header"),
-                (header + "\n\n\n,,,,\n1\n1,2,3,4,5,6\n", "3 line(s) left out"),
+                (header + "\n\n\n,,,,\n1\n1,2,3,4,5,6\n", "3 lines left out"),
                 (header + "\n1,0.5,0.5,0.1,1e-3\n" + random[0], "left out"),
                 ("\u{0}\u{1}\u{FFFF},\n\u{7F}", "unreadable: line 1"),
                 (",,,,,,\n", "unreadable: line 1"),
@@ -193,7 +193,7 @@ final class ReportLogTests: XCTestCase {
         XCTAssertTrue(
             html.contains(
                 escapeHTML(
-                    "\(dir.logPath): 3 line(s) left out: line 2 has n_loss nan, not finite; line 3 has n_loss -inf, not finite; line 4 has n_loss 1e308, not within 0 to 3.40282e+38"
+                    "\(dir.logPath): 3 lines left out: line 2 has n_loss nan, not finite; line 3 has n_loss -inf, not finite; line 4 has n_loss 1e308, not within 0 to 3.40282e+38"
                 )))
         _ = try run(root, log: hostile[2].0)
         XCTAssertTrue(try ReportPage(runs: [try RunSummary.load(dir.path)]).html().contains("training time &gt;999h"))
