@@ -29,15 +29,24 @@ extension Option {
     /// The same option with the help a command gives it.
     func help(_ text: String) -> Option { Option(copying: self, help: text) }
 
-    init(copying o: Option, help: String) {
-        name = o.name; self.help = help; placeholder = o.placeholder; arity = o.arity; defaultValue = o.defaultValue;
-        range = o.range; required = o.required
+    init(copying o: Option, help: String, defaultValue: String?? = .none) {
+        name = o.name; self.help = help; placeholder = o.placeholder; arity = o.arity;
+        self.defaultValue = defaultValue ?? o.defaultValue; range = o.range; required = o.required
     }
 }
 
 /// The common options named, `dry_run` with the command's own help.
 func commonOptions(_ keys: [String], dryRun: String? = nil) -> [Option] {
-    CommonOptions.options(keys).map { $0.name == "dry_run" && dryRun != nil ? $0.help(dryRun!) : $0 }
+    CommonOptions.options(keys).map { o in
+        switch o.name {
+        case "dry_run" where dryRun != nil: return o.help(dryRun!)
+        // The default depends on the machine, so help and the docs name it rather than print a number.
+        case "threads":
+            return Option(
+                copying: o, help: o.help + ", by default the cores this process may use", defaultValue: .some(nil))
+        default: return o
+        }
+    }
 }
 
 /// Reads the common options and sets the process-wide thread count.
