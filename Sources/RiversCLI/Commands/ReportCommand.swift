@@ -67,6 +67,7 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     var page = ReportPage(runs: runs, dataset: dataset, labelMeasure: measure)
     page.title = settings.title
     page.evaluation = evaluation
+    page.pageFolder = folderOf(out)
     let html = try page.html()
     let picture: Data? = try inputs.overview.map { overview in
         guard let image = ReportPage.overview(runs) else {
