@@ -1,6 +1,9 @@
 // `report.html`: one self-contained page (images embedded, charts as inline SVG, no script, no
-// network) that shows runs and a dataset: loss curves, sample grids over the epochs, generated
-// images beside real ones, the memorization check, counts per label and site, the label measure.
+// network) that shows runs and a dataset: the evaluation's answer first, then counts per label
+// and site, the label measure, and per run its loss curves, sample grids over the epochs,
+// generated images beside real ones and the memorization check. Every path on it is relative to
+// the page's folder, and every image links to its file (at its own size, when the page stays
+// beside the runs).
 import Foundation
 
 public struct ReportPage {
@@ -292,11 +295,15 @@ public struct ReportPage {
         ##"<a href="\##(escapeHTML(Self.urlPath(pagePath(path))))">\##(content)</a>"##
     }
 
-    /// The path from `folder` to `path`, both resolved (links followed, `.` and `..` removed,
-    /// relative ones against the current folder): `a/b`, `../x/y`, or `.` for the folder itself.
+    /// The path from `folder` to `path`: `a/b`, `../x/y`, or `.` for the folder itself. Both are
+    /// made absolute (against the current folder) and `.` and `..` removed by their names, links
+    /// not followed, as a browser resolves a relative link: a run reached through a link to
+    /// another disk is linked through it, and the page names no folder the link hides.
     public static func relativePath(_ path: String, from folder: String) -> String {
-        let target = FileOps.canonicalPath(path).split(separator: "/")
-        let base = FileOps.canonicalPath(folder).split(separator: "/")
+        func absolute(_ p: String) -> [Substring] {
+            URL(fileURLWithPath: p).standardizedFileURL.path.split(separator: "/")
+        }
+        let target = absolute(path), base = absolute(folder)
         var common = 0
         while common < min(target.count, base.count) && target[common] == base[common] { common += 1 }
         let parts = Array(repeating: "..", count: base.count - common) + target[common...].map(String.init)

@@ -24,7 +24,9 @@ public struct RunSummary: Sendable {
     public let matches: [Memorization.Match]
 
     /// The run directory's own name (such as `L2_20261130-023035`), for headings.
-    public var name: String { (FileOps.canonicalPath(directory.path) as NSString).lastPathComponent }
+    public var name: String {
+        (URL(fileURLWithPath: directory.path).standardizedFileURL.path as NSString).lastPathComponent
+    }
 
     public var height: Int { record.train.height }
     public var width: Int { record.train.width }

@@ -36,7 +36,9 @@ let reportCommand = Command(
         Writes one self-contained HTML page (images embedded, no network needed) about trained runs: per run
         the loss curves, the sample grids over the epochs, generated images beside real images of its label
         and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
-        after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
+        after balance and after augment, as tables and bar charts; with --evaluation, the classifier's answer
+        first. Paths on the page are relative to its folder, and each image links to its file there (at its
+        own size). Replaces only a page it wrote itself.
         """,
     options: ReportInputs.options(["model_dir", "dataset", "evaluation"])
         + commonOptions(["config"])

@@ -66,6 +66,9 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(ReportPage.relativePath(root + "/a/./b/../b", from: root + "/a/"), "b")
         XCTAssertEqual(ReportPage.relativePath(root + "/x/y.png", from: root + "/a/b"), "../../x/y.png")
         XCTAssertEqual(ReportPage.relativePath(root + "/a", from: root + "/a"), ".")
+        // A link is followed by the browser, not by the page: the path goes through it.
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/a/b")
+        XCTAssertEqual(ReportPage.relativePath(root + "/link/c.png", from: root), "link/c.png")
         XCTAssertEqual(ReportPage.urlPath("../L1 run/#1?%.png"), "../L1%20run/%231%3F%25.png")
         XCTAssertEqual(
             ReportPage.urlPath("models/L1_20261130-023035/samples/epoch_0002.png"),
