@@ -5,6 +5,29 @@ import Rivers
 import RiversTestSupport
 
 final class ReportCommandTests: XCTestCase {
+    /// The page without its embedded images names neither `root` (the folder it was written in,
+    /// as given or as resolved) nor any absolute path in a link.
+    func assertNoAbsolutePath(_ html: String, root: String, file: StaticString = #filePath, line: UInt = #line) {
+        let text = html.replacingOccurrences(
+            of: #"data:image/[a-z]+;base64,[A-Za-z0-9+/=]*"#, with: "", options: .regularExpression)
+        for path in Set([root, FileOps.canonicalPath(root)]) {
+            XCTAssertFalse(text.contains(path), "the page names \(path)", file: file, line: line)
+        }
+        XCTAssertFalse(text.contains(#"href="/"#) || text.contains(#"href="file:"#), file: file, line: line)
+    }
+
+    /// Every link of the page that is not to a place on it names a file or folder that exists,
+    /// relative to the page's folder.
+    func assertLinksResolve(_ html: String, from folder: String, file: StaticString = #filePath, line: UInt = #line) {
+        let links = html.components(separatedBy: #"<a href=""#).dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            .filter { !$0.hasPrefix("#") }
+        XCTAssertGreaterThan(links.count, 10, file: file, line: line)
+        for link in links {
+            let path = (folder as NSString).appendingPathComponent(link.removingPercentEncoding ?? link)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path), "\(link) resolves", file: file, line: line)
+        }
+    }
+
     /// A run of a tiny model: the report shows its loss, grids, images and check; it replaces a
     /// page of its own and nothing else.
     func testReportOfARun() throws {
@@ -33,6 +56,26 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(html.contains("real, training images (7)"))
         XCTAssertTrue(html.contains("Memorization check"))
         XCTAssertTrue(html.contains("<polyline"), "the loss curve")
+        // The loss chart is two panels, on the page and in the run's loss.svg alike.
+        let runDir = try XCTUnwrap(try RunSummary.expand([root + "/models"]).first)
+        let runName = (runDir as NSString).lastPathComponent
+        XCTAssertEqual(html.components(separatedBy: #"<svg class="panel""#).count - 1, 2)
+        let lossSVG = try String(contentsOfFile: runDir + "/loss.svg", encoding: .utf8)
+        XCTAssertEqual(lossSVG.components(separatedBy: #"<svg class="panel""#).count - 1, 2)
+        // The heading names the run, not its folder; every path on the page is relative to it.
+        XCTAssertTrue(html.contains("<h2>Label 1: \(runName)</h2>"), "the run's name in its heading")
+        assertNoAbsolutePath(html, root: root)
+        // Each sample grid: its epoch over it, and a link to the image file that resolves.
+        for epoch in [2, 4] {
+            let file = String(format: "epoch_%04d.png", epoch)
+            XCTAssertTrue(
+                html.contains(
+                    #"<figcaption>epoch \#(epoch)</figcaption><a href="models/\#(runName)/samples/\#(file)"><img"#),
+                "grid \(epoch)")
+        }
+        XCTAssertTrue(html.contains(#"<a href="models/\#(runName)/generated_images/"#), "generated images link")
+        XCTAssertTrue(html.contains(#"<a href="raw/1/"#), "training images link")
+        assertLinksResolve(html, from: root)
         XCTAssertTrue(html.contains("before balance") && html.contains("<td>category 2</td>"))
         XCTAssertFalse(html.contains("src=\"http"), "nothing from the network")
         // Every embedded image decodes.
@@ -136,7 +179,7 @@ final class ReportCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.err)
             XCTAssertTrue(r.err.contains("warning: \(moved)/log.csv: \(message)"), r.err)
             let html = try String(contentsOfFile: d + "/x.html", encoding: .utf8)
-            XCTAssertTrue(html.contains(escapeHTML("\(moved)/log.csv: \(message)")), message)
+            XCTAssertTrue(html.contains(escapeHTML("../moved/log.csv: \(message)")), message)
         }
     }
 
@@ -173,6 +216,16 @@ final class ReportCommandTests: XCTestCase {
             XCTAssertTrue(html.contains("<td>L\(label)</td><td class=\"n\">"), "label \(label) in the measure table")
         }
         XCTAssertTrue(html.contains("after augment"))
+        // The answer first: the evaluation comes before the dataset, the measure and the runs.
+        let order = [
+            #"<section id="evaluation">"#, #"<section id="dataset">"#, #"<section id="measure">"#,
+            #"<section id="run-1""#,
+        ]
+        .map { html.range(of: $0)?.lowerBound }
+        XCTAssertFalse(order.contains(nil), "every section is there")
+        XCTAssertEqual(order.compactMap { $0 }, order.compactMap { $0 }.sorted(), "in this order")
+        assertNoAbsolutePath(html, root: root)
+        assertLinksResolve(html, from: root)
         let before = listing(root)
         let again = try runRivers(["demo", "--quick", "--out_dir", root])
         XCTAssertEqual(again.status, 1)

@@ -60,7 +60,7 @@ extension ReportPage {
             distance = """
                 <h3>Frechet distance to the test photos</h3>
                 <p>In the pooled features of the classifier trained on '\(escapeHTML(reference))' (first seed): generated images (pure generations and variations apart) against the real test photos of their label, and the real training photos as the floor. Values compare within this table only, never with published FIDs; KID is unbiased at small counts.</p>
-                \(Self.htmlTable(fd, numeric: [2, 3, 4]))
+                <div class="wide">\(Self.htmlTable(fd, numeric: [2, 3, 4]))</div>
                 """
         }
         let cas =
@@ -71,11 +71,11 @@ extension ReportPage {
             <section id="evaluation">
             <h2>Does augmentation help? The classifier on held-out photos</h2>
             <ul class="verdict">\(r.verdictSentences.map { "<li><strong>\(escapeHTML($0))</strong></li>" }.joined())</ul>
-            <p>The same classifier (\(s.imageSize[0])x\(s.imageSize[1]) input, \(counted(s.steps, "step", thousands: true)) of \(counted(s.batchSize, "image"))) trained on each training set with the same \(counted(s.seeds, "seed")), tested on the same \(counted(r.testCounts.reduce(0, +), "held-out real photo")) (<code>\(escapeHTML(r.testDir))</code>). Percentages: mean ± 95% interval over seeds. Against '\(escapeHTML(reference))': the paired difference of balanced accuracy in points, with its 95% interval over seeds; the verdict also needs the bootstrap interval over test photos on the same side of 0. Label-shuffled control: \(percent(r.control.balancedAccuracy)) balanced accuracy (chance band \(percent(r.control.low)) to \(percent(r.control.high))).</p>
+            <p>The same classifier (\(s.imageSize[0])x\(s.imageSize[1]) input, \(counted(s.steps, "step", thousands: true)) of \(counted(s.batchSize, "image"))) trained on each training set with the same \(counted(s.seeds, "seed")), tested on the same \(counted(r.testCounts.reduce(0, +), "held-out real photo")) (\(link(r.testDir, "<code>\(escapeHTML(pagePath(r.testDir)))</code>"))). Percentages: mean ± 95% interval over seeds. Against '\(escapeHTML(reference))': the paired difference of balanced accuracy in points, with its 95% interval over seeds; the verdict also needs the bootstrap interval over test photos on the same side of 0. Label-shuffled control: \(percent(r.control.balancedAccuracy)) balanced accuracy (chance band \(percent(r.control.low)) to \(percent(r.control.high))).</p>
             <div class="wide">\(Self.htmlTable(rows, numeric: Set(1...8)))</div>
             \(cas)
             <h3>Recall per label (mean over seeds, %)</h3>
-            \(Self.htmlTable(recall, numeric: Set(1...6)))
+            <div class="wide">\(Self.htmlTable(recall, numeric: Set(1...6)))</div>
             <h3>Confusion matrices (summed over seeds; rows: true label)</h3>
             <div class="tiles">\(confusions)</div>
             \(distance)

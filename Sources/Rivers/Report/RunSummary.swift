@@ -23,6 +23,11 @@ public struct RunSummary: Sendable {
     /// For each generated image, its nearest training image (empty without training images).
     public let matches: [Memorization.Match]
 
+    /// The run directory's own name (such as `L2_20261130-023035`), for headings.
+    public var name: String {
+        (URL(fileURLWithPath: directory.path).standardizedFileURL.path as NSString).lastPathComponent
+    }
+
     public var height: Int { record.train.height }
     public var width: Int { record.train.width }
 

@@ -36,7 +36,9 @@ let reportCommand = Command(
         Writes one self-contained HTML page (images embedded, no network needed) about trained runs: per run
         the loss curves, the sample grids over the epochs, generated images beside real images of its label
         and the memorization check's nearest pairs; with --dataset, images per label and site before balance,
-        after balance and after augment, as tables and bar charts. Replaces only a page it wrote itself.
+        after balance and after augment, as tables and bar charts; with --evaluation, the classifier's answer
+        first. Paths on the page are relative to its folder, and each image links to its file there (at its
+        own size). Replaces only a page it wrote itself.
         """,
     options: ReportInputs.options(["model_dir", "dataset", "evaluation"])
         + commonOptions(["config"])
@@ -67,6 +69,7 @@ func runReport(_ args: ParsedArguments) throws -> Int32 {
     var page = ReportPage(runs: runs, dataset: dataset, labelMeasure: measure)
     page.title = settings.title
     page.evaluation = evaluation
+    page.pageFolder = folderOf(out)
     let html = try page.html()
     let picture: Data? = try inputs.overview.map { overview in
         guard let image = ReportPage.overview(runs) else {

@@ -137,10 +137,64 @@ final class ReportLogTests: XCTestCase {
             let svg = LossPlot.svg(rows)
             XCTAssertTrue(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
         }
-        // Out of order, the rows are drawn from the least epoch (at the plot's left edge, x 56) to the
-        // greatest (its right edge, x 490), not off the plot.
+        // Out of order, the rows are drawn from the least epoch (at the plot's left edge, x 66) to the
+        // greatest (its right edge, x 544), not off the plot.
         let svg = LossPlot.svg([row(3, 1), row(1, 2)])
-        XCTAssertTrue(svg.contains(#"points="56.0,"#) && svg.contains(" 490.0,"), svg)
+        XCTAssertTrue(svg.contains(#"points="66.0,"#) && svg.contains(" 544.0,"), svg)
+    }
+
+    /// One panel per loss, each on its own axis: n_loss's range covers n_loss and val_n_loss only,
+    /// so i_loss's spikes (7.5 here, ten times its level) do not flatten it; each panel has a
+    /// title, axis labels and a legend; the moving average is bent little by a single spike.
+    func testLossPlotHasOnePanelPerLossOnItsOwnAxis() throws {
+        let rows = (1...40).map { e -> EpochLog in
+            let n = 0.1 * pow(0.98, Double(e)), i = e == 20 ? 7.5 : 0.6 * pow(0.99, Double(e))
+            return EpochLog(
+                epoch: e, nLoss: n, iLoss: i, validation: (n * 1.1, i * 1.2), seconds: 1, learningRate: 1e-3)
+        }
+        let panels = LossPlot.panels(rows)
+        XCTAssertEqual(panels.map(\.loss), ["n_loss", "i_loss"])
+        XCTAssertEqual(panels[0].series.map(\.name), ["n_loss", "val_n_loss"])
+        XCTAssertEqual(panels[1].series.map(\.name), ["i_loss", "val_i_loss"])
+        let n = rows.flatMap { [$0.nLoss, $0.validation!.nLoss] },
+            i = rows.flatMap { [$0.iLoss, $0.validation!.iLoss] }
+        for (panel, values, others) in [(panels[0], n, i), (panels[1], i, n)] {
+            XCTAssertTrue(values.allSatisfy(panel.yRange.contains), "\(panel.loss): its own values are on the axis")
+            XCTAssertLessThan(
+                panel.yRange.upperBound / panel.yRange.lowerBound, 2 * values.max()! / values.min()!,
+                "\(panel.loss): the axis is no wider than its own values (and a margin)")
+            if panel.loss == "n_loss" {
+                XCTAssertLessThan(panel.yRange.upperBound, others.min()!, "no i_loss value on n_loss's axis")
+            }
+            // The gridline labels stay within the panel's own range.
+            let svg = LossPlot.svg(panel)
+            let ticks = svg.components(separatedBy: #"text-anchor="end">"#).dropFirst().compactMap {
+                Double($0.prefix { $0 != "<" })
+            }
+            XCTAssertGreaterThanOrEqual(ticks.count, 3, svg)
+            XCTAssertTrue(ticks.allSatisfy(panel.yRange.contains), "\(panel.loss): \(ticks) in \(panel.yRange)")
+            for label in [">epoch<", ">\(panel.loss) (log scale)<", ">\(panel.title)<"] {
+                XCTAssertTrue(svg.contains(label), "\(panel.loss): \(label)")
+            }
+            for name in ["per epoch", "moving average"] {
+                XCTAssertTrue(
+                    svg.contains(">\(panel.loss) \(name)<") && svg.contains(">val_\(panel.loss) \(name)<"), name)
+            }
+            XCTAssertEqual(svg.components(separatedBy: #"class="smoothed""#).count - 1, 2, "training and validation")
+            XCTAssertEqual(svg.components(separatedBy: #"class="raw""#).count - 1, 2)
+        }
+        // The spike at epoch 20 stays among the raw values; the average rises by far less.
+        let smoothed = try XCTUnwrap(panels[1].series[0].smoothed.first { $0.epoch == 20 }?.value)
+        XCTAssertLessThan(smoothed, 1.5, "the geometric average of 0.5 and one 7.5")
+        XCTAssertEqual(panels[1].series[0].points.first { $0.epoch == 20 }?.value, 7.5)
+        // loss.svg is the same two panels in one picture.
+        let file = LossPlot.svg(rows)
+        XCTAssertEqual(file.components(separatedBy: #"<svg class="panel""#).count - 1, 2)
+        XCTAssertTrue(file.hasPrefix(#"<svg xmlns="http://www.w3.org/2000/svg""#))
+        // A short log (under 10 epochs) has no average: its values are drawn as the curve.
+        let short = LossPlot.svg(LossPlot.panels(Array(rows.prefix(4)))[0])
+        XCTAssertFalse(short.contains("smoothed"))
+        XCTAssertTrue(short.contains(#"class="raw""#) && short.contains(#"stroke-opacity="1""#))
     }
 
     /// The page of a run whose log has bad rows shows the good ones and names the others, and the
@@ -175,25 +229,31 @@ final class ReportLogTests: XCTestCase {
         for (k, (log, expected)) in hostile.enumerated() {
             let dir = try run(root, log: log)
             let summary = try RunSummary.load(dir.path)
-            let html = try ReportPage(runs: [summary]).html()
+            var page = ReportPage(runs: [summary])
+            page.pageFolder = root
+            let html = try page.html()
             XCTAssertTrue(html.hasSuffix("</html>\n"), "log \(k)")
             if expected.isEmpty {
                 XCTAssertNil(summary.logProblem, "log \(k)")
             } else {
                 XCTAssertTrue(
                     summary.logProblem?.contains(expected) ?? false, "log \(k): \(summary.logProblem ?? "nil")")
-                XCTAssertTrue(html.contains(escapeHTML(summary.logProblem!)), "log \(k): the page names the lines")
+                XCTAssertTrue(
+                    html.contains(escapeHTML(summary.logContents.summary("run/log.csv")!)),
+                    "log \(k): the page names the lines, by the path from the page")
                 XCTAssertFalse(html.contains("No epoch has finished yet"), "log \(k)")
             }
         }
         // The first case of the probe: nothing usable, the page says so; the third: a long run's clock.
         let dir = try run(root, log: hostile[0].0)
-        let html = try ReportPage(runs: [try RunSummary.load(dir.path)]).html()
+        var page = ReportPage(runs: [try RunSummary.load(dir.path)])
+        page.pageFolder = root
+        let html = try page.html()
         XCTAssertTrue(html.contains("No loss curves: log.csv has no usable row."))
         XCTAssertTrue(
             html.contains(
                 escapeHTML(
-                    "\(dir.logPath): 3 lines left out: line 2 has n_loss nan, not finite; line 3 has n_loss -inf, not finite; line 4 has n_loss 1e308, not within 0 to 3.40282e+38"
+                    "run/log.csv: 3 lines left out: line 2 has n_loss nan, not finite; line 3 has n_loss -inf, not finite; line 4 has n_loss 1e308, not within 0 to 3.40282e+38"
                 )))
         _ = try run(root, log: hostile[2].0)
         XCTAssertTrue(try ReportPage(runs: [try RunSummary.load(dir.path)]).html().contains("training time &gt;999h"))

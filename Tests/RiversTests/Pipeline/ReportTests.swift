@@ -57,6 +57,24 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(escapeHTML(#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
     }
 
+    /// Paths on the page are relative to its folder, `..` where they lie outside, and links are
+    /// percent-encoded so that `#`, `?`, `%` and spaces stay part of a name.
+    func testPagePathsAreRelative() throws {
+        let root = try makeTempDir(self)
+        try FileManager.default.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
+        XCTAssertEqual(ReportPage.relativePath(root + "/a/b/c.png", from: root), "a/b/c.png")
+        XCTAssertEqual(ReportPage.relativePath(root + "/a/./b/../b", from: root + "/a/"), "b")
+        XCTAssertEqual(ReportPage.relativePath(root + "/x/y.png", from: root + "/a/b"), "../../x/y.png")
+        XCTAssertEqual(ReportPage.relativePath(root + "/a", from: root + "/a"), ".")
+        // A link is followed by the browser, not by the page: the path goes through it.
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/a/b")
+        XCTAssertEqual(ReportPage.relativePath(root + "/link/c.png", from: root), "link/c.png")
+        XCTAssertEqual(ReportPage.urlPath("../L1 run/#1?%.png"), "../L1%20run/%231%3F%25.png")
+        XCTAssertEqual(
+            ReportPage.urlPath("models/L1_20261130-023035/samples/epoch_0002.png"),
+            "models/L1_20261130-023035/samples/epoch_0002.png")
+    }
+
     func testConfigurationArgumentsRoundTrip() throws {
         var config = TrainConfig()
         config.imageSize = [16, 48]; config.widths = [8, 16]; config.learningRate = 2e-3; config.earlyStopping = false
