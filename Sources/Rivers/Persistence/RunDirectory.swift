@@ -68,6 +68,9 @@ public struct RunDirectory: Sendable {
     public var plotPath: String { file("loss.svg") }
     public var samplesDir: String { file("samples") }
     public var generatedDir: String { file("generated_images") }
+    /// `rivers infer`'s contact and nearest-neighbour sheets of `generated_images/`
+    /// (`InferencePlan.sheetsDir`): beside it, so that it holds generated images only.
+    public var sheetsDir: String { file("sheets") }
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
     /// `create` on rank 0 of `comm`; every rank gets its path.
@@ -366,10 +369,10 @@ public struct RunDirectory: Sendable {
     }
 
     /// Removes temporary files that a killed writer left behind (`.<name>.<pid>.<n>.tmp`).
-    /// In the run folder, `samples/` and `generated_images/` (with the index claims of a killed
-    /// `infer` writing there).
+    /// In the run folder, `samples/`, `generated_images/` (with the index claims of a killed
+    /// `infer` writing there) and `sheets/`.
     public func removeStaleTemporaries() {
-        for dir in [path, samplesDir, generatedDir] { FileOps.removeStaleTemporaries(in: dir) }
+        for dir in [path, samplesDir, generatedDir, sheetsDir] { FileOps.removeStaleTemporaries(in: dir) }
         IndexClaims.removeStale(in: generatedDir)
     }
 
