@@ -104,9 +104,8 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(
             listing(dir.path).filter { !$0.contains("/") }.sorted(),
             [
-                ".lock", "best.safetensors", "config.json", "final_images.json", "generated_images", "last.safetensors",
-                "log.csv",
-                "loss.svg", "samples",
+                "best.safetensors", "config.json", "final_images.json", "generated_images", "last.safetensors",
+                "log.csv", "loss.svg", "samples",
             ])
         XCTAssertEqual(listing(dir.samplesDir), ["epoch_0002.png"])
         let grid = try ImageFile.read(dir.samplesDir + "/epoch_0002.png")
@@ -140,10 +139,30 @@ final class TrainingRunTests: XCTestCase {
         assertFileError(
             try TrainingRun.resume(run.directory, record: run.record, data: data), path: run.directory.path,
             reason: "another rivers process")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.directory.lockPath))
         XCTAssertEqual(try run.train(), .finished)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath), "a finished run leaves no .lock")
         var more = run.record
-        more.train.numEpochs = 2
+        more.train.numEpochs = 3
+        // Stopped by a request: the lock goes too.
+        var stop = TrainingEvents()
+        stop.shouldStop = { true }
+        XCTAssertEqual(
+            try TrainingRun.resume(run.directory, record: more, data: data).train(stop), .interrupted(epoch: 1, step: 0)
+        )
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath), "a stopped run leaves no .lock")
+        // A resume refused after taking the lock (here: no checkpoint) releases it.
+        let empty = RunDirectory(root + "/empty")
+        try FileManager.default.createDirectory(atPath: empty.path, withIntermediateDirectories: true)
+        try empty.write(run.record)
+        assertFileError(
+            try TrainingRun.resume(empty, record: run.record, data: data), path: empty.lastCheckpoint, reason: "missing"
+        )
+        XCTAssertFalse(FileManager.default.fileExists(atPath: empty.lockPath))
+        // A .lock left by a killed process does not stand in the way of a resume.
+        writeFile(run.directory.lockPath, Data())
         XCTAssertEqual(try TrainingRun.resume(run.directory, record: more, data: data).train(), .finished)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath))
     }
 
     func testBestCheckpointHoldsTheBestEpoch() throws {
