@@ -82,10 +82,14 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     // Every rank has the same plan; each makes its share of each label's items, dated by rank 0.
     let date = String(decoding: comm.broadcast(Data(utcDate(Date(), "MMddyy").utf8), root: 0), as: UTF8.self)
     let mine = plan.labels.reduce(0) { $0 + AugmentRun.share($1.items, comm).count }
+    // Images, each moving by its share at every sampler step of its batch (rate and ETA per step).
     let bar = ProgressBar(title: "augment", total: mine, enabled: !options.quiet)
+    var events = AugmentEvents()
+    events.progress = { bar.advance(fraction: $0) }
+    events.shouldStop = { Interrupt.requested }
     let report = try AugmentRun.execute(
         plan, outDir: outDir, outputSize: size, generation: settings.generation, date: date, comm: comm,
-        progress: bar, shouldStop: { Interrupt.requested }
+        events: events
     ).combined(over: comm)
     bar.finish()
     print(augmentTable(plan))
