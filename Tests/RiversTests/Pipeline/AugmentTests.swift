@@ -172,4 +172,29 @@ final class AugmentTests: XCTestCase {
             XCTAssertEqual(listing(dir + "/1").filter { $0.contains("_DM_") }, [], "nothing half made is written")
         }
     }
+
+    /// Generated images are written at the raw photos' size: a model more than 2x smaller in
+    /// height or width is refused before any work (naming the run, the sizes and the factor)
+    /// unless allowed; up to 2x it is said, not refused.
+    func testUpscalingBeyondTwiceIsRefusedUnlessAllowed() throws {
+        let root = try makeTempDir(self)
+        let (inDir, run) = try labelOneNeedsTwo(root)  // the model makes 8x16 images
+        let plan = try Augment.plan(
+            images: try AugmentRun.scan(inDir: inDir).images, models: [1: run], options: AugmentConfig())
+        let within = try Augment.upscaling(plan, outputSize: (width: 32, height: 8), allow: false)
+        XCTAssertEqual(within.map(\.factor), [2])
+        XCTAssertEqual([within[0].modelText, within[0].factorText, within[0].outputText], ["8x16", "2.0x", "8x32"])
+        XCTAssertThrowsError(try Augment.upscaling(plan, outputSize: (width: 48, height: 10), allow: false)) { e in
+            XCTAssertEqual(
+                "\(e)",
+                "run \(run): its 8x16 images would be upscaled 3.0x to 10x48; a classifier can learn 'blurry means synthetic'; train at a larger --image_size, or pass --allow_upscale"
+            )
+            guard case RiversError.usage = e else { return XCTFail("a usage error (status 2), got \(e)") }
+        }
+        XCTAssertThrowsError(try Augment.upscaling(plan, outputSize: (width: 33, height: 8), allow: false)) { e in
+            XCTAssertTrue("\(e)".contains("would be upscaled 2.1x to 8x33"), "\(e)")
+        }
+        let allowed = try Augment.upscaling(plan, outputSize: (width: 48, height: 10), allow: true)
+        XCTAssertEqual(allowed.map(\.factor), [3])
+    }
 }
