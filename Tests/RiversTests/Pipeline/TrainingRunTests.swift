@@ -165,6 +165,59 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath))
     }
 
+    /// `path` rewritten with its metadata changed by `change` (tensors kept): a checkpoint as an
+    /// earlier rivers wrote it.
+    func rewrite(_ path: String, metadata change: (inout [String: String]) -> Void) throws {
+        let file = try SafeTensors.read(path)
+        var metadata = file.metadata
+        change(&metadata)
+        let names = file.tensors.keys.sorted()
+        let values = names.flatMap { file.tensors[$0]!.values }
+        let data = try values.withUnsafeBufferPointer { all in
+            var offset = 0
+            var entries: [SafeTensors.Entry] = []
+            for name in names {
+                entries.append(.init(name: name, shape: file.tensors[name]!.shape, pointer: all.baseAddress! + offset))
+                offset += file.tensors[name]!.values.count
+            }
+            return try SafeTensors.encode(entries, metadata: metadata)
+        }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Checkpoints record the network under config.json's snake_case keys; one written with the
+    /// earlier camelCase keys still loads, generates and resumes.
+    func testCheckpointConfigIsSnakeCaseAndTheEarlierCamelCaseStillResumes() throws {
+        let root = try makeTempDir(self)
+        try writeTrainingImages(root + "/data/2", count: 4)
+        var c = tinyTrainConfig()
+        c.numEpochs = 1; c.imagesToGenerate = 0
+        let data = try loadImages(root + "/data", c)
+        let run = try newRun(root, data, c, name: "run")
+        XCTAssertEqual(try run.train(), .finished)
+        let dir = run.directory
+        let text = try XCTUnwrap(try SafeTensors.read(dir.lastCheckpoint).metadata["config"])
+        let keys = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]).keys
+        XCTAssertEqual(
+            keys.sorted(),
+            ["attention_in_bottleneck", "attention_in_up_down_sample", "block_depth", "embedding_dims", "widths"])
+        // Every key is a key of config.json's train section.
+        XCTAssertTrue(Set(keys).isSubset(of: Set(TrainConfig.settings.map(\.key))))
+        let camel =
+            #"{"attentionInBottleneck":false,"attentionInUpDownSample":false,"blockDepth":1,"embeddingDims":8,"widths":[8,16]}"#
+        XCTAssertEqual(try JSONDecoder().decode(UNetConfig.self, from: Data(camel.utf8)), c.network)
+        for path in [dir.lastCheckpoint, dir.bestCheckpoint] { try rewrite(path) { $0["config"] = camel } }
+        XCTAssertEqual(try SafeTensors.read(dir.lastCheckpoint).metadata["config"], camel)
+        XCTAssertEqual(try TrainedModel(run: dir.path).epoch, 1, "generation loads it")
+        var more = try dir.record()
+        more.train.numEpochs = 2
+        XCTAssertEqual(try TrainingRun.resume(dir, record: more, data: data).train(), .finished, "a resume too")
+        XCTAssertEqual(try dir.readLog().map(\.epoch), [1, 2])
+        XCTAssertTrue(
+            try XCTUnwrap(try SafeTensors.read(dir.lastCheckpoint).metadata["config"]).contains("block_depth"),
+            "the resumed run writes snake_case")
+    }
+
     func testBestCheckpointHoldsTheBestEpoch() throws {
         let root = try makeTempDir(self)
         try writeTrainingImages(root + "/data/2", count: 4)
