@@ -11,7 +11,7 @@ public enum RiversMain {
 
     public static let commands: [Command] = [
         demoCommand, splitCommand, balanceCommand, trainCommand, trainAllCommand, inferCommand, augmentCommand,
-        inpaintCommand, evaluateCommand, reportCommand, synthesizeCommand,
+        inpaintCommand, evaluateCommand, reportCommand, exportCommand, synthesizeCommand,
     ]
 
     /// The list of commands, wrapped to the terminal's width.

@@ -103,6 +103,13 @@ let sections: [(Command, (ParsedArguments) throws -> [String: Any])] = [
     ),
     (
         Command(
+            name: "export-reference",
+            abstract: "rivers' forward pass of an export on a fixed input, for docs/load_export.py to compare with",
+            summary: "", options: ExportReferenceOptions.options(required: ["export", "out"]) + common
+        ) { _ in 0 }, benchExportReference
+    ),
+    (
+        Command(
             name: "classifier-step",
             abstract: "one training step of evaluate's classifier (64x192): seconds, GFLOP/s, % of peak", summary: "",
             options: BenchOptions.options(["batch_size", "steps"], defaults: classifierBenchDefaults) + common

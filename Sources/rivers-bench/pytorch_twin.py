@@ -1,6 +1,6 @@
 # A PyTorch twin of the U-Net (the same layers, widths, GroupNorm and embedding), for side-by-side
-# timings with rivers-bench only: rivers itself runs no Python. In a virtual environment with
-# PyTorch for the CPU:
+# timings with rivers-bench and for loading `rivers export` files (docs/python.md): rivers itself
+# runs no Python. In a virtual environment with PyTorch for the CPU:
 #   python pytorch_twin.py train  200 600 8 3 cl   # 3 training steps (forward, backward, AdamW), batch 8
 #   python pytorch_twin.py sample 200 600 1 3 cl   # 3 sampling steps (a forward pass without gradients)
 #   python pytorch_twin.py train  64 192 8 3 cl --bf16  # the same under torch.autocast("cpu", bfloat16)
@@ -9,6 +9,8 @@
 # would add with one line). To hold PyTorch to AVX2 as rivers' RIVERS_ISA=avx2 is held, run it with
 # ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 in its environment.
 # It prints the median seconds per step and per image, and the peak resident memory.
+# docs/load_export.py imports UNet from here: its forward pass computes what rivers' does (checked
+# there against rivers-bench export-reference).
 import contextlib, math, os, sys, time, resource
 import torch, torch.nn as nn, torch.nn.functional as F
 
@@ -45,7 +47,10 @@ class UNet(nn.Module):
             s.mid.append(Res(ch, widths[-1])); ch = widths[-1]
         s.up = nn.ModuleList(); s.ups = nn.ModuleList()
         for w in reversed(widths[:-1]):
-            s.ups.append(nn.ConvTranspose2d(ch, w, 3, stride=2, padding=1, output_padding=1)); ch = w
+            # Keras' Conv2DTranspose(3, stride 2, "same") is the transpose of the "same" stride-2
+            # convolution (0 padding before, 1 after): no padding, then the last row and column
+            # cut (padding=1 would shift the output by one pixel).
+            s.ups.append(nn.ConvTranspose2d(ch, w, 3, stride=2)); ch = w
             blocks = nn.ModuleList()
             for _ in range(D):
                 blocks.append(Res(ch + w, w))
@@ -55,9 +60,10 @@ class UNet(nn.Module):
 
     def forward(s, x, v):
         N, _, H, W = x.shape
-        f = torch.exp(torch.linspace(math.log(1), math.log(1000), s.E // 2))
-        a = 2 * math.pi * f[None, :] * v[:, None]
-        emb = torch.cat([torch.sin(a), torch.cos(a)], 1)[:, :, None, None].expand(N, s.E, H, W)
+        # In float64, as rivers computes it: angles reach 2 pi 1000, where float32 loses 1e-4.
+        f = torch.exp(torch.linspace(math.log(1), math.log(1000), s.E // 2, dtype=torch.float64))
+        a = 2 * math.pi * f[None, :] * v.double()[:, None]
+        emb = torch.cat([torch.sin(a), torch.cos(a)], 1).to(x.dtype)[:, :, None, None].expand(N, s.E, H, W)
         x = torch.cat([s.stem(x), emb], 1)
         skips = []
         for blocks, down in zip(s.down, s.downs):
@@ -67,7 +73,8 @@ class UNet(nn.Module):
         for b in s.mid:
             x = b(x)
         for up, blocks in zip(s.ups, s.up):
-            x = F.silu(up(x))
+            h, w = x.shape[2], x.shape[3]
+            x = F.silu(up(x)[:, :, : 2 * h, : 2 * w])
             for b in blocks:
                 x = b(torch.cat([x, skips.pop()], 1))
         return s.head(x)
@@ -110,4 +117,6 @@ def main():
     print(f"pytorch {torch.__version__} {mode} {H}x{W} batch {B}{' channels_last' if channels_last else ''}{' bf16 autocast' if bf16 else ''}: params {params}, "
           f"steps {' '.join(f'{t:.3f}' for t in times)}, median {med:.3f} s, per image {med / B:.3f} s, peak RSS {rss:.0f} MiB")
 
-main()
+# Only when run as a script: docs/load_export.py imports the network from here.
+if __name__ == "__main__":
+    main()

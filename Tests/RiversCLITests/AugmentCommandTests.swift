@@ -34,6 +34,7 @@ final class AugmentCommandTests: XCTestCase {
         let r = try runRivers(args)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("40 originals copied, 6 images generated at 24x8, 0 already present"), r.out)
+        XCTAssertTrue(r.out.contains("(8x16 images, upscaled 1.5x to 8x24)"), r.out)
         let counts = (1...6).map { listing(out + "/\($0)").filter { $0.hasSuffix(".JPG") }.count }
         XCTAssertEqual(counts[0..<3].reduce(0, +), counts[3..<6].reduce(0, +), "\(counts)")
         let generated = (1...3).flatMap { l in listing(out + "/\(l)").filter { $0.contains("_DM_") } }
@@ -47,5 +48,24 @@ final class AugmentCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.err)
         XCTAssertTrue(
             again.out.contains("0 originals copied, 0 images generated at 24x8, 46 already present"), again.out)
+
+        // Photos 2.5x wider than the models' images: refused before any work, under --dry_run
+        // too, in one line naming the run, the sizes and the factor; --allow_upscale says it.
+        try SampleDataset.write(to: root + "/wide", labels: 6, width: 40, height: 8)
+        let wide = ["augment", "--in_dir", root + "/wide", "--out_dir", root + "/wide_out", "--weight_paths"] + runs
+        for extra in [[], ["--dry_run"]] {
+            let refused = try runRivers(wide + extra)
+            XCTAssertEqual(refused.status, 2, refused.err)
+            XCTAssertEqual(
+                refused.err,
+                "rivers: error: run \(runs[0]): its 8x16 images would be upscaled 2.5x to 8x40; a classifier can learn 'blurry means synthetic'; train at a larger --image_size, or pass --allow_upscale\n"
+            )
+            XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/wide_out"))
+        }
+        let allowed = try runRivers(wide + ["--allow_upscale", "--dry_run"])
+        XCTAssertEqual(allowed.status, 0, allowed.err)
+        XCTAssertTrue(
+            allowed.err.contains("note: --allow_upscale: label 1's 8x16 images are upscaled 2.5x to 8x40"), allowed.err)
+        XCTAssertTrue(allowed.out.contains("(8x16 images, upscaled 2.5x to 8x40)"), allowed.out)
     }
 }

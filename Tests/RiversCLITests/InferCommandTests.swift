@@ -35,8 +35,11 @@ final class InferCommandTests: XCTestCase {
             jpgs.allSatisfy {
                 $0.range(of: #"^S0_D\d{6}_\d{6}_0_[0-2]_DM_AUG_L2\.JPG$"#, options: .regularExpression) != nil
             }, "\(jpgs)")
-        XCTAssertTrue(listing(out).contains("contact_sheet_L2_0-2.png"), "\(listing(out))")
-        XCTAssertTrue(listing(out).contains("nearest_neighbors_L2_0-2.png"), "\(listing(out))")
+        // The images' folder holds the generated images only; the sheets are beside it.
+        XCTAssertEqual(listing(out), jpgs.sorted())
+        let sheets = run + "/sheets"
+        XCTAssertEqual(listing(sheets), ["contact_sheet_L2_0-2.png", "nearest_neighbors_L2_0-2.png"])
+        XCTAssertTrue(r.out.contains("contact sheet: \(sheets)/contact_sheet_L2_0-2.png"), r.out)
         XCTAssertTrue(r.out.contains("memorization check against 4 training images"), r.out)
         let first = try Data(contentsOf: URL(fileURLWithPath: out + "/" + jpgs[0]))
         // Again into the same folder: three more files at indices 3..5; nothing is replaced; the
@@ -49,16 +52,32 @@ final class InferCommandTests: XCTestCase {
         let all = listing(out).filter { $0.hasSuffix(".JPG") }
         XCTAssertEqual(all.count, 6)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/" + jpgs[0])), first)
-        XCTAssertTrue(listing(out).contains("contact_sheet_L2_3-5.png"))
-        XCTAssertFalse(listing(out).contains("nearest_neighbors_L2_3-5.png"))
-        let sheet = try ImageFile.read(out + "/contact_sheet_L2_3-5.png")
+        XCTAssertEqual(listing(out), all.sorted())
+        XCTAssertTrue(listing(sheets).contains("contact_sheet_L2_3-5.png"))
+        XCTAssertFalse(listing(sheets).contains("nearest_neighbors_L2_3-5.png"))
+        let sheet = try ImageFile.read(sheets + "/contact_sheet_L2_3-5.png")
         XCTAssertEqual([sheet.width, sheet.height], [2 * 16 + 2, 2 * 8 + 2], "two columns of 16x8 images")
         // A dry run writes nothing.
         let before = listing(root)
         let dry = try runRivers(["infer", "--model_dir", run, "--dry_run"])
         XCTAssertEqual(dry.status, 0, dry.err)
         XCTAssertTrue(dry.out.contains("indices 6..10"), dry.out)
+        XCTAssertTrue(dry.out.contains("(sheets into \(sheets))"), dry.out)
         XCTAssertEqual(listing(root), before)
+    }
+
+    /// The sheets folder is `sheets` beside the images' folder, whatever the images' folder is.
+    func testSheetsGoBesideTheImagesFolder() {
+        XCTAssertEqual(InferencePlan.sheetsDir(outDir: "run/generated_images"), "run/sheets")
+        XCTAssertEqual(InferencePlan.sheetsDir(outDir: "data/gen/3/"), "data/gen/sheets")
+        XCTAssertEqual(InferencePlan.sheetsDir(outDir: "/gen"), "/sheets")
+        XCTAssertEqual(InferencePlan.sheetsDir(outDir: "gen"), "sheets")
+        XCTAssertEqual(InferencePlan.sheetsDir(outDir: "x/sheets"), "x/sheets_sheets", "never the images' folder")
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertEqual(
+            InferencePlan.sheetsDir(outDir: "."),
+            (FileOps.parent(cwd) as NSString).appendingPathComponent(
+                (cwd as NSString).lastPathComponent == "sheets" ? "sheets_sheets" : "sheets"))
     }
 
     /// Two processes generating into one folder at once: every image is kept, under its own

@@ -38,9 +38,11 @@ final class SignalTests: XCTestCase {
             return XCTFail("no resume command in: \(text)")
         }
         let run = String(line.split(separator: " ").last!)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/.lock"), "a stopped run leaves no .lock")
         // The printed command, with a total the run can reach, finishes the run and its images.
         let resumed = try runRivers(["train", "--load_and_train", "--model_dir", run, "--num_epochs", "3", "--quiet"])
         XCTAssertEqual(resumed.status, 0, resumed.err)
         XCTAssertEqual(listing(run + "/generated_images").count, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/.lock"), "a finished run leaves no .lock")
     }
 }

@@ -214,6 +214,7 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 130, text)
         let run = try XCTUnwrap(runs(root + "/models").first)
         XCTAssertTrue(text.contains("resume with: rivers train --load_and_train --model_dir \(run)"), text)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/.lock"), "Ctrl-C leaves no .lock")
         let config = try RunDirectory(run).record().train
         let trainer = try DiffusionTrainer(config: config.network, batch: 2, height: 8, width: 16)
         let stopped = try TrainingRun.savedProgress(RunDirectory(run))
@@ -239,6 +240,8 @@ final class TrainCommandTests: XCTestCase {
         ])
         XCTAssertEqual(finish.status, 0, finish.err)
         XCTAssertEqual(try RunDirectory(run).readLog().map(\.epoch), Array(1...(epochs + 1)))
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: run + "/.lock"), "a resume after kill -9 ends without .lock")
         XCTAssertEqual(
             listing(run).filter { $0.hasSuffix(".tmp") }, [], "a resumed run removes temporary files of killed writers")
     }

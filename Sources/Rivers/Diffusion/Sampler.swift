@@ -222,6 +222,7 @@ public enum Generation {
     /// predictor's size) is normalized, noised to diffusion time `strength` with noise from its
     /// own generator (seed, stream, "image", index), and sampled down to 0 with
     /// ceil(strength x steps) steps of `sampler` (whose `start` is replaced by `strength`).
+    /// `shouldStop` is asked between steps, as for `images`.
     public static func variations(
         of sources: [Image], indices: [Int], strength: Double, predictor: NoisePredictor,
         normalizer: Normalizer, sampler: some GenerationSampler, seed: UInt64, stream: String,
@@ -232,8 +233,7 @@ public enum Generation {
         let (n0, s0) = sampler.schedule.rates(strength)
         return try sample(
             indices: indices, predictor: predictor, normalizer: normalizer, sampler: variation, seed: seed,
-            stream: stream,
-            onStep: onStep
+            stream: stream, onStep: onStep, shouldStop: shouldStop
         ) { k, x, count, rng in
             let source = sources[k]
             precondition(

@@ -29,6 +29,9 @@ public struct LabelledFiles: Sendable {
         var folders: [Int: String] = [:], skipped: [SkippedFile] = []
         for name in names where !name.hasPrefix(".") {
             let path = (dir as NSString).appendingPathComponent(name)
+            // rivers infer's sheets beside a label folder it generated into (`--out_dir DIR/3`
+            // puts them in DIR/sheets): its own output, not photos, passed over without a word.
+            if name == "sheets" && FileOps.isDirectory(path) { continue }
             let label: Int? =
                 (1...6).map(String.init).contains(name)
                 ? Int(name)
@@ -62,8 +65,9 @@ public struct LabelledFiles: Sendable {
         return LabelledFiles(dir: dir, files: files, skipped: skipped)
     }
 
-    /// The contact sheets and nearest-neighbour sheets `rivers infer` writes beside its images.
-    static func isSheet(_ path: String) -> Bool {
+    /// The contact sheets and nearest-neighbour sheets `rivers infer` wrote among its images
+    /// before they moved to `sheets/` beside them: folders of that layout still read.
+    public static func isSheet(_ path: String) -> Bool {
         let name = (path as NSString).lastPathComponent
         return (name.hasPrefix("contact_sheet_L") || name.hasPrefix("nearest_neighbors_L")) && name.hasSuffix(".png")
     }

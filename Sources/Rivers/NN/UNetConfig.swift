@@ -17,6 +17,35 @@ public struct UNetConfig: Equatable, Codable, Sendable {
         self.attentionInBottleneck = attentionInBottleneck; self.attentionInUpDownSample = attentionInUpDownSample
     }
 
+    /// Written under the keys of the run's config.json (`train` section): snake_case.
+    enum CodingKeys: String, CodingKey {
+        case widths, blockDepth = "block_depth", embeddingDims = "embedding_dims",
+            attentionInBottleneck = "attention_in_bottleneck", attentionInUpDownSample = "attention_in_up_down_sample"
+    }
+
+    /// The camelCase keys checkpoints were written with before (they still load and resume).
+    enum EarlierKeys: String, CodingKey {
+        case blockDepth, embeddingDims, attentionInBottleneck, attentionInUpDownSample
+    }
+
+    /// Reads either spelling: snake_case (as written now) or the camelCase of earlier checkpoints.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        widths = try c.decode([Int].self, forKey: .widths)
+        if c.contains(.blockDepth) {
+            blockDepth = try c.decode(Int.self, forKey: .blockDepth)
+            embeddingDims = try c.decode(Int.self, forKey: .embeddingDims)
+            attentionInBottleneck = try c.decode(Bool.self, forKey: .attentionInBottleneck)
+            attentionInUpDownSample = try c.decode(Bool.self, forKey: .attentionInUpDownSample)
+        } else {
+            let e = try decoder.container(keyedBy: EarlierKeys.self)
+            blockDepth = try e.decode(Int.self, forKey: .blockDepth)
+            embeddingDims = try e.decode(Int.self, forKey: .embeddingDims)
+            attentionInBottleneck = try e.decode(Bool.self, forKey: .attentionInBottleneck)
+            attentionInUpDownSample = try e.decode(Bool.self, forKey: .attentionInUpDownSample)
+        }
+    }
+
     /// The architecture in words, for errors: "widths 64 96 128 256, block depth 3, embedding 256,
     /// no attention".
     public var summary: String {

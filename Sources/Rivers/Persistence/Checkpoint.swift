@@ -32,7 +32,10 @@ public enum Checkpoint {
                 entries.append(.init(name: "\(prefix)/\(p.name)", shape: p.shape, pointer: buffer.pointer + p.offset))
             }
         }
-        let config = String(decoding: try JSONEncoder().encode(trainer.net.config), as: UTF8.self)
+        // snake_case, the keys of config.json's train section (earlier checkpoints' camelCase still loads).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let config = String(decoding: try encoder.encode(trainer.net.config), as: UTF8.self)
         var metadata = extra
         metadata["format"] = format
         metadata["config"] = config

@@ -68,6 +68,9 @@ public struct RunDirectory: Sendable {
     public var plotPath: String { file("loss.svg") }
     public var samplesDir: String { file("samples") }
     public var generatedDir: String { file("generated_images") }
+    /// `rivers infer`'s contact and nearest-neighbour sheets of `generated_images/`
+    /// (`InferencePlan.sheetsDir`): beside it, so that it holds generated images only.
+    public var sheetsDir: String { file("sheets") }
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
     /// `create` on rank 0 of `comm`; every rank gets its path.
@@ -351,27 +354,75 @@ public struct RunDirectory: Sendable {
         try FileOps.replaceAtomically(Data(LossPlot.svg(rows).utf8), at: plotPath)
     }
 
+    /// The lock file: present while a process trains the run (a crashed one may leave it; it
+    /// holds nothing, and the next run locks it again).
+    public var lockPath: String { file(".lock") }
+
     /// Takes the run's lock (flock on `.lock`), so that two processes never train the same run
     /// at once; an error names the run when another one holds it. Returns the descriptor that
-    /// holds the lock: closing it releases the lock.
+    /// holds the lock: `unlock` releases it and removes the file.
+    ///
+    /// The holder removes `.lock` before it lets go, so another process may have opened the
+    /// file just before that and lock it once it is gone: after flock succeeds, the descriptor's
+    /// file must still be the one at the path (same device and inode), else the lock is on an
+    /// orphan and is taken again on the path's current file.
     public func lock() throws -> Int32 {
-        let fd = open(file(".lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw RiversError.file(path: path, reason: "cannot be locked: \(String(cString: strerror(errno)))")
+        for _ in 0..<1000 {
+            let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw RiversError.file(path: path, reason: "cannot be locked: \(String(cString: strerror(errno)))")
+            }
+            switch Self.attempt(fd, lockPath) {
+            case .held: return fd
+            case .busy:
+                close(fd)
+                throw RiversError.file(
+                    path: path, reason: "is being trained by another rivers process; wait for it or stop it first")
+            case .removed: close(fd)  // the holder removed it as we opened it: lock the path's file
+            }
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw RiversError.file(
-                path: path, reason: "is being trained by another rivers process; wait for it or stop it first")
-        }
-        return fd
+        throw RiversError.file(path: lockPath, reason: "cannot be locked: it keeps being replaced")
+    }
+
+    /// What flock on an open lock file gave.
+    public enum LockAttempt: Equatable, Sendable {
+        /// The lock on the file at the path.
+        case held
+        /// Another open file holds it.
+        case busy
+        /// Locked, but the file is no longer the path's (its holder removed it after it was
+        /// opened): a lock on nothing.
+        case removed
+    }
+
+    /// Tries flock on `fd` (opened on `path`) without waiting, and checks that what it locked is
+    /// still the file at `path`.
+    public static func attempt(_ fd: Int32, _ path: String) -> LockAttempt {
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return .busy }
+        return isCurrent(fd, path) ? .held : .removed
+    }
+
+    /// Whether the open file `fd` is the file at `path` now (not removed or replaced since it
+    /// was opened).
+    public static func isCurrent(_ fd: Int32, _ path: String) -> Bool {
+        var held = stat(), named = stat()
+        guard fstat(fd, &held) == 0, stat(path, &named) == 0 else { return false }
+        return held.st_dev == named.st_dev && held.st_ino == named.st_ino
+    }
+
+    /// Releases the lock `lock` returned: removes `.lock` while still holding it (a process
+    /// waiting on the removed file sees that it is gone and locks a new one), then closes it.
+    public func unlock(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        if Self.isCurrent(fd, lockPath) { unlink(lockPath) }
+        close(fd)
     }
 
     /// Removes temporary files that a killed writer left behind (`.<name>.<pid>.<n>.tmp`).
-    /// In the run folder, `samples/` and `generated_images/` (with the index claims of a killed
-    /// `infer` writing there).
+    /// In the run folder, `samples/`, `generated_images/` (with the index claims of a killed
+    /// `infer` writing there) and `sheets/`.
     public func removeStaleTemporaries() {
-        for dir in [path, samplesDir, generatedDir] { FileOps.removeStaleTemporaries(in: dir) }
+        for dir in [path, samplesDir, generatedDir, sheetsDir] { FileOps.removeStaleTemporaries(in: dir) }
         IndexClaims.removeStale(in: generatedDir)
     }
 

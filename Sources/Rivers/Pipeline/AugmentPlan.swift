@@ -194,3 +194,58 @@ public enum Augment {
         return AugmentLabel(label: label, originals: originals, sites: siteRows, items: items, model: model)
     }
 }
+
+/// How much one label's generated images are enlarged: augment writes them at the raw photos'
+/// size, and a model that generates smaller images has them upscaled.
+public struct AugmentUpscale: Equatable, Sendable {
+    public let label: Int
+    /// The run directory, as given.
+    public let run: String
+    /// The model's image size and the raw photos' size, height then width.
+    public let modelSize: [Int], outputSize: [Int]
+    /// The larger of the two sides' ratios (output / model); 1 or less is no enlargement.
+    public let factor: Double
+
+    /// "3.1x"; a factor above the limit that rounds to 2.0 shows two decimals ("2.04x").
+    public var factorText: String {
+        let text = String(format: "%.1f", factor)
+        return (text == "2.0" && factor > Augment.largestUpscale ? String(format: "%.2f", factor) : text) + "x"
+    }
+
+    /// Sizes as height x width, as --image_size gives them.
+    public var modelText: String { "\(modelSize[0])x\(modelSize[1])" }
+    public var outputText: String { "\(outputSize[0])x\(outputSize[1])" }
+}
+
+extension Augment {
+    /// The most a model's images are enlarged (in height or width) without --allow_upscale:
+    /// beyond it, generated images are visibly blurrier than the photos beside them, and a
+    /// classifier can learn that blurry means synthetic.
+    public static let largestUpscale = 2.0
+
+    /// For each label that gets generated images, its model's image size (from the run's
+    /// config.json) against the raw photos' `outputSize`. Part of the plan, before any work and
+    /// under --dry_run: a factor above `largestUpscale` is refused (status 2, one line naming the
+    /// run) unless `allow`.
+    public static func upscaling(_ plan: AugmentPlan, outputSize: (width: Int, height: Int), allow: Bool) throws
+        -> [AugmentUpscale]
+    {
+        var out: [AugmentUpscale] = []
+        for label in plan.labels where !label.items.isEmpty {
+            guard let run = label.model else { continue }
+            let train = try RunDirectory(run).record().train
+            let factor = max(
+                Double(outputSize.height) / Double(train.height), Double(outputSize.width) / Double(train.width))
+            let upscale = AugmentUpscale(
+                label: label.label, run: run, modelSize: [train.height, train.width],
+                outputSize: [outputSize.height, outputSize.width], factor: factor)
+            if factor > largestUpscale && !allow {
+                throw RiversError.usage(
+                    "run \(run): its \(upscale.modelText) images would be upscaled \(upscale.factorText) to \(upscale.outputText); a classifier can learn 'blurry means synthetic'; train at a larger --image_size, or pass --allow_upscale"
+                )
+            }
+            out.append(upscale)
+        }
+        return out
+    }
+}

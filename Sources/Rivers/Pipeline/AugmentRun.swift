@@ -20,6 +20,20 @@ public struct AugmentReport: Codable, Sendable {
     }
 }
 
+/// What an augment run reports while it works.
+public struct AugmentEvents {
+    /// Images' worth of work done: 1 for an image found present or failed, and for every sampler
+    /// step of a batch of b images taking s steps, b / s (so a bar moves, with its rate and ETA,
+    /// at every step, as infer's does). The calls of one run add up to the images of its share.
+    public var progress: (_ images: Double) -> Void = { _ in }
+    /// Asked between sampler steps and batches: true stops the run after the images already
+    /// written (the batch in progress is dropped within one step).
+    public var shouldStop: () -> Bool = { false }
+    /// A label's model was loaded.
+    public var model: (_ label: Int, _ model: TrainedModel) -> Void = { _, _ in }
+    public init() {}
+}
+
 public enum AugmentRun {
     /// The raw dataset's images: label folders 1 ... 6 that exist (any may be missing), each with
     /// its image files; other files are returned to be reported.
@@ -169,13 +183,13 @@ public enum AugmentRun {
 
     /// Executes `plan` into `outDir/<label>/`: originals copied unchanged (by rank 0), then each
     /// label's missing items (this rank's share of them) generated with its model and written at
-    /// `outputSize`. `shouldStop` is polled between batches; a rerun completes what is missing.
+    /// `outputSize`. `events.shouldStop` is polled between sampler steps; a rerun completes what
+    /// is missing.
     public static func execute(
         _ plan: AugmentPlan, outDir: String, outputSize: (width: Int, height: Int), generation: GenerationSettings,
-        date: String,
-        comm: Communicator = SingleProcess(), progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
-        onModel: (Int, TrainedModel) -> Void = { _, _ in }
+        date: String, comm: Communicator = SingleProcess(), events: AugmentEvents = AugmentEvents()
     ) throws -> AugmentReport {
+        let shouldStop = events.shouldStop
         var report = AugmentReport()
         for label in plan.labels where comm.isRoot && (!label.originals.isEmpty || !label.items.isEmpty) {
             let dir = (outDir as NSString).appendingPathComponent(String(label.label))
@@ -204,7 +218,7 @@ public enum AugmentRun {
             let mine = share(label.items, comm)
             let pending = mine.filter { !existing.contains($0.identity) }
             report.present += mine.count - pending.count
-            progress?.advance(by: mine.count - pending.count)
+            if mine.count > pending.count { events.progress(Double(mine.count - pending.count)) }
             guard !pending.isEmpty, let run = label.model else { continue }
             let model = try TrainedModel(run: run, checkpoint: generation.checkpoint)
             guard model.record.label == label.label else {
@@ -212,7 +226,7 @@ public enum AugmentRun {
                     path: model.directory.configPath,
                     reason: "was trained on label \(model.record.label), not \(label.label)")
             }
-            onModel(label.label, model)
+            events.model(label.label, model)
             let available = ResourceUsage.availableBytes()
             let batch = min(
                 try generation.batchSize
@@ -242,6 +256,8 @@ public enum AugmentRun {
                     if shouldStop() { report.interrupted = true; return report }
                     let items = Array(group[start..<min(start + batch, group.count)])
                     let predictor = try predictor(items.count)
+                    // Each step of the batch moves it by its images' share of their steps.
+                    let steps = strength >= 1 ? sampler.steps : sampler.variation(from: strength).steps
                     var made: [(AugmentItem, Image)] = []
                     // Items of this batch that should have been made (an unreadable source is a
                     // failure, not a stop): fewer images back means a stop within the batch.
@@ -253,7 +269,9 @@ public enum AugmentRun {
                                 try model.generating {
                                     try Generation.images(
                                         indices: items.map(\.index), predictor: predictor, normalizer: model.normalizer,
-                                        sampler: sampler, seed: generation.seed, stream: stream, shouldStop: shouldStop)
+                                        sampler: sampler, seed: generation.seed, stream: stream,
+                                        onStep: { _ in events.progress(Double(items.count) / Double(steps)) },
+                                        shouldStop: shouldStop)
                                 }))
                     } else {
                         var usable: [(AugmentItem, Image)] = []
@@ -271,14 +289,16 @@ public enum AugmentRun {
                                 if case .file(let path, let reason) = e {
                                     report.failures.append(SkippedFile(path: path, reason: reason))
                                 }
-                                progress?.advance()
+                                events.progress(1)
                             }
                         }
                         let images = try model.generating {
                             try Generation.variations(
                                 of: usable.map(\.1), indices: usable.map(\.0.index), strength: strength,
                                 predictor: predictor, normalizer: model.normalizer, sampler: sampler,
-                                seed: generation.seed, stream: stream, shouldStop: shouldStop)
+                                seed: generation.seed, stream: stream,
+                                onStep: { _ in events.progress(Double(usable.count) / Double(steps)) },
+                                shouldStop: shouldStop)
                         }
                         made = Array(zip(usable.map(\.0), images))
                         expected = usable.count
@@ -295,7 +315,6 @@ public enum AugmentRun {
                         } catch RiversError.exists(_) {
                             report.present += 1
                         }
-                        progress?.advance()
                     }
                     if made.count < expected {
                         report.interrupted = true

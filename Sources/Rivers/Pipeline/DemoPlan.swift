@@ -114,11 +114,26 @@ public struct DemoPlan: Sendable {
         ]
     }
 
+    /// How much augment enlarges the models' images to the photos' size (the larger side's ratio).
+    public var upscale: Double {
+        max(Double(photoSize[0]) / Double(train.height), Double(photoSize[1]) / Double(train.width))
+    }
+
+    /// The quick demo's models are tiny by design (a check that everything runs, not a dataset
+    /// for a classifier), so its augment passes --allow_upscale: a quick demo at any photo size
+    /// still runs. The full demo keeps augment's limit.
+    public var allowsUpscale: Bool { quick }
+
+    /// The models' size, the photos' and the factor: "16x48 images upscaled 2x to 32x96".
+    public var upscaleText: String {
+        "\(train.height)x\(train.width) images upscaled \(formatNumber(upscale))x to \(photoSize[0])x\(photoSize[1])"
+    }
+
     public func augmentArguments(runs: [String]) -> [String] {
         ["augment", "--in_dir", trainDir, "--weight_paths"] + runs + [
             "--out_dir", balancedDir, "--generate_diffusion_steps", String(augmentSteps),
             "--seed", String(seed), "--threads", String(threads),
-        ]
+        ] + (allowsUpscale ? ["--allow_upscale"] : [])
     }
 
     /// The four arms of EVALUATE.md: real photos, after balance, after augment, generated only.

@@ -33,7 +33,7 @@ public struct DemoRun {
     /// Runs every step; the status of the first that fails (130 when interrupted), else 0.
     public mutating func run() throws -> Int32 {
         say(
-            "rivers demo: the whole pipeline on synthetic stream photos, into \(plan.outDir)\(plan.quick ? " (quick: tiny models, a check that everything runs)" : "")"
+            "rivers demo: the whole pipeline on synthetic stream photos, into \(plan.outDir)\(plan.quick ? " (quick: tiny models, a check that everything runs; their \(plan.upscaleText), so the quick classifier data is no test of quality)" : "")"
         )
         var status = try step(
             plan.synthesizeArguments, stage: "synthesize",
@@ -98,7 +98,8 @@ public struct DemoRun {
         }
         status = try step(
             plan.augmentArguments(runs: runs.map(\.0)), stage: "augment",
-            what: "generated images even out the two categories")
+            what: "generated images even out the two categories"
+                + (plan.allowsUpscale ? " (the quick models' \(plan.upscaleText): --allow_upscale)" : ""))
         if status != 0 { return stop(status, "augment") }
         status = try step(
             plan.evaluateArguments, stage: "evaluate",

@@ -8,6 +8,9 @@ public struct InferencePlan: Sendable {
     public var seed: UInt64
     public var batch: Int
     public var outDir: String
+    /// Where the contact sheet and the nearest-neighbour sheet go: `sheets/` beside `outDir`
+    /// (`InferencePlan.sheetsDir`), so that the images' folder holds generated images only.
+    public var sheetsDir: String
     public var label: Int
     /// The first file index: one past the largest index of a generated image already in `outDir`.
     public var firstIndex: Int
@@ -19,7 +22,20 @@ public struct InferencePlan: Sendable {
         memoryBytes: Int
     ) {
         self.count = count; self.sampler = sampler; self.seed = seed; self.batch = batch
-        self.outDir = outDir; self.label = label; self.firstIndex = firstIndex; self.memoryBytes = memoryBytes
+        self.outDir = outDir; self.sheetsDir = InferencePlan.sheetsDir(outDir: outDir); self.label = label;
+        self.firstIndex = firstIndex; self.memoryBytes = memoryBytes
+    }
+
+    /// The folder of the sheets of images generated into `outDir`: `sheets` beside it (`RUN/sheets`
+    /// for `RUN/generated_images`), so that a folder of generated images can feed a classifier
+    /// as it is. (`<name>_sheets` when `outDir` is itself named `sheets`.)
+    public static func sheetsDir(outDir: String) -> String {
+        let last = (outDir as NSString).lastPathComponent
+        // "." or ".." have no parent by their text: the absolute path has.
+        let base =
+            [".", "..", "/", ""].contains(last) ? URL(fileURLWithPath: outDir).standardizedFileURL.path : outDir
+        let name = (base as NSString).lastPathComponent == "sheets" ? "sheets_sheets" : "sheets"
+        return (FileOps.parent(base) as NSString).appendingPathComponent(name)
     }
 
     /// The largest batch up to 8 (more does not help a CPU) and up to `count` whose memory stays

@@ -1,5 +1,6 @@
 // `rivers infer`, step two: the plan carried out. Rank 0 claims file indices, every rank makes
-// its share of the batches, and rank 0 writes the contact sheet and the memorization check.
+// its share of the batches, and rank 0 writes the contact sheet and the memorization check (into
+// `sheets/` beside the images' folder, which holds generated images only).
 import Foundation
 
 /// What an inference run reports while it works.
@@ -24,7 +25,7 @@ public struct InferenceReport {
     public var memorization: MemorizationReport?
 }
 
-/// The memorization check's result, written beside the images.
+/// The memorization check's result, its sheet written into the plan's `sheetsDir`.
 public struct MemorizationReport {
     public var trainingImages: Int
     /// Sorted RMS distances of each generated image to its nearest training image.
@@ -43,7 +44,9 @@ public enum InferenceRun {
         _ model: TrainedModel, _ settings: GenerateConfig, outDir: String, available: Int,
         comm: Communicator = Job.world
     ) throws -> InferencePlan {
-        try FileOps.checkOutside(outDir, "--out_dir", input: model.record.inDir, "the run's training images")
+        try FileOps.checkOutside(
+            outDir, "--out_dir", parts: [InferencePlan.sheetsDir(outDir: outDir)], input: model.record.inDir,
+            "the run's training images")
         let count = settings.imagesToGenerate
         let g = settings.generation
         // Every rank takes rank 0's batch: the rounds split indices by it.
@@ -59,7 +62,8 @@ public enum InferenceRun {
 
     /// Generates the plan's images into its folder (rank 0 creates it and claims the indices;
     /// batch j goes to rank j mod ranks, so each image is the one a single process makes), then on
-    /// rank 0 the contact sheet and, unless `memorizationCheck` is false, the memorization check.
+    /// rank 0 the contact sheet and, unless `memorizationCheck` is false, the memorization check
+    /// (both sheets into the plan's `sheetsDir`, beside the images' folder).
     public static func execute(
         _ plan: InferencePlan, model: TrainedModel, memorizationCheck: Bool = true,
         comm: Communicator = Job.world, events: InferenceEvents = InferenceEvents()
@@ -139,13 +143,15 @@ public enum InferenceRun {
         guard let first = report.written.first, let last = report.written.last else { return report }
         let tag = "\(GeneratedNames.indexTag(of: first.path))-\(GeneratedNames.indexTag(of: last.path))"
         if let sheet = Image.grid(report.written.map(\.image), columns: model.width >= 2 * model.height ? 2 : 4) {
-            report.contactSheet = try writeSheet(sheet, dir: outDir, name: "contact_sheet_L\(plan.label)_\(tag)")
+            try FileOps.makeDirectory(plan.sheetsDir)
+            report.contactSheet = try writeSheet(
+                sheet, dir: plan.sheetsDir, name: "contact_sheet_L\(plan.label)_\(tag)")
         }
         if memorizationCheck {
             report.memorization = try Memorization.check(
                 model, images: report.written.map(\.image),
                 names: report.written.map { ($0.path as NSString).lastPathComponent },
-                outDir: outDir, tag: tag, events: events)
+                sheetsDir: plan.sheetsDir, tag: tag, events: events)
         }
         return report
     }
@@ -161,9 +167,9 @@ public enum InferenceRun {
 
 extension Memorization {
     /// Compares each generated image with the run's training images (when still readable) and
-    /// writes the pairs side by side into `outDir`.
+    /// writes the pairs side by side into `sheetsDir`.
     public static func check(
-        _ model: TrainedModel, images: [Image], names: [String], outDir: String, tag: String,
+        _ model: TrainedModel, images: [Image], names: [String], sheetsDir: String, tag: String,
         events: InferenceEvents = InferenceEvents()
     ) throws -> MemorizationReport {
         let H = model.height, W = model.width
@@ -198,8 +204,9 @@ extension Memorization {
             pairs.append(source ?? Image(width: W, height: H))
         }
         if let sheet = Image.grid(pairs, columns: 2) {
+            try FileOps.makeDirectory(sheetsDir)
             report.sheet = try InferenceRun.writeSheet(
-                sheet, dir: outDir, name: "nearest_neighbors_L\(model.record.label)_\(tag)")
+                sheet, dir: sheetsDir, name: "nearest_neighbors_L\(model.record.label)_\(tag)")
         }
         return report
     }

@@ -10,6 +10,8 @@ public final class TrainedModel {
     public let normalizer: Normalizer
     public let checkpointPath: String
     public let epoch: Int
+    /// Optimizer steps of the checkpoint.
+    public let step: Int
 
     /// Loads `best` or `last` of the run at `path`; a folder that is not a run, a missing or
     /// corrupt checkpoint, or one that does not match the run's configuration is an error
@@ -36,6 +38,7 @@ public final class TrainedModel {
         weights = loaded.weights
         normalizer = loaded.normalizer
         epoch = loaded.state.epoch
+        step = loaded.state.step
     }
 
     /// Runs `body`, a generation with this model; an output that is not finite becomes an error

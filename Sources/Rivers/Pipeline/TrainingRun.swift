@@ -68,8 +68,10 @@ public final class TrainingRun {
 
     deinit { releaseLock() }
 
+    /// Lets go of the run directory's lock and removes its `.lock` (a finished or stopped run
+    /// leaves none; a killed one may, and the next run locks it again).
     func releaseLock() {
-        if lockDescriptor >= 0 { close(lockDescriptor) }
+        directory.unlock(lockDescriptor)
         lockDescriptor = -1
     }
 
@@ -138,9 +140,8 @@ public final class TrainingRun {
             progress: TrainingProgress(earlyStopping: early),
             log: [], comm: comm)
         if comm.isRoot {
-            let lock = try directory.lock()
-            defer { close(lock) }  // the run keeps its own duplicate
-            run.lockDescriptor = dup(lock)
+            // The run holds the lock from here (a failure below releases it as the run goes).
+            run.lockDescriptor = try directory.lock()
             try directory.write(record)
         }
         return run
@@ -157,7 +158,8 @@ public final class TrainingRun {
             lock = try directory.lock()
             directory.removeStaleTemporaries()
         }
-        defer { if lock >= 0 { close(lock) } }  // the run keeps its own duplicate
+        // Until the run takes it over, a failure releases the lock (and removes .lock).
+        defer { directory.unlock(lock) }
         let trainer = try makeTrainer(record.train, comm: comm)
         guard FileManager.default.fileExists(atPath: directory.lastCheckpoint) else {
             throw RiversError.file(
@@ -188,7 +190,8 @@ public final class TrainingRun {
             directory: directory, record: record, data: data, trainer: trainer, progress: progress, log: log, comm: comm
         )
         if comm.isRoot {
-            run.lockDescriptor = dup(lock)
+            run.lockDescriptor = lock
+            lock = -1
             try directory.write(record)
             try directory.writeLog(log, validation: !run.split.validation.isEmpty)
         }

@@ -42,7 +42,8 @@ public struct DatasetCounts: Sendable {
                 guard FileOps.isDirectory(labelDir) else { continue }
                 var sites: [String: Int] = [:]
                 // The image files at any depth (hidden ones left out, link loops ended); none is 0.
-                for file in (try? TrainingImages.scan(labelDir))?.images ?? [] {
+                // (rivers infer's sheets, which older versions wrote among the images, are not.)
+                for file in (try? TrainingImages.scan(labelDir))?.images ?? [] where !LabelledFiles.isSheet(file) {
                     sites[Balance.siteID((file as NSString).lastPathComponent), default: 0] += 1
                 }
                 counts[label] = sites

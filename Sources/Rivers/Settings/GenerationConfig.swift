@@ -103,6 +103,9 @@ public struct AugmentConfig: ConfigSection {
     /// image, SDEdit) and the share of each.
     public var strengths: [Double] = [1, 0.6]
     public var probs: [Double] = [0.5, 0.5]
+    /// Generated images are written at the raw photos' size; a model more than
+    /// `AugmentRun.largestUpscale` times smaller is refused unless this is set.
+    public var allowUpscale = false
     /// DPM-Solver++(2M) on a logSNR grid, 15 steps: under a third of DDIM's 50 (README, The sampler).
     public var generation = GenerationSettings(sampler: .dpmpp2m, spacing: .logSNR, steps: 15)
 
@@ -123,6 +126,10 @@ public struct AugmentConfig: ConfigSection {
             Setting(
                 "probs", "share of each strength", \.probs, placeholder: "P",
                 range: .list(count: 1...16, each: .between(0, 1))),
+            Setting(
+                "allow_upscale",
+                "write images of a model more than 2x smaller than the raw photos (in height or width) upscaled to their size; refused without it, as a classifier can learn that blurry means synthetic",
+                \.allowUpscale, flag: true),
         ]
         + GenerationSettings.settings(
             \Self.generation, seedHelp: "seed of the plan's choices and of every image's noise")

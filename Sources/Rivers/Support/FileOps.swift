@@ -7,10 +7,11 @@ import Foundation
 public enum FileOps {
     /// Writes `data` to a temporary file beside `path`, then links it into place.
     /// link(2) fails when `path` exists, so an existing file is never replaced, and a crash
-    /// mid-write leaves only a hidden temporary file, never a truncated image.
-    public static func writeNew(_ data: Data, to path: String) throws {
+    /// mid-write leaves only a hidden temporary file, never a truncated image. With `sync`, the
+    /// data is flushed to disk before it takes the name (a file worth keeping whole after a power cut).
+    public static func writeNew(_ data: Data, to path: String, sync: Bool = false) throws {
         if FileManager.default.fileExists(atPath: path) { throw RiversError.exists(path: path) }
-        let temp = try writeTemporary(data, beside: path, sync: false)
+        let temp = try writeTemporary(data, beside: path, sync: sync)
         defer { unlink(temp) }
         if link(temp, path) != 0 {
             let code = errno

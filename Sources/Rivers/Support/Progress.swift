@@ -5,7 +5,8 @@ public final class ProgressBar: @unchecked Sendable {
     private let title: String
     private let unit: String
     private let total: Int
-    private var done = 0
+    /// Units done: whole units, or fractions of them (an image a sampler step at a time).
+    private var done = 0.0
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let lock = NSLock()
@@ -23,7 +24,11 @@ public final class ProgressBar: @unchecked Sendable {
         self.interactive = isatty(2) != 0
     }
 
-    public func advance(by n: Int = 1, note: String? = nil) {
+    public func advance(by n: Int = 1, note: String? = nil) { advance(fraction: Double(n), note: note) }
+
+    /// Advances by part of a unit or more: `n` of them (an image's share of one sampler step of
+    /// its batch, 1 / steps), so that the rate and the ETA move with every step.
+    public func advance(fraction n: Double, note: String? = nil) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         done += n
@@ -31,7 +36,7 @@ public final class ProgressBar: @unchecked Sendable {
         let now = Date()
         // A terminal redraws ten times a second; a log file gets a line every ten seconds.
         let interval = interactive ? 0.1 : 10
-        if now.timeIntervalSince(lastDraw) >= interval || done == total {
+        if now.timeIntervalSince(lastDraw) >= interval || isComplete {
             lastDraw = now
             draw(now)
         }
@@ -46,19 +51,24 @@ public final class ProgressBar: @unchecked Sendable {
             FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
             return
         }
-        if done != total || total == 0 { draw(Date()) }
+        if !isComplete || total == 0 { draw(Date()) }
         if interactive { FileHandle.standardError.write("\n".data(using: .utf8)!) }
     }
 
+    /// Fractions that add up to a whole unit may fall short of it by a rounding error.
+    private var shown: Int { Int((done + 1e-6).rounded(.down)) }
+    private var isComplete: Bool { shown >= total }
+
     private func draw(_ now: Date) {
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let rate = elapsed > 0 ? done / elapsed : 0
+        let eta = rate > 0 ? max(Double(total) - done, 0) / rate : 0
         let width = 24
-        let filled = total > 0 ? min(width, done * width / total) : width
+        let filled = total > 0 ? min(width, Int(done * Double(width) / Double(total))) : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        // Below one unit a second, two decimals (0.25 img/s, not 0.2).
         let line =
-            "\(title) [\(bar)] \(done)/\(total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))"
+            "\(title) [\(bar)] \(shown)/\(total)  \(String(format: rate < 1 ? "%.2f" : "%.1f", rate)) \(unit)/s  ETA \(ProgressBar.clock(eta))"
             + (note.isEmpty ? "" : "  " + note)
         let text = interactive ? "\r\u{1B}[K" + line : line + "\n"
         FileHandle.standardError.write(text.data(using: .utf8)!)

@@ -26,6 +26,8 @@ let augmentCommand = Command(
         labels with the fewest images first, so both categories end equal. Within a label, images are pure
         generations (site S0) or variations of real images from the least represented sites (--strength,
         --probs). Models are matched to labels by the label each run recorded. A rerun completes what is missing.
+        Generated images are written at the raw photos' size: a model whose images would be enlarged more than
+        2x (in height or width) is refused unless --allow_upscale is given.
         """,
     options: AugmentInputs.options(required: ["in_dir"]) + commonOptions(["config"]) + AugmentConfig.options()
         + commonOptions(
@@ -56,13 +58,25 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
     for skipped in scan.ignored { warn("\(skipped)") }
     let models = try AugmentRun.models(inputs.weightPaths)
     let plan = try Augment.plan(images: scan.images, models: models, options: settings)
-    // Before any work, and under --dry_run too: the models' weights, and a folder augmented with
-    // another plan.
+    // Before any work, and under --dry_run too: the size images are written at and how much each
+    // model's are enlarged to it, the models' weights, and a folder augmented with another plan.
+    guard let size = AugmentRun.outputSize(scan.images) else {
+        throw RiversError.file(path: inDir, reason: "has no readable image to take the output size from")
+    }
+    let upscaling = try Augment.upscaling(plan, outputSize: size, allow: settings.allowUpscale)
     try AugmentRun.checkModels(plan, checkpoint: settings.generation.checkpoint)
     try AugmentRun.checkRecord(settings, models: plan.models, outDir: outDir, write: !options.dryRun)
     if options.dryRun { print(augmentTable(plan)) }
     for label in plan.labels where label.model != nil {
-        print("label \(label.label): \(counted(label.items.count, "image")) from \(label.model!)")
+        let sizes = upscaling.first { $0.label == label.label }.map {
+            " (\($0.modelText) images\($0.factor > 1 ? ", upscaled \($0.factorText)" : "") to \($0.outputText))"
+        }
+        print("label \(label.label): \(counted(label.items.count, "image")) from \(label.model!)\(sizes ?? "")")
+    }
+    for u in upscaling where u.factor > Augment.largestUpscale {
+        note(
+            "--allow_upscale: label \(u.label)'s \(u.modelText) images are upscaled \(u.factorText) to \(u.outputText), blurrier than the photos beside them; a classifier can learn 'blurry means synthetic'"
+        )
     }
     for (label, run) in models.sorted(by: { $0.key < $1.key }) where plan.labels[label - 1].items.isEmpty {
         print("label \(label): \(run) is not needed (the label gets no generated images)")
@@ -73,19 +87,20 @@ func runAugment(_ args: ParsedArguments) throws -> Int32 {
         )
         return 0
     }
-    guard let size = AugmentRun.outputSize(scan.images) else {
-        throw RiversError.file(path: inDir, reason: "has no readable image to take the output size from")
-    }
     let comm = Job.world
     if comm.isRoot { try FileOps.makeDirectory(outDir) }
     Interrupt.install()
     // Every rank has the same plan; each makes its share of each label's items, dated by rank 0.
     let date = String(decoding: comm.broadcast(Data(utcDate(Date(), "MMddyy").utf8), root: 0), as: UTF8.self)
     let mine = plan.labels.reduce(0) { $0 + AugmentRun.share($1.items, comm).count }
+    // Images, each moving by its share at every sampler step of its batch (rate and ETA per step).
     let bar = ProgressBar(title: "augment", total: mine, enabled: !options.quiet)
+    var events = AugmentEvents()
+    events.progress = { bar.advance(fraction: $0) }
+    events.shouldStop = { Interrupt.requested }
     let report = try AugmentRun.execute(
         plan, outDir: outDir, outputSize: size, generation: settings.generation, date: date, comm: comm,
-        progress: bar, shouldStop: { Interrupt.requested }
+        events: events
     ).combined(over: comm)
     bar.finish()
     print(augmentTable(plan))

@@ -13,7 +13,9 @@ struct InferInputs: SettingGroup {
     static let settings: [Setting<InferInputs>] = [
         Setting("model_dir", "the run directory of rivers train", \.modelDir, placeholder: "RUN", range: .nonEmpty),
         Setting(
-            "out_dir", "where the images go (default: RUN/generated_images)", \.outDir, placeholder: "DIR",
+            "out_dir",
+            "where the images go (default: RUN/generated_images); the sheets go to sheets/ beside it (RUN/sheets)",
+            \.outDir, placeholder: "DIR",
             range: .nonEmpty),
         Setting(
             "no_memorization_check", "skip the comparison with the training images", \.noMemorizationCheck, flag: true),
@@ -27,7 +29,8 @@ let inferCommand = Command(
         Generates images with the EMA weights of a trained run (configuration and normalizer come from the
         run; no training data is needed) by DDIM sampling, in batches of independent noise. Files are named
         S0_D<mmddyy>_<mmddyy>_0_<n>_DM_AUG_L<label>.JPG at the next free indices: nothing is overwritten.
-        Also writes a contact sheet, and compares each image with its nearest training image.
+        Also writes a contact sheet, and compares each image with its nearest training image (a sheet of the
+        pairs); both sheets go to the folder sheets/ beside the images' folder, which holds generated images only.
         """,
     options: InferInputs.options(["model_dir"], required: ["model_dir"]) + commonOptions(["config"])
         + GenerateConfig.options()
@@ -51,7 +54,7 @@ func runInfer(_ args: ParsedArguments) throws -> Int32 {
         "model: \(model.directory.path) (label \(plan.label), \(model.height)x\(model.width), \((model.checkpointPath as NSString).lastPathComponent) after epoch \(model.epoch))"
     )
     print(
-        "generating \(counted(plan.count, "image")) with \(plan.sampler.summary), seed \(plan.seed), batches of \(plan.batch), indices \(plan.firstIndex)..\(plan.firstIndex + plan.count - 1), into \(outDir); memory \(mebibytes(plan.memoryBytes)) of \(mebibytes(available)) available"
+        "generating \(counted(plan.count, "image")) with \(plan.sampler.summary), seed \(plan.seed), batches of \(plan.batch), indices \(plan.firstIndex)..\(plan.firstIndex + plan.count - 1), into \(outDir) (sheets into \(plan.sheetsDir)); memory \(mebibytes(plan.memoryBytes)) of \(mebibytes(available)) available"
     )
     if plan.memoryBytes > available {
         throw RiversError.usage(

@@ -18,7 +18,10 @@ final class EvaluationDataTests: XCTestCase {
         try write(root + "/a/L2/2/S1_y.png", seed: 2)
         try write(root + "/a/1/contact_sheet_L1_0-2.png", seed: 3)
         try write(root + "/a/notes/S1_z.png", seed: 4)
+        // rivers infer's sheets of `--out_dir a/1` go to a/sheets: passed over without a word.
+        try write(root + "/a/sheets/contact_sheet_L1_0-2.png", seed: 6)
         let files = try LabelledFiles.scan(root + "/a")
+        XCTAssertFalse(files.skipped.contains { $0.path.contains("/a/sheets") }, "\(files.skipped)")
         XCTAssertEqual(files.files.map(\.label), [1, 2])
         XCTAssertEqual(files.counts, [1, 1, 0, 0, 0, 0])
         XCTAssertTrue(files.skipped.contains { $0.path.hasSuffix("contact_sheet_L1_0-2.png") }, "\(files.skipped)")

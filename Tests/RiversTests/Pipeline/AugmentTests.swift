@@ -99,4 +99,102 @@ final class AugmentTests: XCTestCase {
         XCTAssertThrowsError(try AugmentConfig(strengths: [.nan], probs: [1]).validate())
     }
 
+    /// A raw dataset in which label 1 alone needs generated images (2 of them), and a tiny
+    /// trained run of label 1: returns (in_dir, run).
+    func labelOneNeedsTwo(_ root: String) throws -> (String, String) {
+        for (label, count) in [1: 1, 2: 5, 3: 5, 4: 4, 5: 4, 6: 5] {
+            try writeTrainingImages(root + "/raw/\(label)", count: count, width: 16, height: 8)
+        }
+        try writeTrainingImages(root + "/train1", count: 4)
+        let dir = RunDirectory(root + "/L1_run")
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        var c = tinyTrainConfig()
+        c.numEpochs = 1; c.imagesToGenerate = 0
+        let load = TrainingImages.load(
+            try TrainingImages.scan(root + "/train1").images, height: c.height, width: c.width)
+        let run = try TrainingRun.start(
+            in: dir, record: RunRecord(label: 1, inDir: root + "/train1", train: c), data: load.images)
+        XCTAssertEqual(try run.train(), .finished)
+        return (root + "/raw", dir.path)
+    }
+
+    /// The progress moves at every sampler step of a batch (an image's share, 1 / steps), adds up
+    /// to the plan's images, and a stop asked for during a batch (pure or variation) ends it
+    /// after the step under way, with nothing written.
+    func testProgressAtEveryStepAndAStopWithinOneStep() throws {
+        let root = try makeTempDir(self)
+        let (inDir, run) = try labelOneNeedsTwo(root)
+        let images = try AugmentRun.scan(inDir: inDir).images
+        var settings = AugmentConfig()  // half pure generations, half variations at strength 0.6
+        settings.generation.steps = 4
+        let plan = try Augment.plan(images: images, models: [1: run], options: settings)
+        XCTAssertEqual(plan.items.map(\.strength), [1, 0.6])
+        let sampler = settings.generation.sampler(CosineSchedule())
+        let variationSteps = sampler.variation(from: 0.6).steps
+        XCTAssertEqual([sampler.steps, variationSteps], [4, 3])
+
+        var calls: [Double] = []
+        var events = AugmentEvents()
+        events.progress = { calls.append($0) }
+        let out = root + "/out"
+        let report = try AugmentRun.execute(
+            plan, outDir: out, outputSize: (width: 16, height: 8), generation: settings.generation, date: "010170",
+            events: events)
+        XCTAssertEqual(report.generated, 2)
+        XCTAssertEqual(calls.count, 4 + 3, "one call per sampler step of each batch")
+        XCTAssertEqual(Array(calls.prefix(4)), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(calls.reduce(0, +), 2, accuracy: 1e-9, "the calls add up to the images")
+        // A rerun finds both images there: one call for both.
+        calls = []
+        XCTAssertEqual(
+            try AugmentRun.execute(
+                plan, outDir: out, outputSize: (width: 16, height: 8), generation: settings.generation,
+                date: "010170", events: events
+            ).present, 24 + 2)
+        XCTAssertEqual(calls, [2])
+
+        // A stop asked for at the first step: pure generations, then variations only.
+        for strengths in [[1.0], [0.6]] {
+            var only = settings
+            only.strengths = strengths; only.probs = [1]
+            let plan = try Augment.plan(images: images, models: [1: run], options: only)
+            var steps = 0
+            var stopping = AugmentEvents()
+            stopping.progress = { _ in steps += 1 }
+            stopping.shouldStop = { steps > 0 }
+            let dir = root + "/stopped\(strengths[0])"
+            let stopped = try AugmentRun.execute(
+                plan, outDir: dir, outputSize: (width: 16, height: 8), generation: only.generation,
+                date: "010170", events: stopping)
+            XCTAssertTrue(stopped.interrupted, "\(strengths)")
+            XCTAssertEqual(steps, 1, "stopped within one step (\(strengths))")
+            XCTAssertEqual(stopped.generated, 0)
+            XCTAssertEqual(listing(dir + "/1").filter { $0.contains("_DM_") }, [], "nothing half made is written")
+        }
+    }
+
+    /// Generated images are written at the raw photos' size: a model more than 2x smaller in
+    /// height or width is refused before any work (naming the run, the sizes and the factor)
+    /// unless allowed; up to 2x it is said, not refused.
+    func testUpscalingBeyondTwiceIsRefusedUnlessAllowed() throws {
+        let root = try makeTempDir(self)
+        let (inDir, run) = try labelOneNeedsTwo(root)  // the model makes 8x16 images
+        let plan = try Augment.plan(
+            images: try AugmentRun.scan(inDir: inDir).images, models: [1: run], options: AugmentConfig())
+        let within = try Augment.upscaling(plan, outputSize: (width: 32, height: 8), allow: false)
+        XCTAssertEqual(within.map(\.factor), [2])
+        XCTAssertEqual([within[0].modelText, within[0].factorText, within[0].outputText], ["8x16", "2.0x", "8x32"])
+        XCTAssertThrowsError(try Augment.upscaling(plan, outputSize: (width: 48, height: 10), allow: false)) { e in
+            XCTAssertEqual(
+                "\(e)",
+                "run \(run): its 8x16 images would be upscaled 3.0x to 10x48; a classifier can learn 'blurry means synthetic'; train at a larger --image_size, or pass --allow_upscale"
+            )
+            guard case RiversError.usage = e else { return XCTFail("a usage error (status 2), got \(e)") }
+        }
+        XCTAssertThrowsError(try Augment.upscaling(plan, outputSize: (width: 33, height: 8), allow: false)) { e in
+            XCTAssertTrue("\(e)".contains("would be upscaled 2.1x to 8x33"), "\(e)")
+        }
+        let allowed = try Augment.upscaling(plan, outputSize: (width: 48, height: 10), allow: true)
+        XCTAssertEqual(allowed.map(\.factor), [3])
+    }
 }

@@ -28,4 +28,15 @@ final class DemoPlanTests: XCTestCase {
             XCTAssertEqual(DemoPlan(outDir: kept, seed: 1, quick: true, threads: 1).outDir, kept)
         }
     }
+
+    /// The quick demo's tiny models are allowed any upscale (and say theirs); the full demo's
+    /// stay within augment's limit without the flag.
+    func testOnlyTheQuickDemoAllowsUpscaling() {
+        let quick = DemoPlan(outDir: "d", seed: 1, quick: true, threads: 1)
+        XCTAssertTrue(quick.augmentArguments(runs: ["r"]).contains("--allow_upscale"))
+        XCTAssertEqual(quick.upscaleText, "16x48 images upscaled 2x to 32x96")
+        let full = DemoPlan(outDir: "d", seed: 1, quick: false, threads: 1)
+        XCTAssertFalse(full.augmentArguments(runs: ["r"]).contains("--allow_upscale"))
+        XCTAssertLessThanOrEqual(full.upscale, Augment.largestUpscale)
+    }
 }

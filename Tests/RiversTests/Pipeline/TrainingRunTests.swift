@@ -104,9 +104,8 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(
             listing(dir.path).filter { !$0.contains("/") }.sorted(),
             [
-                ".lock", "best.safetensors", "config.json", "final_images.json", "generated_images", "last.safetensors",
-                "log.csv",
-                "loss.svg", "samples",
+                "best.safetensors", "config.json", "final_images.json", "generated_images", "last.safetensors",
+                "log.csv", "loss.svg", "samples",
             ])
         XCTAssertEqual(listing(dir.samplesDir), ["epoch_0002.png"])
         let grid = try ImageFile.read(dir.samplesDir + "/epoch_0002.png")
@@ -140,10 +139,83 @@ final class TrainingRunTests: XCTestCase {
         assertFileError(
             try TrainingRun.resume(run.directory, record: run.record, data: data), path: run.directory.path,
             reason: "another rivers process")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.directory.lockPath))
         XCTAssertEqual(try run.train(), .finished)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath), "a finished run leaves no .lock")
         var more = run.record
-        more.train.numEpochs = 2
+        more.train.numEpochs = 3
+        // Stopped by a request: the lock goes too.
+        var stop = TrainingEvents()
+        stop.shouldStop = { true }
+        XCTAssertEqual(
+            try TrainingRun.resume(run.directory, record: more, data: data).train(stop), .interrupted(epoch: 1, step: 0)
+        )
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath), "a stopped run leaves no .lock")
+        // A resume refused after taking the lock (here: no checkpoint) releases it.
+        let empty = RunDirectory(root + "/empty")
+        try FileManager.default.createDirectory(atPath: empty.path, withIntermediateDirectories: true)
+        try empty.write(run.record)
+        assertFileError(
+            try TrainingRun.resume(empty, record: run.record, data: data), path: empty.lastCheckpoint, reason: "missing"
+        )
+        XCTAssertFalse(FileManager.default.fileExists(atPath: empty.lockPath))
+        // A .lock left by a killed process does not stand in the way of a resume.
+        writeFile(run.directory.lockPath, Data())
         XCTAssertEqual(try TrainingRun.resume(run.directory, record: more, data: data).train(), .finished)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.directory.lockPath))
+    }
+
+    /// `path` rewritten with its metadata changed by `change` (tensors kept): a checkpoint as an
+    /// earlier rivers wrote it.
+    func rewrite(_ path: String, metadata change: (inout [String: String]) -> Void) throws {
+        let file = try SafeTensors.read(path)
+        var metadata = file.metadata
+        change(&metadata)
+        let names = file.tensors.keys.sorted()
+        let values = names.flatMap { file.tensors[$0]!.values }
+        let data = try values.withUnsafeBufferPointer { all in
+            var offset = 0
+            var entries: [SafeTensors.Entry] = []
+            for name in names {
+                entries.append(.init(name: name, shape: file.tensors[name]!.shape, pointer: all.baseAddress! + offset))
+                offset += file.tensors[name]!.values.count
+            }
+            return try SafeTensors.encode(entries, metadata: metadata)
+        }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Checkpoints record the network under config.json's snake_case keys; one written with the
+    /// earlier camelCase keys still loads, generates and resumes.
+    func testCheckpointConfigIsSnakeCaseAndTheEarlierCamelCaseStillResumes() throws {
+        let root = try makeTempDir(self)
+        try writeTrainingImages(root + "/data/2", count: 4)
+        var c = tinyTrainConfig()
+        c.numEpochs = 1; c.imagesToGenerate = 0
+        let data = try loadImages(root + "/data", c)
+        let run = try newRun(root, data, c, name: "run")
+        XCTAssertEqual(try run.train(), .finished)
+        let dir = run.directory
+        let text = try XCTUnwrap(try SafeTensors.read(dir.lastCheckpoint).metadata["config"])
+        let keys = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]).keys
+        XCTAssertEqual(
+            keys.sorted(),
+            ["attention_in_bottleneck", "attention_in_up_down_sample", "block_depth", "embedding_dims", "widths"])
+        // Every key is a key of config.json's train section.
+        XCTAssertTrue(Set(keys).isSubset(of: Set(TrainConfig.settings.map(\.key))))
+        let camel =
+            #"{"attentionInBottleneck":false,"attentionInUpDownSample":false,"blockDepth":1,"embeddingDims":8,"widths":[8,16]}"#
+        XCTAssertEqual(try JSONDecoder().decode(UNetConfig.self, from: Data(camel.utf8)), c.network)
+        for path in [dir.lastCheckpoint, dir.bestCheckpoint] { try rewrite(path) { $0["config"] = camel } }
+        XCTAssertEqual(try SafeTensors.read(dir.lastCheckpoint).metadata["config"], camel)
+        XCTAssertEqual(try TrainedModel(run: dir.path).epoch, 1, "generation loads it")
+        var more = try dir.record()
+        more.train.numEpochs = 2
+        XCTAssertEqual(try TrainingRun.resume(dir, record: more, data: data).train(), .finished, "a resume too")
+        XCTAssertEqual(try dir.readLog().map(\.epoch), [1, 2])
+        XCTAssertTrue(
+            try XCTUnwrap(try SafeTensors.read(dir.lastCheckpoint).metadata["config"]).contains("block_depth"),
+            "the resumed run writes snake_case")
     }
 
     func testBestCheckpointHoldsTheBestEpoch() throws {
