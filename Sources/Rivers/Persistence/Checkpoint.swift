@@ -5,7 +5,7 @@ import Foundation
 
 /// Tensor names: `weights/<param>`, `ema/<param>`, `adam_m/<param>`, `adam_v/<param>`
 /// (parameter names as `UNet.layout` declares them, e.g. `down.0.1.conv2.weight`, layouts as
-/// MODEL.md: convolutions [kh, kw, in, out], transposed ones [kh, kw, out, in], dense [in, out]),
+/// docs/model.md: convolutions [kh, kw, in, out], transposed ones [kh, kw, out, in], dense [in, out]),
 /// and `normalizer/mean`, `normalizer/variance` [3].
 public enum Checkpoint {
     public static let format = "rivers-checkpoint-1"

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// - one tensor per parameter, the EMA weights, under the parameter's name as `UNet.layout`
 ///   declares it (`stem.weight`, `down.0.1.conv2.weight`, `up.0.upsample.bias`, ...; no prefix),
-///   in Keras' layouts (MODEL.md): convolutions [kh, kw, in, out], transposed convolutions
+///   in Keras' layouts (docs/model.md): convolutions [kh, kw, in, out], transposed convolutions
 ///   [kh, kw, out, in], dense [in, out]; images are NHWC;
 /// - `normalizer/mean` and `normalizer/variance` [3]: the training images' RGB statistics in
 ///   [0, 1], with which images are normalized before the network and denormalized after;
