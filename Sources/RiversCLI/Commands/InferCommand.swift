@@ -27,7 +27,7 @@ let inferCommand = Command(
     abstract: "Generate images with a trained run's EMA weights.",
     summary: """
         Generates images with the EMA weights of a trained run (configuration and normalizer come from the
-        run; no training data is needed) by DDIM sampling, in batches of independent noise. Files are named
+        run; no training data is needed) with DPM-Solver++(2M) (or DDIM, --sampler ddim), in batches of independent noise. Files are named
         S0_D<mmddyy>_<mmddyy>_0_<n>_DM_AUG_L<label>.JPG at the next free indices: nothing is overwritten.
         Also writes a contact sheet, and compares each image with its nearest training image (a sheet of the
         pairs); both sheets go to the folder sheets/ beside the images' folder, which holds generated images only.
