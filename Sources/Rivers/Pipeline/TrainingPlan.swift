@@ -71,6 +71,39 @@ public struct TrainingPlan: Sendable {
 
     /// The L<n> folders of `dir`, by label. Two folders of one label (L1 and L01) are refused,
     /// naming both, rather than both trained as that label.
+    /// The run of each label below `dir`, a folder of run directories (`rivers train-all
+    /// --init_from`): runs are matched by the label each recorded. A label in `labels` with no run,
+    /// or with two, is refused naming the folder or both runs; `dir` being a run itself too.
+    public static func runsByLabel(_ dir: String, labels: [Int]) throws -> [Int: String] {
+        guard FileOps.isDirectory(dir) else {
+            throw RiversError.file(
+                path: dir, reason: FileManager.default.fileExists(atPath: dir) ? "is not a folder" : "does not exist")
+        }
+        guard !FileManager.default.fileExists(atPath: RunDirectory(dir).configPath) else {
+            throw RiversError.file(
+                path: dir,
+                reason: "is one run; train-all --init_from takes the folder that holds a run per label (e.g. models/)")
+        }
+        var runs: [Int: String] = [:]
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        for name in names where !name.hasPrefix(".") {
+            let path = (dir as NSString).appendingPathComponent(name)
+            let run = RunDirectory(path)
+            guard FileOps.isDirectory(path), FileManager.default.fileExists(atPath: run.configPath) else { continue }
+            let label = try run.record().label
+            if let other = runs[label], labels.contains(label) {
+                throw RiversError.usage(
+                    "\(dir) holds two runs of label \(label), \(other) and \(path); --init_from needs one per label (move the other away)"
+                )
+            }
+            runs[label] = path
+        }
+        for label in labels where runs[label] == nil {
+            throw RiversError.file(path: dir, reason: "holds no run of label \(label) to start it from (--init_from)")
+        }
+        return runs.filter { labels.contains($0.key) }
+    }
+
     public static func labelFolders(_ dir: String) throws -> [(label: Int, path: String)] {
         guard FileOps.isDirectory(dir) else {
             throw RiversError.file(

@@ -29,8 +29,8 @@ extension Option {
     /// The same option with the help a command gives it.
     func help(_ text: String) -> Option { Option(copying: self, help: text) }
 
-    init(copying o: Option, help: String, defaultValue: String?? = .none) {
-        name = o.name; self.help = help; placeholder = o.placeholder; arity = o.arity;
+    init(copying o: Option, placeholder: String? = nil, help: String, defaultValue: String?? = .none) {
+        name = o.name; self.help = help; self.placeholder = placeholder ?? o.placeholder; arity = o.arity;
         self.defaultValue = defaultValue ?? o.defaultValue; range = o.range; required = o.required
     }
 }

@@ -11,8 +11,14 @@ let trainAllCommand = Command(
         folders of one label (L1 and L01) are refused before any work.
         Ends with a summary table; the exit status is 1 when a label failed, 130 after Ctrl-C (143 after SIGTERM).
         """,
-    options: TrainInputs.options(["in_dir"], required: ["in_dir"]).map {
-        $0.help("folder of label folders L1, L2, ...")
+    options: TrainInputs.options(["in_dir", "init_from"], required: ["in_dir"]).map {
+        $0.name == "in_dir"
+            ? $0.help("folder of label folders L1, L2, ...")
+            : Option(
+                copying: $0, placeholder: "DIR",
+                help:
+                    "a folder of runs, one per label (e.g. trained at a smaller --image_size): each label starts from the weights and EMA of the run trained on it, a fresh optimizer at step 0"
+            )
     } + sharedTrainOptions,
     rankAware: true,
     run: runTrainAll
@@ -24,6 +30,15 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
     let config = try section(args, \.train)
     try TrainingPlan.checkOutputOutside(config, inDir: inDir)
     let folders = try TrainingPlan.labelFolders(inDir)
+    // Every label's starting run is found and checked before the first label trains.
+    var sources: [Int: (path: String, state: Checkpoint.State)] = [:]
+    if let dir = inputs.initFrom {
+        for (label, run) in try TrainingPlan.runsByLabel(dir, labels: folders.map(\.label)).sorted(by: {
+            $0.key < $1.key
+        }) {
+            sources[label] = try Checkpoint.initSource(run, network: config.network)
+        }
+    }
     print("labels to train: \(folders.map { "L\($0.label)" }.joined(separator: " "))")
     var results: [LabelResult] = []
     for (label, path) in folders {
@@ -31,7 +46,9 @@ func runTrainAll(_ args: ParsedArguments) throws -> Int32 {
         print("== label \(label): \(path)")
         let started = Date()
         do {
-            results.append(try trainLabel(config, inDir: path, label: label, resume: nil, options: options))
+            results.append(
+                try trainLabel(
+                    config, inDir: path, label: label, resume: nil, initFrom: sources[label], options: options))
         } catch  where Job.world.size > 1 {
             // Under mpirun a failure may be one rank's alone: the others would wait for it in the
             // next label, so the whole job stops here with the error.
