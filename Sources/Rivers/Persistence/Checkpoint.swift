@@ -58,6 +58,17 @@ public enum Checkpoint {
         try FileOps.replaceAtomically(try encode(trainer, epoch: epoch, extra: extra), at: path)
     }
 
+    /// Reads the checkpoint at `path` and its state; a network other than `network` is an error
+    /// naming the file, with `mismatch(saved)` as the reason.
+    static func read(
+        _ path: String, network: UNetConfig, mismatch: (UNetConfig) -> String
+    ) throws -> (file: SafeTensors.File, state: State) {
+        let file = try SafeTensors.read(path)
+        let state = try state(of: file, path: path)
+        guard state.config == network else { throw RiversError.file(path: path, reason: mismatch(state.config)) }
+        return (file, state)
+    }
+
     /// The configuration and counters of a checkpoint file, without touching a trainer.
     public static func state(of file: SafeTensors.File, path: String) throws -> State {
         let m = file.metadata
@@ -80,12 +91,8 @@ public enum Checkpoint {
     public static func loadEMA(_ path: String, config: UNetConfig, layout: ParameterLayout) throws -> (
         weights: FloatBuffer, normalizer: Normalizer, state: State
     ) {
-        let file = try SafeTensors.read(path)
-        let state = try state(of: file, path: path)
-        guard state.config == config else {
-            throw RiversError.file(
-                path: path,
-                reason: "was trained with another network configuration than its run's config.json (\(state.config))")
+        let (file, state) = try read(path, network: config) {
+            "was trained with another network configuration than its run's config.json (\($0))"
         }
         let normalizer = try checkTensors(file, path: path, prefixes: ["ema"], layout: layout)
         let weights = FloatBuffer(count: layout.count)
@@ -107,14 +114,8 @@ public enum Checkpoint {
             throw RiversError.file(
                 path: path, reason: "missing: --init_from needs a run with a checkpoint (or a checkpoint file)")
         }
-        let file = try SafeTensors.read(path)
-        let state = try state(of: file, path: path)
-        guard state.config == network else {
-            throw RiversError.file(
-                path: path,
-                reason:
-                    "was trained with \(state.config.summary); the new run's network has \(network.summary): --init_from needs the same widths, depth, embedding and attention"
-            )
+        let (file, state) = try read(path, network: network) {
+            "was trained with \($0.summary); the new run's network has \(network.summary): --init_from needs the same widths, depth, embedding and attention"
         }
         _ = try checkTensors(file, path: path, prefixes: ["weights", "ema"], layout: try UNet(network).layout)
         return (FileOps.canonicalPath(path), state)
@@ -126,13 +127,8 @@ public enum Checkpoint {
     /// positional input). Every tensor is checked before any is copied.
     @discardableResult
     public static func loadWeights(_ path: String, into trainer: DiffusionTrainer) throws -> State {
-        let file = try SafeTensors.read(path)
-        let state = try state(of: file, path: path)
-        guard state.config == trainer.net.config else {
-            throw RiversError.file(
-                path: path,
-                reason:
-                    "was trained with \(state.config.summary); this run's network has \(trainer.net.config.summary)")
+        let (file, state) = try read(path, network: trainer.net.config) {
+            "was trained with \($0.summary); this run's network has \(trainer.net.config.summary)"
         }
         let chosen = prefixes.filter { ["weights", "ema"].contains($0.0) }
         _ = try checkTensors(file, path: path, prefixes: chosen.map(\.0), layout: trainer.slab.layout)
@@ -158,11 +154,8 @@ public enum Checkpoint {
     /// `trainer` (built with the same configuration) from `path`. Returns the saved state.
     @discardableResult
     public static func load(_ path: String, into trainer: DiffusionTrainer) throws -> State {
-        let file = try SafeTensors.read(path)
-        let state = try state(of: file, path: path)
-        guard state.config == trainer.net.config else {
-            throw RiversError.file(
-                path: path, reason: "was trained with another network configuration (\(state.config))")
+        let (file, state) = try read(path, network: trainer.net.config) {
+            "was trained with another network configuration (\($0))"
         }
         let slab = trainer.slab
         // Everything is checked before anything is copied: a bad file leaves the trainer as it was.
